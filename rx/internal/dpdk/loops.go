@@ -1,0 +1,212 @@
+package dpdk
+
+/*
+#include <rte_launch.h>
+#include <rte_malloc.h>
+#include "rxp.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"net"
+	"unsafe"
+)
+
+// GapBuckets is the number of loop-gap histogram buckets. Bucket 0 counts
+// gaps <= 64 ns, bucket k gaps <= 64<<k ns, and the last bucket every gap
+// longer than 64<<(GapBuckets-2) ns (about 1.07 s).
+const GapBuckets = C.RXP_GAP_BUCKETS
+
+// MaxBurst is the largest burst a loop accepts.
+const MaxBurst = C.RXP_MAX_BURST
+
+// GapBucketLimitNs is the upper bound of bucket k in nanoseconds; the last
+// bucket has no bound (returns 0).
+func GapBucketLimitNs(k int) uint64 {
+	if k >= GapBuckets-1 {
+		return 0
+	}
+	return 64 << uint(k)
+}
+
+// RXCounters is a copy of one RX loop's counters.
+type RXCounters struct {
+	Packets      uint64
+	Bytes        uint64
+	Polls        uint64
+	EmptyPolls   uint64
+	BusyCycles   uint64
+	MaxGapCycles uint64
+	LastTSC      uint64
+	Running      bool
+	GapHist      [GapBuckets]uint64
+}
+
+// RXQueue is one RX queue's poll loop and its C-side counters.
+type RXQueue struct {
+	q    *C.struct_rxp_rxq
+	snap *C.struct_rxp_rxq_counters
+	// Port and Queue identify what the loop polls.
+	Port, Queue uint16
+	lcore       uint
+}
+
+// NewRXQueue allocates loop state for port/queue on socket (hugepage memory).
+func NewRXQueue(port, queue, burst uint16, socket int) (*RXQueue, error) {
+	if burst == 0 || burst > MaxBurst {
+		return nil, fmt.Errorf("dpdk: port %d queue %d: burst %d outside 1..%d", port, queue, burst, MaxBurst)
+	}
+	q := C.rxp_rxq_new(C.uint16_t(port), C.uint16_t(queue), C.uint16_t(burst), C.int(socket))
+	if q == nil {
+		return nil, fmt.Errorf("dpdk: port %d queue %d: loop state: %w", port, queue, rteErr())
+	}
+	snap := (*C.struct_rxp_rxq_counters)(C.rte_zmalloc(nil, C.sizeof_struct_rxp_rxq_counters, C.RTE_CACHE_LINE_SIZE))
+	if snap == nil {
+		C.rte_free(unsafe.Pointer(q))
+		return nil, fmt.Errorf("dpdk: port %d queue %d: snapshot buffer: %w", port, queue, rteErr())
+	}
+	return &RXQueue{q: q, snap: snap, Port: port, Queue: queue}, nil
+}
+
+// Launch starts the C poll loop on worker lcore. It returns at once.
+func (r *RXQueue) Launch(lcore uint) error {
+	if rc := C.rte_eal_remote_launch((*C.lcore_function_t)(C.rxp_rx_loop), unsafe.Pointer(r.q), C.uint(lcore)); rc != 0 {
+		return fmt.Errorf("dpdk: port %d queue %d: launch on lcore %d: %w", r.Port, r.Queue, lcore, errno(rc))
+	}
+	r.lcore = lcore
+	return nil
+}
+
+// Lcore is the lcore the loop was launched on.
+func (r *RXQueue) Lcore() uint { return r.lcore }
+
+// Read copies the loop's counters into dst. It does not allocate.
+func (r *RXQueue) Read(dst *RXCounters) {
+	C.rxp_rxq_read(r.q, r.snap)
+	s := r.snap
+	dst.Packets = uint64(s.packets)
+	dst.Bytes = uint64(s.bytes)
+	dst.Polls = uint64(s.polls)
+	dst.EmptyPolls = uint64(s.empty_polls)
+	dst.BusyCycles = uint64(s.busy_cycles)
+	dst.MaxGapCycles = uint64(s.max_gap_cycles)
+	dst.LastTSC = uint64(s.last_tsc)
+	dst.Running = s.running != 0
+	for i := range dst.GapHist {
+		dst.GapHist[i] = uint64(s.gap_hist[i])
+	}
+}
+
+// Free releases the loop state. Call only after the loop returned.
+func (r *RXQueue) Free() {
+	if r.q != nil {
+		C.rte_free(unsafe.Pointer(r.q))
+		C.rte_free(unsafe.Pointer(r.snap))
+		r.q, r.snap = nil, nil
+	}
+}
+
+// GenParams describes the generator's traffic.
+type GenParams struct {
+	Burst   uint16
+	Size    uint16  // frame length without FCS, >= 60
+	Rate    float64 // packets per second; 0 = as fast as possible
+	Count   uint64  // 0 = until stopped
+	Flows   uint32  // UDP source ports cycled through (>= 1)
+	SrcMAC  net.HardwareAddr
+	DstMAC  net.HardwareAddr
+	SrcIP   net.IP
+	DstIP   net.IP
+	SrcPort uint16
+	DstPort uint16
+}
+
+// GenCounters is a copy of the generator's counters.
+type GenCounters struct {
+	Sent        uint64
+	TXDropped   uint64
+	AllocFailed uint64
+	Bursts      uint64
+	Running     bool
+	Done        bool // Count packets were handled
+}
+
+// Gen is a TSC-paced transmit loop on one TX queue.
+type Gen struct {
+	g    *C.struct_rxp_gen
+	snap *C.struct_rxp_gen_counters
+	// Port and Queue identify where the generator sends.
+	Port, Queue uint16
+}
+
+// NewGen builds the packet template and loop state for port/queue.
+func NewGen(port, queue uint16, pool *Mempool, socket int, p GenParams) (*Gen, error) {
+	if p.Burst == 0 || p.Burst > MaxBurst {
+		return nil, fmt.Errorf("dpdk: gen port %d: burst %d outside 1..%d", port, p.Burst, MaxBurst)
+	}
+	src4, dst4 := p.SrcIP.To4(), p.DstIP.To4()
+	if src4 == nil || dst4 == nil || len(p.SrcMAC) != 6 || len(p.DstMAC) != 6 {
+		return nil, fmt.Errorf("dpdk: gen port %d: need IPv4 addresses and 6-byte MACs", port)
+	}
+	g := C.rxp_gen_new(C.uint16_t(port), C.uint16_t(queue), C.uint16_t(p.Burst), C.int(socket), pool.p)
+	if g == nil {
+		return nil, fmt.Errorf("dpdk: gen port %d: loop state: %w", port, rteErr())
+	}
+	hdr := (*[12]C.uint8_t)(C.rte_zmalloc(nil, 12, 0))
+	for i := 0; i < 6; i++ {
+		hdr[i] = C.uint8_t(p.DstMAC[i])
+		hdr[6+i] = C.uint8_t(p.SrcMAC[i])
+	}
+	ip := func(b net.IP) C.uint32_t { return C.uint32_t(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) }
+	rc := C.rxp_gen_build(g, &hdr[0], &hdr[6], ip(src4), ip(dst4), C.uint16_t(p.SrcPort), C.uint16_t(p.DstPort), C.uint16_t(p.Size))
+	C.rte_free(unsafe.Pointer(hdr))
+	if rc != 0 {
+		C.rte_free(unsafe.Pointer(g))
+		return nil, fmt.Errorf("dpdk: gen port %d: packet size %d: %w", port, p.Size, errno(rc))
+	}
+	flows := p.Flows
+	if flows == 0 {
+		flows = 1
+	}
+	g.flows = C.uint32_t(flows)
+	g.count = C.uint64_t(p.Count)
+	if p.Rate > 0 {
+		g.cycles_per_pkt_fp = C.uint64_t(float64(TSCHz()) / p.Rate * (1 << 32))
+	}
+	snap := (*C.struct_rxp_gen_counters)(C.rte_zmalloc(nil, C.sizeof_struct_rxp_gen_counters, C.RTE_CACHE_LINE_SIZE))
+	if snap == nil {
+		C.rte_free(unsafe.Pointer(g))
+		return nil, fmt.Errorf("dpdk: gen port %d: snapshot buffer: %w", port, rteErr())
+	}
+	return &Gen{g: g, snap: snap, Port: port, Queue: queue}, nil
+}
+
+// Launch starts the generator loop on worker lcore.
+func (g *Gen) Launch(lcore uint) error {
+	if rc := C.rte_eal_remote_launch((*C.lcore_function_t)(C.rxp_gen_loop), unsafe.Pointer(g.g), C.uint(lcore)); rc != 0 {
+		return fmt.Errorf("dpdk: gen port %d: launch on lcore %d: %w", g.Port, lcore, errno(rc))
+	}
+	return nil
+}
+
+// Read copies the generator's counters into dst without allocating.
+func (g *Gen) Read(dst *GenCounters) {
+	C.rxp_gen_read(g.g, g.snap)
+	s := g.snap
+	dst.Sent = uint64(s.sent)
+	dst.TXDropped = uint64(s.tx_dropped)
+	dst.AllocFailed = uint64(s.alloc_failed)
+	dst.Bursts = uint64(s.bursts)
+	dst.Running = s.running != 0
+	dst.Done = s.done != 0
+}
+
+// Free releases the generator state. Call only after the loop returned.
+func (g *Gen) Free() {
+	if g.g != nil {
+		C.rte_free(unsafe.Pointer(g.g))
+		C.rte_free(unsafe.Pointer(g.snap))
+		g.g, g.snap = nil, nil
+	}
+}

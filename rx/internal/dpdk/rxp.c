@@ -1,0 +1,311 @@
+/* rxp.c: RX poll loops, the paced generator and small ethdev helpers. */
+#include <string.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_lcore.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+#include <rte_byteorder.h>
+
+#include "rxp.h"
+
+static struct rxp_ctl rxp_ctl_block;
+
+struct rxp_ctl *rxp_ctl_get(void) { return &rxp_ctl_block; }
+
+int rxp_errno(void) { return rte_errno; }
+
+void rxp_set_stop(uint32_t v) { __atomic_store_n(&rxp_ctl_block.stop, v, __ATOMIC_RELEASE); }
+
+struct rxp_events rxp_get_events(void)
+{
+	struct rxp_events e = {
+		.lsc = __atomic_load_n(&rxp_ctl_block.lsc_events, __ATOMIC_RELAXED),
+		.rmv = __atomic_load_n(&rxp_ctl_block.rmv_events, __ATOMIC_RELAXED),
+	};
+	return e;
+}
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+static inline unsigned gap_bucket(const struct rxp_rxq *q, uint64_t gap)
+{
+	if (gap >= q->cycles_1s)
+		return RXP_GAP_BUCKETS - 1;
+	uint64_t ns = (gap * q->ns_mult) >> 32;
+	if (ns <= (1u << RXP_GAP_MIN_SHIFT))
+		return 0;
+	/* bit length of ns-1, minus the shift of the first bucket */
+	unsigned b = 64 - __builtin_clzll(ns - 1) - RXP_GAP_MIN_SHIFT;
+	return b >= RXP_GAP_BUCKETS ? RXP_GAP_BUCKETS - 1 : b;
+}
+
+struct rxp_rxq *rxp_rxq_new(uint16_t port, uint16_t queue, uint16_t burst, int socket)
+{
+	struct rxp_rxq *q = rte_zmalloc_socket("rxp_rxq", sizeof(*q), RTE_CACHE_LINE_SIZE, socket);
+	if (q == NULL)
+		return NULL;
+	uint64_t hz = rte_get_tsc_hz();
+	q->port = port;
+	q->queue = queue;
+	q->burst = burst;
+	q->ns_mult = (uint64_t)(((__uint128_t)1000000000ull << 32) / hz);
+	q->cycles_1s = hz;
+	q->stop = &rxp_ctl_block.stop;
+	return q;
+}
+
+int rxp_rx_loop(void *arg)
+{
+	struct rxp_rxq *q = arg;
+	struct rxp_rxq_counters *c = &q->c;
+	struct rte_mbuf *pkts[RXP_MAX_BURST];
+	const uint16_t port = q->port, queue = q->queue, burst = q->burst;
+	uint64_t packets = c->packets, bytes = c->bytes, polls = c->polls;
+	uint64_t empty = c->empty_polls, busy = c->busy_cycles, max_gap = c->max_gap_cycles;
+
+	STORE(&c->running, 1);
+	uint64_t prev = rte_rdtsc();
+	while (!LOAD(q->stop)) {
+		uint64_t now = rte_rdtsc();
+		uint64_t gap = now - prev;
+		prev = now;
+		unsigned b = gap_bucket(q, gap);
+		STORE(&c->gap_hist[b], c->gap_hist[b] + 1);
+		if (unlikely(gap > max_gap)) {
+			max_gap = gap;
+			STORE(&c->max_gap_cycles, max_gap);
+		}
+
+		uint16_t n = rte_eth_rx_burst(port, queue, pkts, burst);
+		STORE(&c->polls, ++polls);
+		STORE(&c->last_tsc, now);
+		if (n == 0) {
+			STORE(&c->empty_polls, ++empty);
+			continue;
+		}
+		uint64_t nb = 0;
+		for (uint16_t i = 0; i < n; i++)
+			nb += rte_pktmbuf_pkt_len(pkts[i]);
+		rte_pktmbuf_free_bulk(pkts, n);
+		packets += n;
+		bytes += nb;
+		STORE(&c->packets, packets);
+		STORE(&c->bytes, bytes);
+		busy += rte_rdtsc() - now;
+		STORE(&c->busy_cycles, busy);
+	}
+	STORE(&c->running, 0);
+	return 0;
+}
+
+void rxp_rxq_read(const struct rxp_rxq *q, struct rxp_rxq_counters *out)
+{
+	const struct rxp_rxq_counters *c = &q->c;
+	out->packets = LOAD(&c->packets);
+	out->bytes = LOAD(&c->bytes);
+	out->polls = LOAD(&c->polls);
+	out->empty_polls = LOAD(&c->empty_polls);
+	out->busy_cycles = LOAD(&c->busy_cycles);
+	out->max_gap_cycles = LOAD(&c->max_gap_cycles);
+	out->last_tsc = LOAD(&c->last_tsc);
+	out->running = LOAD(&c->running);
+	for (int i = 0; i < RXP_GAP_BUCKETS; i++)
+		out->gap_hist[i] = LOAD(&c->gap_hist[i]);
+}
+
+struct rxp_gen *rxp_gen_new(uint16_t port, uint16_t queue, uint16_t burst, int socket,
+			    struct rte_mempool *pool)
+{
+	struct rxp_gen *g = rte_zmalloc_socket("rxp_gen", sizeof(*g), RTE_CACHE_LINE_SIZE, socket);
+	if (g == NULL)
+		return NULL;
+	g->port = port;
+	g->queue = queue;
+	g->burst = burst;
+	g->pool = pool;
+	g->flows = 1;
+	g->stop = &rxp_ctl_block.stop;
+	return g;
+}
+
+int rxp_gen_build(struct rxp_gen *g, const uint8_t *dst_mac, const uint8_t *src_mac,
+		  uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
+		  uint16_t pkt_len)
+{
+	const uint16_t hdr = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
+			     sizeof(struct rte_udp_hdr);
+	if (pkt_len < RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN || pkt_len > RXP_MAX_PKT ||
+	    pkt_len < hdr + 8)
+		return -EINVAL;
+	memset(g->tmpl, 0, sizeof(g->tmpl));
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)g->tmpl;
+	memcpy(&eth->dst_addr, dst_mac, RTE_ETHER_ADDR_LEN);
+	memcpy(&eth->src_addr, src_mac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(pkt_len - sizeof(*eth));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(src_ip);
+	ip->dst_addr = rte_cpu_to_be_32(dst_ip);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16(src_port);
+	udp->dst_port = rte_cpu_to_be_16(dst_port);
+	udp->dgram_len = rte_cpu_to_be_16(pkt_len - sizeof(*eth) - sizeof(*ip));
+	udp->dgram_cksum = 0; /* optional for IPv4; ports vary per flow */
+	g->pkt_len = pkt_len;
+	return 0;
+}
+
+#define RXP_UDP_SPORT_OFF (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
+#define RXP_SEQ_OFF (RXP_UDP_SPORT_OFF + sizeof(struct rte_udp_hdr))
+#define RXP_TX_RETRIES 1000
+
+int rxp_gen_loop(void *arg)
+{
+	struct rxp_gen *g = arg;
+	struct rxp_gen_counters *c = &g->c;
+	struct rte_mbuf *pkts[RXP_MAX_BURST];
+	const uint16_t len = g->pkt_len;
+	const uint16_t base_sport = rte_be_to_cpu_16(*(uint16_t *)(g->tmpl + RXP_UDP_SPORT_OFF));
+	uint64_t handled = 0, sent = 0, dropped = 0, bursts = 0, nomem = 0;
+	/* the schedule in 32.32 fixed point TSC, so low rates stay exact */
+	__uint128_t next = (__uint128_t)rte_rdtsc() << 32;
+
+	STORE(&c->running, 1);
+	while (!LOAD(g->stop) && (g->count == 0 || handled < g->count)) {
+		uint16_t n = g->burst;
+		if (g->count != 0 && g->count - handled < n)
+			n = (uint16_t)(g->count - handled);
+		if (g->cycles_per_pkt_fp != 0) {
+			uint64_t due = (uint64_t)(next >> 32);
+			if (rte_rdtsc() < due) {
+				rte_pause();
+				continue;
+			}
+			next += (__uint128_t)g->cycles_per_pkt_fp * n;
+		}
+		if (rte_pktmbuf_alloc_bulk(g->pool, pkts, n) != 0) {
+			STORE(&c->alloc_failed, ++nomem);
+			continue;
+		}
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+			uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+			uint64_t seq = handled + i;
+			rte_memcpy(d, g->tmpl, len);
+			*(uint16_t *)(d + RXP_UDP_SPORT_OFF) =
+				rte_cpu_to_be_16((uint16_t)(base_sport + seq % g->flows));
+			memcpy(d + RXP_SEQ_OFF, &seq, sizeof(seq));
+			m->data_len = len;
+			m->pkt_len = len;
+		}
+		uint16_t done = 0;
+		for (int tries = 0; done < n && tries < RXP_TX_RETRIES && !LOAD(g->stop); tries++)
+			done += rte_eth_tx_burst(g->port, g->queue, pkts + done, n - done);
+		if (done < n) {
+			rte_pktmbuf_free_bulk(pkts + done, n - done);
+			dropped += n - done;
+			STORE(&c->tx_dropped, dropped);
+		}
+		sent += done;
+		handled += n;
+		STORE(&c->sent, sent);
+		STORE(&c->bursts, ++bursts);
+	}
+	if (g->count != 0 && handled >= g->count)
+		STORE(&c->done, 1);
+	STORE(&c->running, 0);
+	return 0;
+}
+
+void rxp_gen_read(const struct rxp_gen *g, struct rxp_gen_counters *out)
+{
+	const struct rxp_gen_counters *c = &g->c;
+	out->sent = LOAD(&c->sent);
+	out->tx_dropped = LOAD(&c->tx_dropped);
+	out->alloc_failed = LOAD(&c->alloc_failed);
+	out->bursts = LOAD(&c->bursts);
+	out->running = LOAD(&c->running);
+	out->done = LOAD(&c->done);
+}
+
+int rxp_port_info(uint16_t port, struct rxp_port_info *out)
+{
+	struct rte_eth_dev_info info;
+	int rc = rte_eth_dev_info_get(port, &info);
+	if (rc != 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	if (info.driver_name != NULL)
+		snprintf(out->driver, sizeof(out->driver), "%s", info.driver_name);
+	out->socket = rte_eth_dev_socket_id(port);
+	out->max_rx_queues = info.max_rx_queues;
+	out->max_tx_queues = info.max_tx_queues;
+	out->rss_offloads = info.flow_type_rss_offloads;
+	out->dev_flags = info.dev_flags != NULL ? *info.dev_flags : 0;
+	out->rx_desc_max = info.rx_desc_lim.nb_max;
+	out->rx_desc_min = info.rx_desc_lim.nb_min;
+	out->rx_desc_align = info.rx_desc_lim.nb_align;
+	return 0;
+}
+
+int rxp_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, int rss, int lsc)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	memset(&conf, 0, sizeof(conf));
+	int rc = rte_eth_dev_info_get(port, &info);
+	if (rc != 0)
+		return rc;
+	if (rss && nb_rx > 1) {
+		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) &
+			      info.flow_type_rss_offloads;
+		if (hf != 0) {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+		}
+	}
+	if (lsc && info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+		conf.intr_conf.lsc = 1;
+	return rte_eth_dev_configure(port, nb_rx, nb_tx, &conf);
+}
+
+static int rxp_event_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	(void)port;
+	(void)arg;
+	(void)ret;
+	if (type == RTE_ETH_EVENT_INTR_LSC)
+		__atomic_fetch_add(&rxp_ctl_block.lsc_events, 1, __ATOMIC_RELAXED);
+	else if (type == RTE_ETH_EVENT_INTR_RMV)
+		__atomic_fetch_add(&rxp_ctl_block.rmv_events, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int rxp_port_register_events(uint16_t port)
+{
+	int rc = rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, rxp_event_cb, NULL);
+	if (rc != 0)
+		return rc;
+	return rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_RMV, rxp_event_cb, NULL);
+}
+
+int rxp_link(uint16_t port, uint32_t *speed_mbps, int *up, int *full_duplex)
+{
+	struct rte_eth_link link;
+	memset(&link, 0, sizeof(link));
+	int rc = rte_eth_link_get_nowait(port, &link);
+	if (rc != 0)
+		return rc;
+	*speed_mbps = link.link_speed;
+	*up = link.link_status;
+	*full_duplex = link.link_duplex;
+	return 0;
+}

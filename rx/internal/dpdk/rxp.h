@@ -1,0 +1,124 @@
+/* rxp.h: the C half of rxprobe's DPDK binding.
+ *
+ * Everything that runs on an RX (or generator) lcore lives here. The loops
+ * never call into Go and never touch Go memory: their state and counters are
+ * allocated with rte_zmalloc_socket (hugepage memory, cache-line aligned) and
+ * each counter has exactly one writer, the loop. Go reads them through
+ * rxp_*_read, which copies with relaxed atomic loads into C memory the Go side
+ * allocated once.
+ */
+#ifndef RXP_H
+#define RXP_H
+
+#include <stdint.h>
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_mbuf.h>
+
+/* Loop-gap histogram: bucket 0 counts gaps <= 64 ns, bucket k gaps in
+ * (64<<(k-1), 64<<k] ns, up to 64<<24 ns (~1.07 s); the last bucket counts
+ * everything longer. */
+#define RXP_GAP_BUCKETS 26
+#define RXP_GAP_MIN_SHIFT 6
+#define RXP_MAX_BURST 512
+#define RXP_MAX_PKT 9216
+
+/* Counters of one RX queue. Written only by its loop. */
+struct rxp_rxq_counters {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t polls;
+	uint64_t empty_polls;
+	uint64_t busy_cycles;
+	uint64_t max_gap_cycles;
+	uint64_t last_tsc;      /* TSC of the latest poll: a heartbeat */
+	uint64_t running;       /* 1 while the loop runs */
+	uint64_t gap_hist[RXP_GAP_BUCKETS];
+};
+
+struct rxp_rxq {
+	struct rxp_rxq_counters c;        /* the loop's cache lines */
+	/* read-only after launch, on its own cache line */
+	uint16_t port __rte_cache_aligned;
+	uint16_t queue;
+	uint16_t burst;
+	uint16_t pad0;
+	uint64_t ns_mult;                 /* ns = (cycles * ns_mult) >> 32 */
+	uint64_t cycles_1s;               /* gaps above this go to the last bucket */
+	volatile uint32_t *stop;          /* shared stop flag */
+};
+
+/* Counters of one generator queue. Written only by its loop. */
+struct rxp_gen_counters {
+	uint64_t sent;          /* accepted by rte_eth_tx_burst */
+	uint64_t tx_dropped;    /* given up on after retries */
+	uint64_t alloc_failed;  /* mbuf allocation failures (bursts) */
+	uint64_t bursts;
+	uint64_t running;
+	uint64_t done;          /* 1 once count packets were handled */
+};
+
+struct rxp_gen {
+	struct rxp_gen_counters c;
+	uint16_t port __rte_cache_aligned;
+	uint16_t queue;
+	uint16_t burst;
+	uint16_t pkt_len;
+	uint32_t flows;                  /* UDP source ports cycled through */
+	uint32_t pad0;
+	uint64_t count;                  /* 0 = until stopped */
+	uint64_t cycles_per_pkt_fp;      /* 32.32 fixed point; 0 = unpaced */
+	struct rte_mempool *pool;
+	volatile uint32_t *stop;
+	uint8_t tmpl[RXP_MAX_PKT];
+};
+
+/* Process-wide control block (one engine per process). */
+struct rxp_ctl {
+	volatile uint32_t stop;
+	uint32_t pad;
+	uint64_t lsc_events;
+	uint64_t rmv_events;
+};
+
+struct rxp_ctl *rxp_ctl_get(void);
+void rxp_set_stop(uint32_t v);
+struct rxp_events { uint64_t lsc; uint64_t rmv; };
+struct rxp_events rxp_get_events(void);
+int rxp_errno(void);
+
+int rxp_rx_loop(void *arg);
+int rxp_gen_loop(void *arg);
+
+struct rxp_rxq *rxp_rxq_new(uint16_t port, uint16_t queue, uint16_t burst, int socket);
+void rxp_rxq_read(const struct rxp_rxq *q, struct rxp_rxq_counters *out);
+
+struct rxp_gen *rxp_gen_new(uint16_t port, uint16_t queue, uint16_t burst, int socket,
+			    struct rte_mempool *pool);
+void rxp_gen_read(const struct rxp_gen *g, struct rxp_gen_counters *out);
+/* rxp_gen_build fills the template: Ethernet/IPv4/UDP, total frame length
+ * pkt_len (without FCS), payload starts with a sequence number. */
+int rxp_gen_build(struct rxp_gen *g, const uint8_t *dst_mac, const uint8_t *src_mac,
+		  uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
+		  uint16_t pkt_len);
+
+/* Port helpers: a flat view of what Go needs from rte_eth_dev_info and friends. */
+struct rxp_port_info {
+	char driver[64];
+	int socket;
+	uint16_t max_rx_queues;
+	uint16_t max_tx_queues;
+	uint64_t rss_offloads;
+	uint32_t dev_flags;
+	uint16_t rx_desc_max;
+	uint16_t rx_desc_min;
+	uint16_t rx_desc_align;
+	uint16_t pad;
+};
+int rxp_port_info(uint16_t port, struct rxp_port_info *out);
+int rxp_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, int rss, int lsc);
+int rxp_port_register_events(uint16_t port);
+int rxp_link(uint16_t port, uint32_t *speed_mbps, int *up, int *full_duplex);
+
+#endif
