@@ -158,7 +158,9 @@ func NewGen(port, queue uint16, pool *Mempool, socket int, p GenParams) (*Gen, e
 		hdr[i] = C.uint8_t(p.DstMAC[i])
 		hdr[6+i] = C.uint8_t(p.SrcMAC[i])
 	}
-	ip := func(b net.IP) C.uint32_t { return C.uint32_t(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) }
+	ip := func(b net.IP) C.uint32_t {
+		return C.uint32_t(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
+	}
 	rc := C.rxp_gen_build(g, &hdr[0], &hdr[6], ip(src4), ip(dst4), C.uint16_t(p.SrcPort), C.uint16_t(p.DstPort), C.uint16_t(p.Size))
 	C.rte_free(unsafe.Pointer(hdr))
 	if rc != 0 {
