@@ -20,17 +20,17 @@ const EnvPrefix = "RXPROBE"
 
 // scalar defaults; every key here can also come from the environment.
 var defaults = map[string]any{
-	"housekeeping_cpus":     "",
-	"eal.file_prefix":       "",
-	"eal.hugepage_size":     "2M",
-	"eal.no_huge":           false,
-	"eal.extra_memory_mb":   0,
-	"eal.log_level":         "notice",
-	"eal.extra_args":        []string{},
-	"stats.interval":        time.Second,
-	"run.duration":          time.Duration(0),
-	"run.report":            "",
-	"run.allow_unisolated":  false,
+	"housekeeping_cpus":    "",
+	"eal.file_prefix":      "",
+	"eal.hugepage_size":    "2M",
+	"eal.no_huge":          false,
+	"eal.extra_memory_mb":  0,
+	"eal.log_level":        "notice",
+	"eal.extra_args":       []string{},
+	"stats.interval":       time.Second,
+	"run.duration":         time.Duration(0),
+	"run.report":           "",
+	"run.allow_unisolated": false,
 }
 
 var portDefaults = map[string]any{
