@@ -100,7 +100,11 @@ func (fs FS) nodes() ([]int, error) {
 // NUMA nodes (where node 0 is also accepted). It checks that the node and
 // size exist.
 func (fs FS) poolDir(node int, size Size) (string, error) {
-	if !slices.Contains(fs.sizesOrNil(), size) {
+	sizes, err := fs.SupportedSizes()
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(sizes, size) {
 		return "", fmt.Errorf("hugepages: %s %s: %w", where(node), size.Flag(), ErrSizeUnsupported)
 	}
 	nodes, err := fs.nodes()
@@ -138,11 +142,6 @@ func (fs FS) SupportedSizes() ([]Size, error) {
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-func (fs FS) sizesOrNil() []Size {
-	s, _ := fs.SupportedSizes()
-	return s
 }
 
 // readPool reads the counters in dir. withResv also reads resv_hugepages,
@@ -455,7 +454,11 @@ func (fs FS) Release(node int, size Size, n uint64) error {
 // root, created if missing) unless some hugetlbfs is already mounted for
 // size. mounted reports whether it mounted one.
 func (fs FS) EnsureMount(dir string, size Size) (mounted bool, err error) {
-	if !slices.Contains(fs.sizesOrNil(), size) {
+	sizes, err := fs.SupportedSizes()
+	if err != nil {
+		return false, err
+	}
+	if !slices.Contains(sizes, size) {
 		return false, fmt.Errorf("hugepages: mount %s: %w", size.Flag(), ErrSizeUnsupported)
 	}
 	mounts, err := fs.Mounts()
