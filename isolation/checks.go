@@ -655,8 +655,12 @@ func checkCPUPower(c *ctx) Result {
 			noFreq++
 			continue
 		}
-		if err != nil || g == "" || len(g) > 32 {
-			warns = append(warns, fmt.Sprintf("CPU %d: governor unreadable (%q, %v)", cpu, g, err))
+		if err != nil {
+			warns = append(warns, fmt.Sprintf("CPU %d: governor unreadable: %v", cpu, err))
+			continue
+		}
+		if g == "" || len(g) > 32 || strings.ContainsAny(g, " \t\n") {
+			warns = append(warns, fmt.Sprintf("CPU %d: governor unreadable: %q is not a governor name", cpu, g))
 			continue
 		}
 		govs[g] = append(govs[g], cpu)
