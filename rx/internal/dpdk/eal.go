@@ -9,6 +9,7 @@ package dpdk
 #include <rte_lcore.h>
 #include <rte_launch.h>
 #include <rte_cycles.h>
+#include <rte_version.h>
 #include "rxp.h"
 */
 import "C"
@@ -151,3 +152,6 @@ func ReadEvents() Events {
 	e := C.rxp_get_events()
 	return Events{LinkChanges: uint64(e.lsc), Removals: uint64(e.rmv)}
 }
+
+// Version is the DPDK library version string (rte_version).
+func Version() string { return C.GoString(C.rte_version()) }

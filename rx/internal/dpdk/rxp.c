@@ -66,7 +66,11 @@ int rxp_rx_loop(void *arg)
 	const uint16_t port = q->port, queue = q->queue, burst = q->burst;
 	uint64_t packets = c->packets, bytes = c->bytes, polls = c->polls;
 	uint64_t empty = c->empty_polls, busy = c->busy_cycles, max_gap = c->max_gap_cycles;
+	uint64_t prev_busy = 0;
 
+	/* One TSC read per poll. The gap between two polls is the loop gap; a
+	 * gap that follows a poll which returned packets is time spent on
+	 * those packets, so it also counts as busy. */
 	STORE(&c->running, 1);
 	uint64_t prev = rte_rdtsc();
 	while (!LOAD(q->stop)) {
@@ -79,14 +83,18 @@ int rxp_rx_loop(void *arg)
 			max_gap = gap;
 			STORE(&c->max_gap_cycles, max_gap);
 		}
+		busy += gap & prev_busy;
+		STORE(&c->busy_cycles, busy);
 
 		uint16_t n = rte_eth_rx_burst(port, queue, pkts, burst);
 		STORE(&c->polls, ++polls);
 		STORE(&c->last_tsc, now);
 		if (n == 0) {
+			prev_busy = 0;
 			STORE(&c->empty_polls, ++empty);
 			continue;
 		}
+		prev_busy = ~(uint64_t)0;
 		uint64_t nb = 0;
 		for (uint16_t i = 0; i < n; i++)
 			nb += rte_pktmbuf_pkt_len(pkts[i]);
@@ -95,8 +103,6 @@ int rxp_rx_loop(void *arg)
 		bytes += nb;
 		STORE(&c->packets, packets);
 		STORE(&c->bytes, bytes);
-		busy += rte_rdtsc() - now;
-		STORE(&c->busy_cycles, busy);
 	}
 	STORE(&c->running, 0);
 	return 0;

@@ -1,0 +1,216 @@
+package rx
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rxprobe/rxprobe/isolation"
+	"github.com/rxprobe/rxprobe/rx/config"
+	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
+)
+
+// Options adjusts how the engine starts.
+type Options struct {
+	// HostRoot is where /proc and /sys are read (default "/").
+	HostRoot string
+	// Prefix overrides the unique --file-prefix (config's eal.file_prefix
+	// still wins).
+	Prefix string
+}
+
+// Port is one started port.
+type Port struct {
+	Cfg    config.Port
+	ID     uint16
+	Node   int
+	Info   dpdk.PortInfo
+	Link   dpdk.Link
+	pool   *dpdk.Mempool
+	stats  *dpdk.StatsReader
+	xstats *dpdk.XStats
+	opened bool // configured: must be stopped and closed
+	start  bool
+}
+
+// XStatNames lists the port's xstat names, index-aligned with
+// PortSnapshot.XStats.
+func (p *Port) XStatNames() []string {
+	if p.xstats == nil {
+		return nil
+	}
+	return p.xstats.Names()
+}
+
+// Queue is one RX queue and its loop.
+type Queue struct {
+	Port  *Port
+	ID    uint16
+	CPU   int
+	Lcore uint
+	rxq   *dpdk.RXQueue
+}
+
+// Engine is a running RX side: EAL, ports, and one C loop per queue.
+type Engine struct {
+	cfg      *config.Config
+	sess     session
+	Ports    []*Port
+	Queues   []*Queue
+	TSCHz    uint64
+	Started  time.Time
+	Degraded []string
+	launched bool
+}
+
+// Plan returns the EAL plan the engine was started with.
+func (e *Engine) Plan() *EALPlan { return e.sess.plan }
+
+// Open checks memory, confines the process to the housekeeping CPUs,
+// starts EAL and configures and starts every port. On error everything it
+// created is undone.
+func Open(cfg *config.Config, o Options) (*Engine, error) {
+	host := isolation.Host{Root: o.HostRoot}
+	prefix := o.Prefix
+	if prefix == "" {
+		prefix = UniquePrefix("run")
+	}
+	plan, err := prepare(o.HostRoot, cfg.EAL.NoHuge, cfg.PageSize(), func(dir string) *EALPlan {
+		return RXPlan(cfg, prefix, dir, NodeOf(host))
+	}, cfg.HousekeepingSet())
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, sess: session{plan: plan}}
+	if cfg.EAL.NoHuge {
+		e.Degraded = append(e.Degraded, "no hugepages (eal.no_huge): packet memory is ordinary pages, TLB misses and page moves possible")
+	}
+	if err := e.sess.start(); err != nil {
+		return nil, err
+	}
+	if err := e.setup(host); err != nil {
+		return nil, errors.Join(err, e.Close())
+	}
+	return e, nil
+}
+
+func (e *Engine) setup(host isolation.Host) error {
+	e.TSCHz = dpdk.TSCHz()
+	workers := dpdk.WorkerLcores()
+	nodeOf := NodeOf(host)
+	w := 0
+	for i, pc := range e.cfg.Ports {
+		id, err := dpdk.PortByName(pc.Device)
+		if err != nil {
+			return fmt.Errorf("rx: ports[%d] %s: %w", i, pc.Device, err)
+		}
+		p := &Port{Cfg: pc, ID: id, Node: nodeOf(pc)}
+		e.Ports = append(e.Ports, p)
+		if p.Info, err = dpdk.Info(id); err != nil {
+			return err
+		}
+		if int(p.Info.MaxRXQueues) < pc.RXQueues {
+			return fmt.Errorf("rx: ports[%d] %s (%s): %d rx_queues asked, the device has %d", i, pc.Device, p.Info.Driver, pc.RXQueues, p.Info.MaxRXQueues)
+		}
+		p.pool, err = dpdk.NewMempool(fmt.Sprintf("rxp_rx%d", i), pc.MbufCount(), uint32(pc.MbufCache), uint16(pc.DataRoom), p.Node)
+		if err != nil {
+			return err
+		}
+		ntx := uint16(1)
+		if p.Info.MaxTXQueues == 0 {
+			ntx = 0
+		}
+		p.opened = true
+		if err := dpdk.Configure(id, dpdk.PortConfig{RXQueues: uint16(pc.RXQueues), TXQueues: ntx,
+			RXRing: uint16(min(pc.RXRing, 32768)), TXRing: 512, RSS: pc.RXQueues > 1, Promisc: pc.Promiscuous}, p.pool, p.Node); err != nil {
+			return err
+		}
+		if p.stats, err = dpdk.NewStatsReader(id); err != nil {
+			return err
+		}
+		if p.xstats, err = dpdk.NewXStats(id); err != nil {
+			return err
+		}
+		for q, cpu := range pc.QueueCPUs() {
+			if w >= len(workers) {
+				return fmt.Errorf("rx: EAL has %d worker lcores, the config needs more", len(workers))
+			}
+			rq, err := dpdk.NewRXQueue(id, uint16(q), uint16(pc.Burst), p.Node)
+			if err != nil {
+				return err
+			}
+			e.Queues = append(e.Queues, &Queue{Port: p, ID: uint16(q), CPU: cpu, Lcore: workers[w], rxq: rq})
+			w++
+		}
+	}
+	for _, p := range e.Ports {
+		if err := dpdk.Start(p.ID); err != nil {
+			return err
+		}
+		p.start = true
+		p.Link, _ = dpdk.LinkStatus(p.ID)
+	}
+	return nil
+}
+
+// Start launches every RX loop on its worker lcore.
+func (e *Engine) Start() error {
+	dpdk.SetStop(false)
+	e.Started = time.Now()
+	for _, q := range e.Queues {
+		if err := q.rxq.Launch(q.Lcore); err != nil {
+			e.Stop()
+			return err
+		}
+		e.launched = true
+	}
+	return nil
+}
+
+// Stop tells every loop to return and waits for them.
+func (e *Engine) Stop() {
+	if !e.launched {
+		return
+	}
+	dpdk.SetStop(true)
+	dpdk.WaitAll()
+	e.launched = false
+}
+
+// Close stops the loops, stops and closes the ports, frees memory, runs
+// rte_eal_cleanup and removes the run's files. It is safe to call twice.
+func (e *Engine) Close() error {
+	e.Stop()
+	var errs []error
+	for _, p := range e.Ports {
+		if p.start {
+			errs = append(errs, dpdk.Stop(p.ID))
+			p.start = false
+		}
+		if p.opened {
+			errs = append(errs, dpdk.Close(p.ID))
+			p.opened = false
+		}
+		if p.stats != nil {
+			p.stats.Free()
+		}
+		if p.xstats != nil {
+			p.xstats.Free()
+		}
+	}
+	for _, q := range e.Queues {
+		q.rxq.Free()
+	}
+	for _, p := range e.Ports {
+		p.pool.Free()
+	}
+	e.Ports, e.Queues = nil, nil
+	errs = append(errs, e.sess.end())
+	return errors.Join(errs...)
+}
+
+// Events returns link-change and removal events seen so far.
+func (e *Engine) Events() dpdk.Events { return dpdk.ReadEvents() }
+
+// DPDKVersion is the linked DPDK version.
+func DPDKVersion() string { return dpdk.Version() }
