@@ -31,6 +31,10 @@ type Port struct {
 	xstats *dpdk.XStats
 	opened bool // configured: must be stopped and closed
 	start  bool
+	// Iface is the kernel interface of an AF_XDP/AF_PACKET/pcap port.
+	Iface string
+	// NetdevStart are Iface's counters when the loops started.
+	NetdevStart NetdevCounters
 }
 
 // XStatNames lists the port's xstat names, index-aligned with
@@ -54,6 +58,7 @@ type Queue struct {
 // Engine is a running RX side: EAL, ports, and one C loop per queue.
 type Engine struct {
 	cfg      *config.Config
+	hostRoot string
 	sess     session
 	Ports    []*Port
 	Queues   []*Queue
@@ -81,7 +86,7 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, sess: session{plan: plan}}
+	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, sess: session{plan: plan}}
 	if cfg.EAL.NoHuge {
 		e.Degraded = append(e.Degraded, "no hugepages (eal.no_huge): packet memory is ordinary pages, TLB misses and page moves possible")
 	}
@@ -104,7 +109,7 @@ func (e *Engine) setup(host isolation.Host) error {
 		if err != nil {
 			return fmt.Errorf("rx: ports[%d] %s: %w", i, pc.Device, err)
 		}
-		p := &Port{Cfg: pc, ID: id, Node: nodeOf(pc)}
+		p := &Port{Cfg: pc, ID: id, Node: nodeOf(pc), Iface: KernelIface(pc.Devargs)}
 		e.Ports = append(e.Ports, p)
 		if p.Info, err = dpdk.Info(id); err != nil {
 			return err
@@ -156,6 +161,9 @@ func (e *Engine) setup(host isolation.Host) error {
 // Start launches every RX loop on its worker lcore.
 func (e *Engine) Start() error {
 	dpdk.SetStop(false)
+	for _, p := range e.Ports {
+		p.NetdevStart = readNetdev(e.hostRoot, p.Iface)
+	}
 	e.Started = time.Now()
 	for _, q := range e.Queues {
 		if err := q.rxq.Launch(q.Lcore); err != nil {

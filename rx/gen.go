@@ -84,7 +84,7 @@ func (e *Generator) setup(node int) error {
 	e.gen, err = dpdk.NewGen(id, 0, e.pool, node, dpdk.GenParams{
 		Burst: uint16(g.Burst), Size: uint16(g.Size), Rate: g.Rate, Count: g.Count, Flows: uint32(g.Flows),
 		SrcMAC: e.SrcMAC, DstMAC: dst, SrcIP: net.ParseIP(g.SrcIP), DstIP: net.ParseIP(g.DstIP),
-		SrcPort: uint16(g.SrcPort), DstPort: uint16(g.DstPort)})
+		SrcPort: uint16(g.SrcPort), DstPort: uint16(g.DstPort), SleepAheadUs: sleepAhead(g.Spin)})
 	return err
 }
 
@@ -149,4 +149,12 @@ func (e *Generator) Close() error {
 	}
 	errs = append(errs, e.sess.end())
 	return errors.Join(errs...)
+}
+
+// sleepAhead is how far ahead of schedule a non-spinning generator sleeps.
+func sleepAhead(spin bool) uint32 {
+	if spin {
+		return 0
+	}
+	return 200
 }

@@ -10,12 +10,15 @@ import (
 // Report is the JSON document `rxprobe run --report` writes. Other tools
 // read it: fields may be added, never renamed.
 type Report struct {
-	Version    string       `json:"version"`
-	StartedAt  time.Time    `json:"started_at"`
-	DurationS  float64      `json:"duration_s"`
-	RXPackets  uint64       `json:"rx_packets"`
-	RXBytes    uint64       `json:"rx_bytes"`
-	RXMpps     float64      `json:"rx_mpps"`
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"started_at"`
+	DurationS float64   `json:"duration_s"`
+	RXPackets uint64    `json:"rx_packets"`
+	RXBytes   uint64    `json:"rx_bytes"`
+	RXMpps    float64   `json:"rx_mpps"`
+	// RXDropped sums every drop counter of every port: imissed, ierrors,
+	// rx_nombuf and the kernel interface's rx_dropped.
+	RXDropped  uint64       `json:"rx_dropped"`
 	Degraded   []string     `json:"degraded"`
 	FilePrefix string       `json:"file_prefix"`
 	TSCHz      uint64       `json:"tsc_hz"`
@@ -55,7 +58,10 @@ type PortReport struct {
 	IErrors   uint64            `json:"ierrors"`
 	RXNoMbuf  uint64            `json:"rx_nombuf"`
 	XStats    map[string]uint64 `json:"xstats"`
-	Queues    []QueueReport     `json:"queues"`
+	// Kernel is the bound kernel interface's RX counters over the run
+	// (AF_XDP, AF_PACKET and pcap ports only).
+	Kernel *KernelReport `json:"kernel,omitempty"`
+	Queues []QueueReport `json:"queues"`
 }
 
 // QueueReport is one loop's final counters.
@@ -71,6 +77,15 @@ type QueueReport struct {
 	BusyFraction float64     `json:"busy_fraction"`
 	MaxGapNs     uint64      `json:"max_gap_ns"`
 	GapHistogram []GapBucket `json:"gap_histogram"`
+}
+
+// KernelReport is a kernel interface's RX counters over the run: frames
+// the kernel dropped before the PMD saw them (for AF_XDP, a full socket
+// ring or empty fill ring) show in RXDropped.
+type KernelReport struct {
+	Iface     string `json:"iface"`
+	RXPackets uint64 `json:"rx_packets"`
+	RXDropped uint64 `json:"rx_dropped"`
 }
 
 // GapBucket is one histogram bucket: gaps <= LeNs (nil: unbounded, +Inf).
@@ -99,6 +114,13 @@ func (e *Engine) BuildReport(version string, first, last *Snapshot) *Report {
 			LinkUp: p.Link.Up, SpeedMbps: p.Link.SpeedMbps,
 			IPackets: l.IPackets - f.IPackets, IMissed: l.IMissed - f.IMissed, IErrors: l.IErrors - f.IErrors,
 			RXNoMbuf: l.RXNoMbuf - f.RXNoMbuf, XStats: map[string]uint64{}}
+		r.RXDropped += pr.IMissed + pr.IErrors + pr.RXNoMbuf
+		if p.Iface != "" {
+			if end := readNetdev(e.hostRoot, p.Iface); end.OK && p.NetdevStart.OK {
+				pr.Kernel = &KernelReport{Iface: p.Iface, RXPackets: end.RXPackets - p.NetdevStart.RXPackets, RXDropped: end.RXDropped - p.NetdevStart.RXDropped}
+				r.RXDropped += pr.Kernel.RXDropped
+			}
+		}
 		for k, name := range p.XStatNames() {
 			pr.XStats[name] = last.Ports[i].XStats[k]
 		}

@@ -34,9 +34,10 @@ func init() {
 const warmup = 2
 
 type runFlags struct {
-	config   string
-	hostRoot string
-	status   string
+	config    string
+	hostRoot  string
+	status    string
+	readyFile string
 }
 
 func newRunCmd() *cobra.Command {
@@ -53,6 +54,7 @@ func newRunCmd() *cobra.Command {
 	fl.Bool("allow-unisolated", false, "run even when preflight fails (development hosts)")
 	fl.StringVar(&f.hostRoot, "host-root", "/", "read /proc and /sys under this root")
 	fl.StringVar(&f.status, "status", "auto", "live status line: auto (when stdout is a terminal), always, never")
+	fl.StringVar(&f.readyFile, "ready-file", "", "create this file once the loops run (removed at exit); for scripts and tests")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		v := config.NewViper()
 		for key, name := range map[string]string{"run.duration": "duration", "run.report": "report", "run.allow_unisolated": "allow-unisolated"} {
@@ -151,6 +153,12 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 	prev.CopyFrom(first)
 	fmt.Fprintf(os.Stderr, "rxprobe: running %d loop(s) on CPUs %s, housekeeping %s, file prefix %s\n",
 		len(eng.Queues), cfg.RXCPUSet(), cfg.HousekeepingSet(), eng.Plan().Prefix)
+	if f.readyFile != "" {
+		if err := os.WriteFile(f.readyFile, []byte(eng.Plan().Prefix+"\n"), 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "rxprobe: ready file: %v\n", err)
+		}
+		defer os.Remove(f.readyFile)
+	}
 
 loop:
 	for {
@@ -216,11 +224,15 @@ loop:
 }
 
 func printSummary(out io.Writer, r *rx.Report) {
-	fmt.Fprintf(out, "rxprobe run: %.1f s, %d packets, %d bytes, %.3f Mpps\n", r.DurationS, r.RXPackets, r.RXBytes, r.RXMpps)
+	fmt.Fprintf(out, "rxprobe run: %.1f s, %d packets, %d bytes, %.3f Mpps, %d dropped\n", r.DurationS, r.RXPackets, r.RXBytes, r.RXMpps, r.RXDropped)
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PORT\tDEVICE\tDRIVER\tNODE\tRX_PACKETS\tIMISSED\tIERRORS\tRX_NOMBUF")
+	fmt.Fprintln(tw, "PORT\tDEVICE\tDRIVER\tNODE\tRX_PACKETS\tIMISSED\tIERRORS\tRX_NOMBUF\tKERNEL_DROPPED")
 	for _, p := range r.Ports {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", p.Name, p.Device, p.Driver, p.NUMANode, p.IPackets, p.IMissed, p.IErrors, p.RXNoMbuf)
+		kd := "-"
+		if p.Kernel != nil {
+			kd = fmt.Sprintf("%d (%s)", p.Kernel.RXDropped, p.Kernel.Iface)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", p.Name, p.Device, p.Driver, p.NUMANode, p.IPackets, p.IMissed, p.IErrors, p.RXNoMbuf, kd)
 	}
 	tw.Flush()
 	tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)

@@ -106,6 +106,11 @@ type Generator struct {
 	DstIP    string        `mapstructure:"dst_ip" yaml:"dst_ip"`
 	SrcPort  int           `mapstructure:"src_port" yaml:"src_port"`
 	DstPort  int           `mapstructure:"dst_port" yaml:"dst_port"`
+	// Spin keeps the TX loop spinning between bursts. The default sleeps
+	// while the loop is well ahead of its schedule, which leaves a shared
+	// CPU to softirqs and other threads; spin on a dedicated CPU for
+	// precise pacing at high rates.
+	Spin bool `mapstructure:"spin" yaml:"spin"`
 }
 
 // Stats configures the sampler.

@@ -59,6 +59,7 @@ var genDefaults = map[string]any{
 	"dst_ip":   "10.99.0.2",
 	"src_port": 1024,
 	"dst_port": 9,
+	"spin":     false,
 }
 
 // NewViper returns a viper instance with rxprobe's defaults and environment

@@ -120,6 +120,10 @@ type GenParams struct {
 	DstIP   net.IP
 	SrcPort uint16
 	DstPort uint16
+	// SleepAheadUs, when > 0, makes the loop sleep instead of spin while it
+	// is more than this far ahead of its schedule: for generators on a CPU
+	// shared with other work.
+	SleepAheadUs uint32
 }
 
 // GenCounters is a copy of the generator's counters.
@@ -176,6 +180,7 @@ func NewGen(port, queue uint16, pool *Mempool, socket int, p GenParams) (*Gen, e
 	if p.Rate > 0 {
 		g.cycles_per_pkt_fp = C.uint64_t(float64(TSCHz()) / p.Rate * (1 << 32))
 	}
+	g.sleep_cycles = C.uint64_t(uint64(p.SleepAheadUs) * (TSCHz() / 1_000_000))
 	snap := (*C.struct_rxp_gen_counters)(C.rte_zmalloc(nil, C.sizeof_struct_rxp_gen_counters, C.RTE_CACHE_LINE_SIZE))
 	if snap == nil {
 		C.rte_free(unsafe.Pointer(g))

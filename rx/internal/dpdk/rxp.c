@@ -134,6 +134,9 @@ struct rxp_gen *rxp_gen_new(uint16_t port, uint16_t queue, uint16_t burst, int s
 	g->burst = burst;
 	g->pool = pool;
 	g->flows = 1;
+	g->cycles_per_us = rte_get_tsc_hz() / 1000000;
+	if (g->cycles_per_us == 0)
+		g->cycles_per_us = 1;
 	g->stop = &rxp_ctl_block.stop;
 	return g;
 }
@@ -191,8 +194,14 @@ int rxp_gen_loop(void *arg)
 			n = (uint16_t)(g->count - handled);
 		if (g->cycles_per_pkt_fp != 0) {
 			uint64_t due = (uint64_t)(next >> 32);
-			if (rte_rdtsc() < due) {
-				rte_pause();
+			uint64_t now = rte_rdtsc();
+			if (now < due) {
+				/* On a shared CPU, give it back while far ahead of the
+				 * schedule: softirqs and other threads need it. */
+				if (g->sleep_cycles != 0 && due - now > g->sleep_cycles)
+					rte_delay_us_sleep((unsigned)((due - now - g->sleep_cycles / 2) / g->cycles_per_us));
+				else
+					rte_pause();
 				continue;
 			}
 			next += (__uint128_t)g->cycles_per_pkt_fp * n;

@@ -69,6 +69,8 @@ struct rxp_gen {
 	uint32_t pad0;
 	uint64_t count;                  /* 0 = until stopped */
 	uint64_t cycles_per_pkt_fp;      /* 32.32 fixed point; 0 = unpaced */
+	uint64_t sleep_cycles;           /* sleep when this far ahead; 0 = always spin */
+	uint64_t cycles_per_us;
 	struct rte_mempool *pool;
 	volatile uint32_t *stop;
 	uint8_t tmpl[RXP_MAX_PKT];

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rxprobe/rxprobe/rx"
+)
+
+func init() { rootCmd.AddCommand(newGenCmd()) }
+
+// GenReport is what `rxprobe gen --report` writes.
+type GenReport struct {
+	Device      string  `json:"device"`
+	Size        int     `json:"size"`
+	RatePPS     float64 `json:"rate_pps"`
+	Count       uint64  `json:"count"`
+	Sent        uint64  `json:"sent"`
+	TXDropped   uint64  `json:"tx_dropped"`
+	AllocFailed uint64  `json:"alloc_failed"`
+	DurationS   float64 `json:"duration_s"`
+	AchievedPPS float64 `json:"achieved_pps"`
+	PortOPkts   uint64  `json:"port_opackets"`
+	PortOErrors uint64  `json:"port_oerrors"`
+}
+
+func newGenCmd() *cobra.Command {
+	var (
+		cfgPath, hostRoot, report string
+		rate                      float64
+		size                      int
+		count                     uint64
+		duration                  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "gen --config FILE [--rate PPS] [--size BYTES] [--count N | --duration D]",
+		Short: "Send paced UDP frames from the config's generator port (for demos, tests and benchmarks)",
+		Args:  cobra.NoArgs,
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&cfgPath, "config", "c", "", "YAML config file with a generator section")
+	fl.Float64Var(&rate, "rate", 0, "packets per second (0: as fast as possible; default from config)")
+	fl.IntVar(&size, "size", 0, "frame size in bytes without FCS (default from config)")
+	fl.Uint64Var(&count, "count", 0, "send exactly this many packets, then stop")
+	fl.DurationVar(&duration, "duration", 0, "stop after this long")
+	fl.StringVar(&hostRoot, "host-root", "/", "read /proc and /sys under this root")
+	fl.StringVar(&report, "report", "", "write a JSON report here")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if fl.Changed("count") && fl.Changed("duration") {
+			return usageError(fmt.Errorf("--count and --duration: give one of them"))
+		}
+		cfg, host, err := loadConfig(cfgPath, hostRoot, nil)
+		if err != nil {
+			return err
+		}
+		if cfg.Generator == nil {
+			return usageError(fmt.Errorf("config %s has no generator section: add one (see configs/demo.yaml)", cfgPath))
+		}
+		g := cfg.Generator
+		if fl.Changed("rate") {
+			g.Rate = rate
+		}
+		if fl.Changed("size") {
+			g.Size = size
+		}
+		if fl.Changed("count") {
+			g.Count, g.Duration = count, 0
+		}
+		if fl.Changed("duration") {
+			g.Duration, g.Count = duration, 0
+		}
+		online, _ := host.OnlineCPUs()
+		if err := cfg.Validate(online); err != nil { // flags may have broken a value
+			return usageError(err)
+		}
+		sigc := make(chan os.Signal, 2)
+		signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+		defer signal.Stop(sigc)
+
+		gen, err := rx.OpenGenerator(cfg, rx.Options{HostRoot: host.Root})
+		if err != nil {
+			return usageError(err)
+		}
+		if err := gen.Start(); err != nil {
+			return usageError(fmt.Errorf("%w (cleanup: %v)", err, gen.Close()))
+		}
+		var deadline <-chan time.Time
+		if g.Duration > 0 {
+			t := time.NewTimer(g.Duration)
+			defer t.Stop()
+			deadline = t.C
+		}
+		poll := time.NewTicker(10 * time.Millisecond)
+		defer poll.Stop()
+		var c rx.GenCounters
+	loop:
+		for {
+			select {
+			case <-poll.C:
+				gen.Read(&c)
+				if c.Done {
+					break loop
+				}
+			case <-sigc:
+				break loop
+			case <-deadline:
+				break loop
+			}
+		}
+		gen.Stop()
+		elapsed := time.Since(gen.Started)
+		gen.Read(&c)
+		// Let the PMD hand the last frames to the wire before the port stops.
+		time.Sleep(200 * time.Millisecond)
+		ps, _ := gen.PortStats()
+		closeErr := gen.Close()
+		r := GenReport{Device: g.Device, Size: g.Size, RatePPS: g.Rate, Count: g.Count, Sent: c.Sent,
+			TXDropped: c.TXDropped, AllocFailed: c.AllocFailed, DurationS: elapsed.Seconds(),
+			PortOPkts: ps.OPackets, PortOErrors: ps.OErrors}
+		if r.DurationS > 0 {
+			r.AchievedPPS = float64(c.Sent) / r.DurationS
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "rxprobe gen: sent %d tx_dropped %d (%d-byte frames, %.0f pps over %.2f s)\n",
+			r.Sent, r.TXDropped, r.Size, r.AchievedPPS, r.DurationS)
+		if report != "" {
+			b, _ := json.MarshalIndent(r, "", "  ")
+			if err := os.WriteFile(report, append(b, '\n'), 0o644); err != nil {
+				return failError(err)
+			}
+		}
+		if closeErr != nil {
+			return failError(fmt.Errorf("stopping: %w", closeErr))
+		}
+		return nil
+	}
+	return cmd
+}

@@ -1,0 +1,50 @@
+package rx
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// KernelIface returns the kernel interface a virtual device is bound to
+// (the iface= devarg of net_af_xdp, net_af_packet, net_pcap), or "".
+func KernelIface(devargs string) string {
+	for _, kv := range strings.Split(devargs, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && (k == "iface" || k == "rx_iface") {
+			return v
+		}
+	}
+	return ""
+}
+
+// NetdevCounters are a kernel interface's RX counters.
+type NetdevCounters struct {
+	RXPackets uint64
+	RXDropped uint64
+	OK        bool
+}
+
+// readNetdev reads ROOT/sys/class/net/IF/statistics. It is used at start
+// and stop only, never in the steady state.
+func readNetdev(root, iface string) NetdevCounters {
+	if iface == "" {
+		return NetdevCounters{}
+	}
+	if root == "" {
+		root = "/"
+	}
+	dir := filepath.Join(root, "sys/class/net", iface, "statistics")
+	get := func(name string) (uint64, bool) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		return v, err == nil
+	}
+	p, ok1 := get("rx_packets")
+	d, ok2 := get("rx_dropped")
+	return NetdevCounters{RXPackets: p, RXDropped: d, OK: ok1 && ok2}
+}
