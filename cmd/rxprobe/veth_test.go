@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// vethPair is a veth pair with its B end in a network namespace of its own.
+type vethPair struct {
+	ns, a, b string
+}
+
+// newVethPair creates the pair (and a bpffs mount when none exists, which
+// libxdp needs to attach AF_XDP programs reliably) and removes everything
+// in t.Cleanup. It skips when the host does not let us create a namespace.
+func newVethPair(t *testing.T) vethPair {
+	t.Helper()
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs iproute2: `ip` not found")
+	}
+	id := os.Getpid() % 100000
+	v := vethPair{ns: fmt.Sprintf("rxpt-%d", id), a: fmt.Sprintf("rxpt%da", id), b: fmt.Sprintf("rxpt%db", id)}
+	if out, err := exec.Command("ip", "netns", "add", v.ns).CombinedOutput(); err != nil {
+		if strings.Contains(string(out), "ermission") || strings.Contains(string(out), "not permitted") {
+			t.Skipf("needs root: creating a network namespace: %s", strings.TrimSpace(string(out)))
+		}
+		t.Fatalf("ip netns add: %s", out)
+	}
+	t.Cleanup(func() {
+		_ = exec.Command("ip", "netns", "del", v.ns).Run()
+		_ = exec.Command("ip", "link", "del", v.a).Run()
+		if _, err := os.Stat("/run/netns/" + v.ns); err == nil {
+			t.Errorf("netns %s left behind", v.ns)
+		}
+	})
+	for _, args := range [][]string{
+		{"link", "add", v.a, "type", "veth", "peer", "name", v.b, "netns", v.ns},
+		{"link", "set", v.a, "up"},
+		{"netns", "exec", v.ns, "ip", "link", "set", v.b, "up"},
+		{"netns", "exec", v.ns, "sysctl", "-qw", "net.ipv6.conf." + v.b + ".disable_ipv6=1"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %s", args, out)
+		}
+	}
+	if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+v.a+"/disable_ipv6", []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs("/sys/fs/bpf", &st); err == nil && st.Type != 0xcafe4a11 {
+		if err := syscall.Mount("bpf", "/sys/fs/bpf", "bpf", 0, ""); err == nil {
+			t.Cleanup(func() { _ = syscall.Unmount("/sys/fs/bpf", 0) })
+		}
+	}
+	return v
+}
+
+func vethConfig(v vethPair, rxDev, rxArgs string, ring int) string {
+	return fmt.Sprintf(`eal:
+  log_level: error
+  no_huge: true
+ports:
+  - name: veth
+    device: %s
+    devargs: "%s"
+    rx_cpus: "%d"
+    rx_ring: %d
+generator:
+  device: net_af_packet0
+  devargs: "iface=%s,qpairs=1"
+  cpu: 0
+  size: 64
+run:
+  allow_unisolated: true
+`, rxDev, rxArgs, rxCPU(), ring, v.b)
+}
+
+// startRun starts `rxprobe run` and waits until its loops run.
+func startRun(t *testing.T, cfg, report string, extra ...string) (*exec.Cmd, chan error) {
+	t.Helper()
+	ready := filepath.Join(t.TempDir(), "ready")
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	t.Cleanup(cancel)
+	args := append([]string{"run", "--config", cfg, "--report", report, "--ready-file", ready}, extra...)
+	cmd := rxprobeCmd(ctx, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			return cmd, done
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("rxprobe run exited early: %v\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("rxprobe run did not start")
+		}
+	}
+}
+
+func genInNS(t *testing.T, v vethPair, cfg, report string, args ...string) GenReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	full := append([]string{"netns", "exec", v.ns, os.Args[0], "gen", "--config", cfg, "--report", report}, args...)
+	cmd := exec.CommandContext(ctx, "ip", full...)
+	cmd.Env = append(os.Environ(), "RXPROBE_AS_MAIN=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rxprobe gen: %v\n%s", err, out)
+	}
+	var g GenReport
+	if err := readJSON(report, &g); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func stopRun(t *testing.T, cmd *exec.Cmd, done chan error) {
+	t.Helper()
+	time.Sleep(500 * time.Millisecond) // the last frames cross the veth
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-done; err != nil {
+		t.Fatalf("rxprobe run: %v", err)
+	}
+}
+
+func TestIntegrationVethAFXDPExactCount(t *testing.T) {
+	v := newVethPair(t)
+	// A deep ring absorbs scheduling hiccups of a loaded test machine:
+	// at 10 kpps, 4096 descriptors last 400 ms.
+	cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", "iface="+v.a+",start_queue=0,queue_count=1,busy_budget=0", 4096))
+	dir := t.TempDir()
+	runRep, genRep := filepath.Join(dir, "run.json"), filepath.Join(dir, "gen.json")
+	cmd, done := startRun(t, cfg, runRep)
+	const n = 20000
+	g := genInNS(t, v, cfg, genRep, "--count", fmt.Sprint(n), "--rate", "10000")
+	stopRun(t, cmd, done)
+	r := readReport(t, runRep)
+	if g.Sent != n || g.TXDropped != 0 {
+		t.Fatalf("gen sent %d (dropped %d), want %d", g.Sent, g.TXDropped, n)
+	}
+	if r.RXPackets != n {
+		t.Errorf("received %d of %d sent (run drops %d: %+v)", r.RXPackets, n, r.RXDropped, r.Ports[0].Kernel)
+	}
+	if r.Ports[0].Driver != "net_af_xdp" || r.RXBytes != n*64 {
+		t.Errorf("driver %s, %d bytes (want %d)", r.Ports[0].Driver, r.RXBytes, n*64)
+	}
+}
+
+func TestIntegrationVethOverloadShowsDrops(t *testing.T) {
+	v := newVethPair(t)
+	cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", "iface="+v.a+",start_queue=0,queue_count=1,busy_budget=0", 1024))
+	dir := t.TempDir()
+	runRep, genRep := filepath.Join(dir, "run.json"), filepath.Join(dir, "gen.json")
+	cmd, done := startRun(t, cfg, runRep)
+	// Overload: the generator sends as fast as it can while a busy
+	// process shares the RX CPU, so the 1024-entry ring overflows.
+	hog := exec.Command("taskset", "-c", fmt.Sprint(rxCPU()), "sh", "-c", "while :; do :; done")
+	if err := hog.Start(); err != nil {
+		t.Fatalf("starting the CPU hog: %v", err)
+	}
+	defer func() { _ = hog.Process.Kill(); _ = hog.Wait() }()
+	g := genInNS(t, v, cfg, genRep, "--count", "1000000", "--rate", "0")
+	stopRun(t, cmd, done)
+	r := readReport(t, runRep)
+	t.Logf("sent %d, received %d, dropped %d (imissed %d, kernel %+v)", g.Sent, r.RXPackets, r.RXDropped, r.Ports[0].IMissed, r.Ports[0].Kernel)
+	if r.RXDropped == 0 {
+		t.Errorf("overload shows no drops: sent %d, received %d", g.Sent, r.RXPackets)
+	}
+	if g.Sent < r.RXPackets {
+		t.Errorf("received %d > sent %d", r.RXPackets, g.Sent)
+	}
+	if r.RXPackets == 0 {
+		t.Error("nothing received at all: the port did not work")
+	}
+}
+
+func TestIntegrationVethAFPacket(t *testing.T) {
+	v := newVethPair(t)
+	cfg := writeConfig(t, vethConfig(v, "net_af_packet0", "iface="+v.a+",qpairs=1", 1024))
+	dir := t.TempDir()
+	runRep, genRep := filepath.Join(dir, "run.json"), filepath.Join(dir, "gen.json")
+	cmd, done := startRun(t, cfg, runRep)
+	g := genInNS(t, v, cfg, genRep, "--count", "5000", "--rate", "10000")
+	stopRun(t, cmd, done)
+	r := readReport(t, runRep)
+	if g.Sent != 5000 || r.RXPackets != 5000 {
+		t.Errorf("sent %d, received %d over AF_PACKET, want 5000 both", g.Sent, r.RXPackets)
+	}
+}

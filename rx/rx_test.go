@@ -1,0 +1,163 @@
+package rx
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/rx/config"
+)
+
+func testConfig() *config.Config {
+	return &config.Config{
+		Housekeeping: "0",
+		EAL:          config.EAL{HugepageSize: "2M", LogLevel: "notice"},
+		Ports: []config.Port{
+			{Name: "a", Device: "net_null0", RXQueues: 2, RXCPUs: "2-3", RXRing: 1024, Burst: 32, MbufCache: 256, DataRoom: 2176},
+			{Name: "b", Device: "0000:3b:00.0", Devargs: "rxq_cqe_comp_en=1", RXQueues: 1, RXCPUs: "5", RXRing: 4096, Burst: 64, MbufCache: 256, DataRoom: 2176},
+		},
+	}
+}
+
+func TestRXPlanArguments(t *testing.T) {
+	c := testConfig()
+	nodes := map[string]int{"a": 0, "b": 1}
+	p := RXPlan(c, "rxprobe-run-7", "/dev/hugepages", func(pc config.Port) int { return nodes[pc.Name] })
+	want := []string{"rxprobe",
+		"--file-prefix", "rxprobe-run-7",
+		"--proc-type", "primary",
+		"--lcores", "0@(0),1@2,2@3,3@5",
+		"--main-lcore", "0",
+		// node 0: 2×(1024+32+256)+1024 → 4095 mbufs × 2368 B + ring + 64 MiB base = 37 pages of 2 MiB;
+		// node 1: 1×(4096+64+256)+1024 → 8191 mbufs → 82.6 MiB = 42 pages.
+		"--socket-mem", "74,84",
+		"--huge-dir", "/dev/hugepages",
+		"--vdev", "net_null0",
+		"-a", "0000:3b:00.0,rxq_cqe_comp_en=1",
+		"--log-level", "notice"}
+	if d := cmp.Diff(want, p.Args); d != "" {
+		t.Errorf("EAL args (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]int{2, 3, 5}, p.Workers); d != "" {
+		t.Errorf("workers (-want +got):\n%s", d)
+	}
+}
+
+func TestRXPlanNoHugeAndPrefix(t *testing.T) {
+	c := testConfig()
+	c.Ports = c.Ports[:1]
+	c.EAL.NoHuge = true
+	c.EAL.FilePrefix = "fixed"
+	c.EAL.ExtraArgs = []string{"--no-telemetry"}
+	p := RXPlan(c, "ignored", "/dev/hugepages", func(config.Port) int { return 0 })
+	got := strings.Join(p.Args, " ")
+	for _, w := range []string{"--file-prefix fixed", "--no-huge -m 74", "--no-pci", "--no-telemetry"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("args %q lack %q", got, w)
+		}
+	}
+	for _, bad := range []string{"--socket-mem", "--huge-dir"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("no_huge args %q contain %q", got, bad)
+		}
+	}
+}
+
+func TestGenPlan(t *testing.T) {
+	c := testConfig()
+	c.Generator = &config.Generator{Device: "net_af_packet0", Devargs: "iface=veth1", CPU: 0, TXRing: 1024, Burst: 32}
+	p := GenPlan(c, "rxprobe-gen-1", "/dev/hugepages", 0)
+	got := strings.Join(p.Args, " ")
+	for _, w := range []string{"--lcores 0@(0),1@0", "--vdev net_af_packet0,iface=veth1", "--no-pci", "--socket-mem 74"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("gen args %q lack %q", got, w)
+		}
+	}
+}
+
+func TestKernelIface(t *testing.T) {
+	for in, want := range map[string]string{
+		"iface=veth0,start_queue=0": "veth0",
+		"qpairs=1,iface=eth1":       "eth1",
+		"rx_iface=eth2,tx_iface=x":  "eth2",
+		"size=64":                   "",
+		"":                          "",
+	} {
+		if got := KernelIface(in); got != want {
+			t.Errorf("KernelIface(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func snap(queues int) *Snapshot {
+	return &Snapshot{Ports: make([]PortSnapshot, 1), Queues: make([]QueueSnapshot, queues)}
+}
+
+func TestWorstGapAndStatus(t *testing.T) {
+	prev, cur := snap(2), snap(2)
+	t0 := time.Unix(1000, 0)
+	prev.At, cur.At = t0, t0.Add(time.Second)
+	cur.Queues[0].Packets, cur.Queues[0].Bytes = 2_000_000, 128_000_000
+	cur.Queues[1].Packets = 1_000_000
+	cur.Queues[0].GapHist[3] = 10 // <= 512 ns
+	cur.Queues[1].GapHist[10] = 1 // <= 64 µs
+	cur.Ports[0].Stats.IMissed = 7
+	ns, unb := WorstGapNs(prev, cur)
+	if ns != 64<<10 || unb {
+		t.Errorf("worst gap = %d (unbounded %v), want %d", ns, unb, 64<<10)
+	}
+	buf := make([]byte, 0, 256)
+	buf = AppendStatus(buf, t0, prev, cur)
+	line := string(buf)
+	for _, w := range []string{"1.0s", "3.000 Mpps", "1024.0 Mbit/s", "missed 7", "worst gap <=65.5 µs"} {
+		if !strings.Contains(line, w) {
+			t.Errorf("status %q lacks %q", line, w)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { buf = AppendStatus(buf[:0], t0, prev, cur) }); n != 0 {
+		t.Errorf("AppendStatus allocates %.1f times", n)
+	}
+	cur.Queues[1].GapHist[GapBuckets-1] = 1
+	if _, unb := WorstGapNs(prev, cur); !unb {
+		t.Error("a gap in the last bucket must be reported as unbounded")
+	}
+}
+
+func TestSnapshotCopyIsIndependent(t *testing.T) {
+	a, b := snap(1), snap(1)
+	a.Ports[0].XStats, b.Ports[0].XStats = []uint64{1, 2}, make([]uint64, 2)
+	a.Queues[0].Packets = 5
+	b.CopyFrom(a)
+	a.Ports[0].XStats[0], a.Queues[0].Packets = 99, 99
+	if b.Ports[0].XStats[0] != 1 || b.Queues[0].Packets != 5 {
+		t.Errorf("copy shares memory with its source: %+v", b)
+	}
+	if n := testing.AllocsPerRun(100, func() { b.CopyFrom(a) }); n != 0 {
+		t.Errorf("CopyFrom allocates %.1f times", n)
+	}
+}
+
+func TestConfineProcess(t *testing.T) {
+	before, err := ThreadCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orig cpuset.Set
+	for _, s := range before {
+		orig = s
+		break
+	}
+	t.Cleanup(func() { _ = ConfineProcess(orig) })
+	if err := ConfineProcess(cpuset.Of(0)); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := ThreadCPUs()
+	for tid, s := range after {
+		if !s.Equal(cpuset.Of(0)) {
+			t.Errorf("thread %d still on CPUs %s", tid, s)
+		}
+	}
+}
