@@ -1,0 +1,154 @@
+package kernel
+
+import "bytes"
+
+// NetDevStats is one device line of /proc/net/dev.
+type NetDevStats struct {
+	// Name is the interface name, interned (the same string every sample).
+	Name string
+
+	RxBytes, RxPackets, RxErrs, RxDrop, RxFifo, RxFrame, RxCompressed, RxMulticast uint64
+	TxBytes, TxPackets, TxErrs, TxDrop, TxFifo, TxColls, TxCarrier, TxCompressed   uint64
+}
+
+// NetDev is a parsed /proc/net/dev sample.
+type NetDev struct {
+	// Devices in file order; reused by the next parse.
+	Devices []NetDevStats
+
+	names map[string]string // interned interface names
+}
+
+// NewNetDev returns a NetDev with room for devCap devices.
+func NewNetDev(devCap int) *NetDev {
+	devCap = max(devCap, 4)
+	return &NetDev{Devices: make([]NetDevStats, 0, devCap), names: make(map[string]string, devCap)}
+}
+
+// Device returns the statistics of the named device from the last sample.
+func (n *NetDev) Device(name string) (*NetDevStats, bool) {
+	for i := range n.Devices {
+		if n.Devices[i].Name == name {
+			return &n.Devices[i], true
+		}
+	}
+	return nil, false
+}
+
+func (n *NetDev) intern(b []byte) string {
+	if s, ok := n.names[string(b)]; ok {
+		return s
+	}
+	if n.names == nil {
+		n.names = make(map[string]string)
+	}
+	s := string(b) // first sight of this name: one allocation
+	n.names[s] = s
+	return s
+}
+
+// ParseNetDev parses /proc/net/dev into dst. The two header lines are
+// checked loosely (they must contain '|'). Every device line must have a
+// name, a colon and exactly 16 decimal counters; anything shorter or
+// non-numeric is an error (never a panic). Names are interned, so steady
+// state does not allocate; a device never seen before costs one allocation,
+// as does growing dst.Devices beyond its capacity.
+func ParseNetDev(data []byte, dst *NetDev) error {
+	const file = "/proc/net/dev"
+	if err := checkComplete(file, data); err != nil {
+		return err
+	}
+	dst.Devices = dst.Devices[:0]
+	for i := 1; i <= 2; i++ {
+		var line []byte
+		line, data = nextLine(data)
+		if bytes.IndexByte(line, '|') < 0 {
+			return parseError(file, i, "missing header line", line)
+		}
+	}
+	lineNo := 2
+	for len(data) > 0 {
+		var line []byte
+		line, data = nextLine(data)
+		lineNo++
+		if len(trimSpace(line)) == 0 {
+			continue
+		}
+		// Device names cannot contain ':' (dev_valid_name), and old kernels
+		// print "eth0:123" without a blank, so split at the first colon.
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
+			return parseError(file, lineNo, "device line without colon", line)
+		}
+		name := trimSpace(line[:colon])
+		if len(name) == 0 {
+			return parseError(file, lineNo, "empty device name", line)
+		}
+		var v [16]uint64
+		n := 0
+		for f, r := nextField(line[colon+1:]); len(f) > 0; f, r = nextField(r) {
+			if n == len(v) {
+				return parseError(file, lineNo, "more than 16 counters", line)
+			}
+			x, ok := parseDec(f)
+			if !ok {
+				return parseError(file, lineNo, "counter is not a decimal number", f)
+			}
+			v[n] = x
+			n++
+		}
+		if n != len(v) {
+			return parseError(file, lineNo, "fewer than 16 counters", line)
+		}
+		dst.Devices = append(dst.Devices, NetDevStats{
+			Name:    dst.intern(name),
+			RxBytes: v[0], RxPackets: v[1], RxErrs: v[2], RxDrop: v[3],
+			RxFifo: v[4], RxFrame: v[5], RxCompressed: v[6], RxMulticast: v[7],
+			TxBytes: v[8], TxPackets: v[9], TxErrs: v[10], TxDrop: v[11],
+			TxFifo: v[12], TxColls: v[13], TxCarrier: v[14], TxCompressed: v[15],
+		})
+	}
+	return nil
+}
+
+// NetDevReader reads ROOT/proc/net/dev through a kept descriptor. The
+// descriptor pins the network namespace of the thread that opened it.
+type NetDevReader struct {
+	f    *procFile
+	devs int
+}
+
+// NewNetDevReader opens ROOT/proc/net/dev (root "" means "/").
+func NewNetDevReader(root string) (*NetDevReader, error) {
+	f, err := openProcFile(hostPath(root, "proc/net/dev"), 0)
+	if err != nil {
+		return nil, err
+	}
+	data, err := f.read()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &NetDevReader{f: f, devs: countLines(data)}, nil
+}
+
+// NewSample returns a NetDev with room for twice the devices present at
+// construction, warmed up by one read so that its names are interned.
+func (r *NetDevReader) NewSample() *NetDev {
+	s := NewNetDev(2*r.devs + 4)
+	_ = r.ReadInto(s) // warm-up only
+	return s
+}
+
+// ReadInto reads and parses the file into dst (see ParseNetDev for the
+// allocation contract).
+func (r *NetDevReader) ReadInto(dst *NetDev) error {
+	data, err := r.f.read()
+	if err != nil {
+		return err
+	}
+	return ParseNetDev(data, dst)
+}
+
+// Close closes the kept descriptor.
+func (r *NetDevReader) Close() error { return r.f.Close() }
