@@ -1,0 +1,56 @@
+# rxprobe — see README.md. `make demo` and `make test` are the two entry points.
+SHELL   := /bin/bash
+GO      ?= go
+export PATH := $(PATH):/usr/local/go/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+BIN     := bin/rxprobe
+
+.PHONY: all build demo test lint gotest deploy-check fuzz bench-rx clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/rxprobe
+
+# The embedded default: veth + AF_XDP as root (installing what is missing
+# first), net_null without hugepages otherwise.
+demo:
+	@if [ "$$(id -u)" -eq 0 ]; then bash .ci/setup --packages; \
+	else echo "make demo: not root: no packages installed, no veth; rxprobe demo will run net_null with --no-huge"; fi
+	@$(MAKE) --no-print-directory build
+	./$(BIN) demo
+
+# Every test. Packages run one at a time (-p 1): several of them start DPDK
+# processes whose poll loops share the RX CPU.
+test: lint gotest deploy-check
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@c=$$(grep -rl --include='*.go' '^import "C"' . | xargs -r -n1 dirname | sort -u); \
+	if [ "$$c" != "./rx/internal/dpdk" ]; then echo "import \"C\" outside rx/internal/dpdk: $$c"; exit 1; fi
+
+gotest:
+	$(GO) test -p 1 -count=1 ./...
+
+# Prometheus rules (promtool check + unit tests), scrape config, dashboard.
+deploy-check:
+	bash deploy/check.sh
+
+# Run each fuzzer for FUZZTIME (default 30s); new corpus entries land in
+# the packages' testdata/fuzz and belong in the next commit.
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench-rx: build
+	bash bench/bench-rx.sh
+
+clean:
+	rm -rf bin
