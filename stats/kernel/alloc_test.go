@@ -7,8 +7,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // sampler is one full stats sample as the stats thread would take it.
@@ -218,26 +221,34 @@ func TestSteadyStateMemStats(t *testing.T) {
 }
 
 // TestNoMmapSyscalls runs the sampling loop in a child process under
-// strace and checks that, between two markers, the process made no mmap,
-// munmap or madvise call. It skips when strace is not installed.
+// strace and checks that, between two markers, the thread doing the
+// sampling (locked to one OS thread) made no mmap, munmap or madvise call.
+// It skips when strace is not installed.
+//
+// Calls from other threads are logged, not failed: they are the Go runtime
+// growing its thread pool when a pread blocks (this test binary links libc,
+// as the DPDK-linked RX process does, so a new M is a pthread_create with
+// an mmap'd stack, and glibc may map and trim a malloc arena, which is a
+// munmap). See stats/BENCH.md for what that means for the RX process.
 func TestNoMmapSyscalls(t *testing.T) {
 	if os.Getenv("RXPROBE_STRACE_CHILD") == "1" {
+		runtime.LockOSThread()
 		s := newSampler(t, "/", []int{0, 1})
 		defer s.close()
-		for range 10 {
+		for range 200 {
 			if err := s.sample(); err != nil {
 				t.Fatal(err)
 			}
 		}
-		// Markers: getpid is not used by the readers. os.Getpid caches
-		// nothing in Go, so it is a real syscall.
-		_ = os.Getpid()
+		// Markers: getpgid of a pid that cannot exist, an argument nothing
+		// else in the process uses.
+		_, _ = unix.Getpgid(markerPID)
 		for range 1000 {
 			if err := s.sample(); err != nil {
 				t.Fatal(err)
 			}
 		}
-		_ = os.Getpid()
+		_, _ = unix.Getpgid(markerPID)
 		return
 	}
 	strace, err := exec.LookPath("strace")
@@ -245,12 +256,27 @@ func TestNoMmapSyscalls(t *testing.T) {
 		t.Skip("strace not installed (apt-get install -y strace); TestSteadyStateMemStats covers the allocation side")
 	}
 	realFile(t, "/proc/interrupts")
-	// Only the sampling goroutine's thread matters, but runtime threads may
-	// legitimately mmap (e.g. new thread stacks at start-up); trace all and
-	// look only between the markers.
-	cmd := exec.Command(strace, "-f", "-qq", "-e", "trace=getpid,mmap,munmap,madvise",
+	// A window in which the runtime created a thread (clone) is retried:
+	// thread creation makes the runtime mmap on whichever thread runs it,
+	// possibly the sampling one (256 KiB persistentalloc chunks were seen).
+	for attempt := 1; ; attempt++ {
+		retry := runStraced(t, strace)
+		if !retry {
+			return
+		}
+		if attempt == 3 {
+			t.Fatal("the runtime created threads during the window in 3 runs")
+		}
+	}
+}
+
+// runStraced runs the child once and checks its window; it returns true
+// when the window is not usable because a thread was created in it.
+func runStraced(t *testing.T, strace string) (retry bool) {
+	t.Helper()
+	cmd := exec.Command(strace, "-f", "-qq", "-e", "trace=getpgid,mmap,munmap,madvise,clone,clone3",
 		os.Args[0], "-test.run=^TestNoMmapSyscalls$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "RXPROBE_STRACE_CHILD=1", "GOGC=off", "GODEBUG=madvdontneed=1")
+	cmd.Env = append(os.Environ(), "RXPROBE_STRACE_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		if strings.Contains(string(out), "ptrace") || strings.Contains(string(out), "Operation not permitted") {
@@ -258,25 +284,53 @@ func TestNoMmapSyscalls(t *testing.T) {
 		}
 		t.Fatalf("child failed: %v\n%s", err, out)
 	}
-	var inside bool
+	// strace prefixes lines with "[pid TID] " once the process has threads.
+	tidOf := func(line string) string {
+		if rest, ok := strings.CutPrefix(line, "[pid "); ok {
+			tid, _, _ := strings.Cut(rest, "]")
+			return tid
+		}
+		return "initial"
+	}
+	var sampler string
 	var markers int
-	var bad []string
+	var inside bool
+	var bad, others []string
 	for _, line := range strings.Split(string(out), "\n") {
 		switch {
-		case strings.Contains(line, "getpid("):
+		case strings.Contains(line, "getpgid("+strconv.Itoa(markerPID)+")"):
 			markers++
 			inside = markers == 1
+			if markers == 1 {
+				sampler = tidOf(line)
+			} else if tidOf(line) != sampler {
+				t.Fatalf("markers on different threads despite LockOSThread: %s vs %s", sampler, tidOf(line))
+			}
+		case inside && (strings.Contains(line, "clone(") || strings.Contains(line, "clone3(")):
+			t.Logf("runtime created a thread during the window, retrying: %s", line)
+			return true
 		case inside && (strings.Contains(line, "mmap(") || strings.Contains(line, "munmap(") || strings.Contains(line, "madvise(")):
-			bad = append(bad, line)
+			if tidOf(line) == sampler {
+				bad = append(bad, line)
+			} else {
+				others = append(others, line)
+			}
 		}
 	}
 	if markers < 2 {
 		t.Fatalf("markers not found in strace output (%d):\n%s", markers, out)
 	}
-	if len(bad) > 0 {
-		t.Errorf("memory-mapping syscalls during 1000 samples:\n%s", strings.Join(bad, "\n"))
+	if len(others) > 0 {
+		t.Logf("other threads (runtime) during the window:\n%s", strings.Join(others, "\n"))
 	}
+	if len(bad) > 0 {
+		t.Errorf("memory-mapping syscalls on the sampling thread during 1000 samples:\n%s", strings.Join(bad, "\n"))
+	}
+	return false
 }
+
+// markerPID is above the kernel's PID_MAX_LIMIT (4194304).
+const markerPID = 1<<30 + 12345
 
 func firstLine(b []byte) string {
 	s, _, _ := strings.Cut(string(b), "\n")
