@@ -1,0 +1,51 @@
+// Package shm is the shared-memory segment through which the RX process
+// publishes its stats samples to the out-of-process exporter.
+//
+// # Contract
+//
+// The writer (the stats goroutine of the RX process) maps its segment once,
+// in Create, and unmaps it once, in Close at exit: no munmap, hence no
+// TLB-shootdown IPI to the RX cores, happens while the probe runs. Begin
+// and Commit do not allocate; neither does Reader.Read. Readers (the
+// Prometheus exporter, another process) map the segment read-only and
+// never block the writer.
+//
+// # Layout (version 1, native byte order, 64-byte header)
+//
+//	offset size field
+//	     0    8 magic "RXPRSHM1"
+//	     8    4 layout version (1)
+//	    12    4 header size (64)
+//	    16    8 payload size in bytes (multiple of 8)
+//	    24    8 writer pid
+//	    32    8 seqlock sequence: odd while a sample is being written
+//	    40    8 heartbeat: writer's clock at the last Commit, unix ns
+//	    48    8 samples committed
+//	    56    8 reserved (0)
+//	    64    - payload, fixed size chosen at creation
+//
+// The meaning of the payload bytes is the business of the writer and the
+// exporter; this package moves them consistently.
+//
+// # Consistency
+//
+// A seqlock: Begin stores seq+1 (odd), the writer fills the payload in
+// place, Commit stores heartbeat and sample count and then seq+2 (even),
+// all with sync/atomic. Read loads seq, copies the payload with 64-bit
+// atomic loads, loads seq again, and accepts the copy only if both loads
+// are equal and even. Go's atomics are sequentially consistent, so the
+// reader side is correct on any architecture. On the writer side the
+// caller's plain payload stores must not become visible before the odd
+// sequence store; amd64 (TSO: stores are not reordered with other stores),
+// the platform the RX process runs on, guarantees it. A port to a weakly
+// ordered CPU must revisit Begin.
+//
+// # Liveness and stale segments
+//
+// The writer holds an exclusive flock on its segment for its whole life.
+// Create refuses a name whose lock is held (ErrInUse, naming the path and
+// pid) and replaces one whose lock is free, since the kernel releases the
+// lock of a dead process however it died. The header pid is informative.
+// The heartbeat lets the exporter tell a live-but-stuck writer from a
+// healthy one.
+package shm
