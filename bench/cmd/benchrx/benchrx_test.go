@@ -255,8 +255,8 @@ func TestMedianAndMarkdown(t *testing.T) {
 		"### 2030-01-02 03:04 UTC — commit abc1234",
 		"Test CPU, 2 CPUs, kernel 6.1.0",
 		"LOADED",
-		"`go run ./bench/cmd/benchrx -rounds 3`",
-		"| **median** | **50.000** | **51.000** | **1.020** | |",
+		"`benchrx -rounds 3`",
+		"| **median** | **50.000** | **51.000** | **1.020** | | | |",
 		"target ≥ 1.00×: met",
 	} {
 		if !strings.Contains(md, want) {
@@ -285,5 +285,31 @@ func TestTestpmdArgs(t *testing.T) {
 	want := "-l 0,1 --main-lcore 0 --no-pci --vdev net_null0 --file-prefix p -- -i --forward-mode=rxonly --nb-cores=1 --rxq=1 --txq=1 --burst=32 --rxd=1024 --mbcache=256 --total-num-mbufs=4095 --mbuf-size=2176 --no-flush-rx"
 	if got != want {
 		t.Errorf("testpmdArgs:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	// Lines as `rxprobe run --status always` printed them on this machine,
+	// with the start-up and summary lines around them.
+	out := "rxprobe: running 1 loop(s) on CPUs 1, housekeeping 0, file prefix rxprobe-run-25361\n" +
+		"   1.0s  rx  51.158 Mpps   26192.8 Mbit/s  drops: missed 0 nombuf 0 errors 0  worst gap <=268.4 ms\n" +
+		"   2.0s  rx  67.015 Mpps   34311.9 Mbit/s  drops: missed 0 nombuf 0 errors 0  worst gap <=4.2 ms\n" +
+		"   3.0s  rx  67.764 Mpps   34695.2 Mbit/s  drops: missed 0 nombuf 0 errors 0  worst gap <=4.2 ms\n" +
+		"rxprobe run: 3.0 s, 185831328 packets, 11893204992 bytes, 61.986 Mpps\n"
+	got := parseStatus([]byte(out))
+	want := []float64{51.158, 67.015, 67.764}
+	if len(got) != len(want) {
+		t.Fatalf("parseStatus = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("rate %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if m := mean(got[1:]); m < 67.389 || m > 67.390 {
+		t.Errorf("mean after the first second = %v, want 67.3895", m)
+	}
+	if got := parseStatus([]byte("rxprobe run: 3.0 s, 1 packets, 64 bytes, 61.986 Mpps\n")); len(got) != 0 {
+		t.Errorf("summary line parsed as status: %v", got)
 	}
 }

@@ -224,7 +224,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 		if err != nil {
 			return nil, env, fmt.Errorf("round %d: %w", i, err)
 		}
-		note = fmt.Sprintf("loop %.3f s, max gap %s", r.Rxprobe.DurationS, r.Rxprobe.MaxGap)
+		note = fmt.Sprintf("loop %.3f s, after 1 s %.3f Mpps, max gap %s", r.Rxprobe.DurationS, r.Rxprobe.Steady, r.Rxprobe.MaxGap)
 		if r.Rxprobe.Drops > 0 {
 			note += fmt.Sprintf(", %d missed+nombuf", r.Rxprobe.Drops)
 		}
@@ -352,19 +352,20 @@ func markdown(s settings, h hostInfo, rs []round, args []string) string {
 		loaded = "LOADED: other work shared the CPUs, figures are not representative"
 	}
 	fmt.Fprintf(&b, "- load average (1/5/15 min) before: %s, after: %s (%s)\n", h.LoadBefore, h.LoadAfter, loaded)
-	cmd := "go run ./bench/cmd/benchrx"
+	cmd := "benchrx"
 	if len(args) > 0 {
 		cmd += " " + strings.Join(args, " ")
 	}
 	fmt.Fprintf(&b, "- command: `%s`\n", cmd)
 	fmt.Fprintf(&b, "- both tools: %s, RX CPU %d, housekeeping CPU %d, burst %d, %d RX descriptors, %d mbufs of %d B, cache %d; %d rounds × %g s (testpmd after %s warm-up)\n\n",
 		s.Device, s.CPU, s.Housekeeping, s.Burst, s.Ring, s.Mbufs, s.DataRoom, s.MbufCache, len(rs), s.Seconds, s.Warmup)
-	fmt.Fprintf(&b, "| round | testpmd Mpps | rxprobe Mpps | ratio | load1 (testpmd / rxprobe) |\n")
-	fmt.Fprintf(&b, "|------:|-------------:|-------------:|------:|--------------------------:|\n")
+	fmt.Fprintf(&b, "| round | testpmd Mpps | rxprobe Mpps | ratio | rxprobe after 1 s | rxprobe max loop gap | load1 (testpmd / rxprobe) |\n")
+	fmt.Fprintf(&b, "|------:|-------------:|-------------:|------:|------------------:|---------------------:|--------------------------:|\n")
 	for i, r := range rs {
-		fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.3f | %.2f / %.2f |\n", i+1, r.Testpmd.Mpps, r.Rxprobe.Mpps, ratioOf(r.Rxprobe.Mpps, r.Testpmd.Mpps), r.LoadTestpmd, r.LoadRxprobe)
+		fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.3f | %.3f | %s | %.2f / %.2f |\n", i+1, r.Testpmd.Mpps, r.Rxprobe.Mpps,
+			ratioOf(r.Rxprobe.Mpps, r.Testpmd.Mpps), r.Rxprobe.Steady, r.Rxprobe.MaxGap.Round(time.Microsecond), r.LoadTestpmd, r.LoadRxprobe)
 	}
-	fmt.Fprintf(&b, "| **median** | **%.3f** | **%.3f** | **%.3f** | |\n\n", tp, rp, ratioOf(rp, tp))
+	fmt.Fprintf(&b, "| **median** | **%.3f** | **%.3f** | **%.3f** | | | |\n\n", tp, rp, ratioOf(rp, tp))
 	verdict := "met"
 	if ratioOf(rp, tp) < 1 {
 		verdict = "NOT met"

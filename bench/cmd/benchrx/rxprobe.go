@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"syscall"
 	"time"
@@ -108,7 +109,11 @@ type rxReport struct {
 }
 
 type rxprobeResult struct {
-	Mpps      float64
+	Mpps float64 // the report's rx_mpps: packets / loop run time
+	// Steady is the mean of the per-second status rates after the first
+	// second (0 when the run printed fewer than two): the same
+	// warm-up exclusion testpmd's window gets, for diagnosis only.
+	Steady    float64
 	Packets   uint64
 	DurationS float64
 	Drops     uint64
@@ -144,7 +149,7 @@ func runRxprobe(ctx context.Context, s settings, configPath, reportPath, logPath
 	defer log.Close()
 	dur := time.Duration(s.Seconds * float64(time.Second))
 	cmd := exec.CommandContext(ctx, s.Rxprobe, "run", "--config", configPath,
-		"--duration", dur.String(), "--report", reportPath, "--status", "never", "--allow-unisolated")
+		"--duration", dur.String(), "--report", reportPath, "--status", "always", "--allow-unisolated")
 	cmd.Stdout, cmd.Stderr = log, log
 	// On interrupt, let rxprobe stop its loops and clean up its files.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
@@ -156,5 +161,43 @@ func runRxprobe(ctx context.Context, s settings, configPath, reportPath, logPath
 	if err != nil {
 		return rxprobeResult{}, err
 	}
-	return parseReport(data, s)
+	res, err := parseReport(data, s)
+	if err != nil {
+		return res, err
+	}
+	out, err := os.ReadFile(logPath)
+	if err != nil {
+		return res, err
+	}
+	if rates := parseStatus(out); len(rates) >= 2 {
+		res.Steady = mean(rates[1:])
+	}
+	return res, nil
+}
+
+// statusRe matches a live status line of `rxprobe run --status always`
+// (rx.AppendStatus): "   2.0s  rx  67.015 Mpps ...".
+var statusRe = regexp.MustCompile(`(?m)^\s*[0-9.]+s\s+rx\s+([0-9.]+) Mpps`)
+
+// parseStatus returns the per-interval packet rates, in Mpps, of the
+// status lines in out.
+func parseStatus(out []byte) []float64 {
+	var rates []float64
+	for _, m := range statusRe.FindAllSubmatch(out, -1) {
+		if v, err := strconv.ParseFloat(string(m[1]), 64); err == nil {
+			rates = append(rates, v)
+		}
+	}
+	return rates
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	return sum / float64(len(xs))
 }
