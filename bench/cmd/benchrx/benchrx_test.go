@@ -256,7 +256,7 @@ func TestMedianAndMarkdown(t *testing.T) {
 		"Test CPU, 2 CPUs, kernel 6.1.0",
 		"LOADED",
 		"`benchrx -rounds 3`",
-		"| **median** | **50.000** | **51.000** | **1.020** | | | |",
+		"| **median** | **50.000** | **51.000** | **1.020** | | 0.000 / 0.000 (ratio 0.000) | | | |",
 		"target ≥ 1.00×: met",
 	} {
 		if !strings.Contains(md, want) {
@@ -311,5 +311,29 @@ func TestParseStatus(t *testing.T) {
 	}
 	if got := parseStatus([]byte("rxprobe run: 3.0 s, 1 packets, 64 bytes, 61.986 Mpps\n")); len(got) != 0 {
 		t.Errorf("summary line parsed as status: %v", got)
+	}
+}
+
+func TestSchedstatAndShare(t *testing.T) {
+	ns, err := parseSchedstat([]byte("3751659488 5214211 26\n"))
+	if err != nil || ns != 3751659488 {
+		t.Errorf("parseSchedstat = %d, %v", ns, err)
+	}
+	for _, bad := range []string{"", "1 2\n", "x 2 3\n"} {
+		if _, err := parseSchedstat([]byte(bad)); err == nil {
+			t.Errorf("parseSchedstat(%q) accepted", bad)
+		}
+	}
+	t0 := time.Unix(100, 0)
+	a := cpuSample{At: t0, RunNs: 1e9}
+	if got := share(a, cpuSample{At: t0.Add(2 * time.Second), RunNs: 2.5e9}); got != 0.75 {
+		t.Errorf("share = %v, want 0.75", got)
+	}
+	if got := share(a, cpuSample{At: t0, RunNs: 2e9}); got != 0 {
+		t.Errorf("share over no time = %v, want 0", got)
+	}
+	// The process's own thread is not an EAL worker.
+	if _, err := findWorker(os.Getpid()); err == nil {
+		t.Error("findWorker found an EAL worker in the test process")
 	}
 }

@@ -213,7 +213,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 		if err != nil {
 			return nil, env, fmt.Errorf("round %d: %w", i, err)
 		}
-		note := fmt.Sprintf("window %.3f s, packets/window %.3f Mpps", r.Testpmd.Window.Seconds(), r.Testpmd.CheckMpps)
+		note := fmt.Sprintf("window %.3f s, packets/window %.3f Mpps, RX thread on CPU %.1f%%", r.Testpmd.Window.Seconds(), r.Testpmd.CheckMpps, 100*r.Testpmd.CPUShare)
 		if r.Testpmd.Drops > 0 {
 			note += fmt.Sprintf(", %d missed+nombuf", r.Testpmd.Drops)
 		}
@@ -224,7 +224,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 		if err != nil {
 			return nil, env, fmt.Errorf("round %d: %w", i, err)
 		}
-		note = fmt.Sprintf("loop %.3f s, after 1 s %.3f Mpps, max gap %s", r.Rxprobe.DurationS, r.Rxprobe.Steady, r.Rxprobe.MaxGap)
+		note = fmt.Sprintf("loop %.3f s, after 1 s %.3f Mpps, max gap %s, RX thread on CPU %.1f%%", r.Rxprobe.DurationS, r.Rxprobe.Steady, r.Rxprobe.MaxGap, 100*r.Rxprobe.CPUShare)
 		if r.Rxprobe.Drops > 0 {
 			note += fmt.Sprintf(", %d missed+nombuf", r.Rxprobe.Drops)
 		}
@@ -359,13 +359,18 @@ func markdown(s settings, h hostInfo, rs []round, args []string) string {
 	fmt.Fprintf(&b, "- command: `%s`\n", cmd)
 	fmt.Fprintf(&b, "- both tools: %s, RX CPU %d, housekeeping CPU %d, burst %d, %d RX descriptors, %d mbufs of %d B, cache %d; %d rounds × %g s (testpmd after %s warm-up)\n\n",
 		s.Device, s.CPU, s.Housekeeping, s.Burst, s.Ring, s.Mbufs, s.DataRoom, s.MbufCache, len(rs), s.Seconds, s.Warmup)
-	fmt.Fprintf(&b, "| round | testpmd Mpps | rxprobe Mpps | ratio | rxprobe after 1 s | rxprobe max loop gap | load1 (testpmd / rxprobe) |\n")
-	fmt.Fprintf(&b, "|------:|-------------:|-------------:|------:|------------------:|---------------------:|--------------------------:|\n")
+	fmt.Fprintf(&b, "| round | testpmd Mpps | rxprobe Mpps | ratio | RX thread on CPU (testpmd / rxprobe) | Mpps per on-CPU second (testpmd / rxprobe) | rxprobe after 1 s | rxprobe max loop gap | load1 (testpmd / rxprobe) |\n")
+	fmt.Fprintf(&b, "|------:|-------------:|-------------:|------:|------:|------:|------:|------:|------:|\n")
+	var perT, perR []float64
 	for i, r := range rs {
-		fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.3f | %.3f | %s | %.2f / %.2f |\n", i+1, r.Testpmd.Mpps, r.Rxprobe.Mpps,
-			ratioOf(r.Rxprobe.Mpps, r.Testpmd.Mpps), r.Rxprobe.Steady, r.Rxprobe.MaxGap.Round(time.Microsecond), r.LoadTestpmd, r.LoadRxprobe)
+		pt, pr := ratioOf(r.Testpmd.Mpps, r.Testpmd.CPUShare), ratioOf(r.Rxprobe.Mpps, r.Rxprobe.CPUShare)
+		perT, perR = append(perT, pt), append(perR, pr)
+		fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.3f | %.1f %% / %.1f %% | %.3f / %.3f | %.3f | %s | %.2f / %.2f |\n", i+1, r.Testpmd.Mpps, r.Rxprobe.Mpps,
+			ratioOf(r.Rxprobe.Mpps, r.Testpmd.Mpps), 100*r.Testpmd.CPUShare, 100*r.Rxprobe.CPUShare, pt, pr,
+			r.Rxprobe.Steady, r.Rxprobe.MaxGap.Round(time.Microsecond), r.LoadTestpmd, r.LoadRxprobe)
 	}
-	fmt.Fprintf(&b, "| **median** | **%.3f** | **%.3f** | **%.3f** | | | |\n\n", tp, rp, ratioOf(rp, tp))
+	fmt.Fprintf(&b, "| **median** | **%.3f** | **%.3f** | **%.3f** | | %.3f / %.3f (ratio %.3f) | | | |\n\n", tp, rp, ratioOf(rp, tp),
+		median(perT), median(perR), ratioOf(median(perR), median(perT)))
 	verdict := "met"
 	if ratioOf(rp, tp) < 1 {
 		verdict = "NOT met"

@@ -113,7 +113,10 @@ type rxprobeResult struct {
 	// Steady is the mean of the per-second status rates after the first
 	// second (0 when the run printed fewer than two): the same
 	// warm-up exclusion testpmd's window gets, for diagnosis only.
-	Steady    float64
+	Steady float64
+	// CPUShare is the fraction of the loop's run time its thread was on a
+	// CPU (/proc/PID/task/TID/schedstat); 0: unknown.
+	CPUShare  float64
 	Packets   uint64
 	DurationS float64
 	Drops     uint64
@@ -148,13 +151,24 @@ func runRxprobe(ctx context.Context, s settings, configPath, reportPath, logPath
 	}
 	defer log.Close()
 	dur := time.Duration(s.Seconds * float64(time.Second))
+	ready := reportPath + ".ready"
 	cmd := exec.CommandContext(ctx, s.Rxprobe, "run", "--config", configPath,
-		"--duration", dur.String(), "--report", reportPath, "--status", "always", "--allow-unisolated")
+		"--duration", dur.String(), "--report", reportPath, "--status", "always", "--allow-unisolated",
+		"--ready-file", ready)
 	cmd.Stdout, cmd.Stderr = log, log
 	// On interrupt, let rxprobe stop its loops and clean up its files.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return rxprobeResult{}, fmt.Errorf("rxprobe run: %w", err)
+	}
+	wctx, stopWatch := context.WithCancel(ctx)
+	shareC := make(chan float64, 1)
+	go func() { shareC <- watchWorker(wctx, cmd.Process.Pid, ready) }()
+	err = cmd.Wait()
+	stopWatch()
+	cpuShare := <-shareC
+	if err != nil {
 		return rxprobeResult{}, fmt.Errorf("rxprobe run: %w (output: %s)", err, logPath)
 	}
 	data, err := os.ReadFile(reportPath)
@@ -165,6 +179,7 @@ func runRxprobe(ctx context.Context, s settings, configPath, reportPath, logPath
 	if err != nil {
 		return res, err
 	}
+	res.CPUShare = cpuShare
 	out, err := os.ReadFile(logPath)
 	if err != nil {
 		return res, err

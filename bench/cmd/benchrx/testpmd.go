@@ -81,6 +81,9 @@ type testpmdResult struct {
 	Window    time.Duration // the window as timed by this program (cross-check)
 	CheckMpps float64       // Packets / Window
 	Drops     uint64        // RX-missed + RX-nombuf during the window
+	// CPUShare is the fraction of the window the forwarding lcore's
+	// thread was on a CPU (/proc/PID/task/TID/schedstat); 0: unknown.
+	CPUShare float64
 }
 
 // measureFromStats turns the two "show port stats" blocks that open and
@@ -229,10 +232,15 @@ func runTestpmd(ctx context.Context, s settings, prefix, logPath string) (res te
 		return res, err
 	}
 	show := "show port stats 0"
+	tid, _ := findWorker(cmd.Process.Pid)
 	if err := send(show, 10*time.Second); err != nil {
 		return res, err
 	}
 	t0 := time.Now()
+	var c0, c1 cpuSample
+	if tid != 0 {
+		c0, _ = sampleThread(cmd.Process.Pid, tid)
+	}
 	if err := sleepCtx(ctx, time.Duration(s.Seconds*float64(time.Second))); err != nil {
 		return res, err
 	}
@@ -240,6 +248,9 @@ func runTestpmd(ctx context.Context, s settings, prefix, logPath string) (res te
 		return res, err
 	}
 	window := time.Since(t0)
+	if tid != 0 {
+		c1, _ = sampleThread(cmd.Process.Pid, tid)
+	}
 	if err := send("stop", 10*time.Second); err != nil {
 		return res, err
 	}
@@ -257,7 +268,11 @@ func runTestpmd(ctx context.Context, s settings, prefix, logPath string) (res te
 	if err != nil {
 		return res, err
 	}
-	return measureFromStats(blocks, window)
+	res, err = measureFromStats(blocks, window)
+	if !c0.At.IsZero() && !c1.At.IsZero() {
+		res.CPUShare = share(c0, c1)
+	}
+	return res, err
 }
 
 // cleanupPrefix removes what a testpmd run with this file prefix may leave
