@@ -50,7 +50,7 @@ fuzz:
 	done
 
 bench-rx: build
-	bash bench/bench-rx.sh
+	$(GO) run ./bench/cmd/benchrx -rxprobe $(BIN)
 
 clean:
 	rm -rf bin

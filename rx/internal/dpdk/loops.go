@@ -78,6 +78,16 @@ func (r *RXQueue) Launch(lcore uint) error {
 	return nil
 }
 
+// LaunchBaseline starts the benchmark's reference loop instead: receive
+// and free, counting packets and polls only (what testpmd's rxonly does).
+func (r *RXQueue) LaunchBaseline(lcore uint) error {
+	if rc := C.rte_eal_remote_launch((*C.lcore_function_t)(C.rxp_rx_loop_baseline), unsafe.Pointer(r.q), C.uint(lcore)); rc != 0 {
+		return fmt.Errorf("dpdk: port %d queue %d: launch baseline on lcore %d: %w", r.Port, r.Queue, lcore, errno(rc))
+	}
+	r.lcore = lcore
+	return nil
+}
+
 // Lcore is the lcore the loop was launched on.
 func (r *RXQueue) Lcore() uint { return r.lcore }
 

@@ -43,6 +43,39 @@ static inline unsigned gap_bucket(const struct rxp_rxq *q, uint64_t gap)
 	return b >= RXP_GAP_BUCKETS ? RXP_GAP_BUCKETS - 1 : b;
 }
 
+/* rxp_count_free sums the packets' lengths and frees them, in one pass:
+ * what rte_pktmbuf_free_bulk does (prefree each segment, put the mbufs back
+ * to their pool in runs), inlined, with the length read while the mbuf's
+ * first cache line is already loaded for the free. */
+static inline uint64_t rxp_count_free(struct rte_mbuf **pkts, uint16_t n)
+{
+	void *pending[RXP_MAX_BURST];
+	struct rte_mempool *pool = NULL;
+	unsigned np = 0;
+	uint64_t nb = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		nb += rte_pktmbuf_pkt_len(m);
+		if (unlikely(m->nb_segs != 1)) {
+			rte_pktmbuf_free(m); /* chained: the general path */
+			continue;
+		}
+		m = rte_pktmbuf_prefree_seg(m);
+		if (unlikely(m == NULL))
+			continue; /* still referenced elsewhere */
+		if (unlikely(m->pool != pool)) {
+			if (np != 0)
+				rte_mempool_put_bulk(pool, pending, np);
+			pool = m->pool;
+			np = 0;
+		}
+		pending[np++] = m;
+	}
+	if (np != 0)
+		rte_mempool_put_bulk(pool, pending, np);
+	return nb;
+}
+
 struct rxp_rxq *rxp_rxq_new(uint16_t port, uint16_t queue, uint16_t burst, int socket)
 {
 	struct rxp_rxq *q = rte_zmalloc_socket("rxp_rxq", sizeof(*q), RTE_CACHE_LINE_SIZE, socket);
@@ -95,10 +128,7 @@ int rxp_rx_loop(void *arg)
 			continue;
 		}
 		prev_busy = ~(uint64_t)0;
-		uint64_t nb = 0;
-		for (uint16_t i = 0; i < n; i++)
-			nb += rte_pktmbuf_pkt_len(pkts[i]);
-		rte_pktmbuf_free_bulk(pkts, n);
+		uint64_t nb = rxp_count_free(pkts, n);
 		packets += n;
 		bytes += nb;
 		STORE(&c->packets, packets);
@@ -322,5 +352,32 @@ int rxp_link(uint16_t port, uint32_t *speed_mbps, int *up, int *full_duplex)
 	*speed_mbps = link.link_speed;
 	*up = link.link_status;
 	*full_duplex = link.link_duplex;
+	return 0;
+}
+
+/* rxp_rx_loop_baseline is the reference loop of the benchmarks: receive and
+ * free, nothing else — what dpdk-testpmd's rxonly engine does. It counts
+ * packets only, into the same counters, so the benchmark can compare it
+ * with rxp_rx_loop on the same queue in the same process. Never used by
+ * rxprobe run. */
+int rxp_rx_loop_baseline(void *arg)
+{
+	struct rxp_rxq *q = arg;
+	struct rxp_rxq_counters *c = &q->c;
+	struct rte_mbuf *pkts[RXP_MAX_BURST];
+	const uint16_t port = q->port, queue = q->queue, burst = q->burst;
+	uint64_t packets = c->packets, polls = c->polls;
+
+	STORE(&c->running, 1);
+	while (!LOAD(q->stop)) {
+		uint16_t n = rte_eth_rx_burst(port, queue, pkts, burst);
+		STORE(&c->polls, ++polls);
+		if (n == 0)
+			continue;
+		rte_pktmbuf_free_bulk(pkts, n);
+		packets += n;
+		STORE(&c->packets, packets);
+	}
+	STORE(&c->running, 0);
 	return 0;
 }

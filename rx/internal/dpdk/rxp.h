@@ -92,6 +92,7 @@ int rxp_errno(void);
 
 int rxp_rx_loop(void *arg);
 int rxp_gen_loop(void *arg);
+int rxp_rx_loop_baseline(void *arg);
 
 struct rxp_rxq *rxp_rxq_new(uint16_t port, uint16_t queue, uint16_t burst, int socket);
 void rxp_rxq_read(const struct rxp_rxq *q, struct rxp_rxq_counters *out);
