@@ -222,3 +222,6 @@ func (e *Engine) Events() dpdk.Events { return dpdk.ReadEvents() }
 
 // DPDKVersion is the linked DPDK version.
 func DPDKVersion() string { return dpdk.Version() }
+
+// TSC reads the time-stamp counter.
+func TSC() uint64 { return dpdk.TSC() }

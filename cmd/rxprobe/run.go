@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -19,6 +21,7 @@ import (
 	"github.com/rxprobe/rxprobe/isolation"
 	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/rx/config"
+	"github.com/rxprobe/rxprobe/stats/sampler"
 )
 
 func init() {
@@ -34,10 +37,11 @@ func init() {
 const warmup = 2
 
 type runFlags struct {
-	config    string
-	hostRoot  string
-	status    string
-	readyFile string
+	config     string
+	hostRoot   string
+	status     string
+	readyFile  string
+	stdioReads bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -55,12 +59,23 @@ func newRunCmd() *cobra.Command {
 	fl.StringVar(&f.hostRoot, "host-root", "/", "read /proc and /sys under this root")
 	fl.StringVar(&f.status, "status", "auto", "live status line: auto (when stdout is a terminal), always, never")
 	fl.StringVar(&f.readyFile, "ready-file", "", "create this file once the loops run (removed at exit); for scripts and tests")
+	fl.String("metrics-addr", "", "exporter address (default stats.metrics_addr, 127.0.0.1:9470)")
+	fl.Bool("no-exporter", false, "do not start the Prometheus exporter process")
+	fl.Duration("stats-interval", 0, "stats sampling interval (default stats.interval, 1s)")
+	fl.BoolVar(&f.stdioReads, "debug-stdio-reads", false, "benchmark only: map and unmap a page per kernel file read, as glibc stdio did")
+	_ = fl.MarkHidden("debug-stdio-reads")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		v := config.NewViper()
-		for key, name := range map[string]string{"run.duration": "duration", "run.report": "report", "run.allow_unisolated": "allow-unisolated"} {
-			if err := v.BindPFlag(key, fl.Lookup(name)); err != nil {
-				return usageError(err)
+		for key, name := range map[string]string{"run.duration": "duration", "run.report": "report",
+			"run.allow_unisolated": "allow-unisolated", "stats.interval": "stats-interval", "stats.metrics_addr": "metrics-addr"} {
+			if fl.Changed(name) {
+				if err := v.BindPFlag(key, fl.Lookup(name)); err != nil {
+					return usageError(err)
+				}
 			}
+		}
+		if fl.Changed("no-exporter") {
+			v.Set("stats.exporter", false)
 		}
 		if f.status != "auto" && f.status != "always" && f.status != "never" {
 			return usageError(fmt.Errorf("--status %q: use auto, always or never", f.status))
@@ -113,46 +128,69 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 
 	eng, err := rx.Open(cfg, rx.Options{HostRoot: host.Root})
 	if err != nil {
-		if errors.Is(err, rx.ErrHugepages) {
-			return usageError(err)
-		}
 		return usageError(err)
 	}
 	eng.Degraded = append(eng.Degraded, degraded...)
-	showStatus := f.status == "always" || (f.status == "auto" && isTerminal(1))
 	tty := isTerminal(1)
+	statusFD := -1
+	if f.status == "always" || (f.status == "auto" && tty) {
+		statusFD = 1
+	}
 
-	first, prev, cur, last := eng.NewSnapshot(), eng.NewSnapshot(), eng.NewSnapshot(), eng.NewSnapshot()
-	statusBuf := make([]byte, 0, 512)
-	ticker := time.NewTicker(time.Second)
-	defer ticker.Stop()
+	// The stats thread: its own locked OS thread, first sample taken now,
+	// before the loops run, so that nothing it needs is created later.
+	smp, err := sampler.New(eng, sampler.Options{HostRoot: host.Root, Interval: cfg.Stats.Interval,
+		ShmDir: cfg.Stats.ShmDir, Prefix: eng.Plan().Prefix, StatusFD: statusFD, StatusTTY: tty,
+		StdioReads: f.stdioReads,
+		Build:      map[string]string{"version": version, "commit": commit, "goversion": runtime.Version(), "dpdk": rx.DPDKVersion()}})
+	if err != nil {
+		return errors.Join(usageError(err), eng.Close())
+	}
+	if err := smp.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "rxprobe: stats: %v (continuing)\n", err)
+	}
+	exp := startExporter(cfg, eng.Plan().Prefix)
+
+	first, last := eng.NewSnapshot(), eng.NewSnapshot()
 	var deadline <-chan time.Time
 	if cfg.Run.Duration > 0 {
 		t := time.NewTimer(cfg.Run.Duration)
 		defer t.Stop()
 		deadline = t.C
 	}
+	warm := time.NewTimer(warmup * time.Second)
+	defer warm.Stop()
 	var msBase, msEnd runtime.MemStats
 	var baseAt time.Time
-	ticks := 0
 
 	// Everything the steady state needs is allocated; collect start-up
 	// garbage and return it to the kernel now, then keep the collector off:
-	// the loop below allocates nothing, and no GC cycle means no scavenger
-	// madvise while the loops run.
+	// nothing below allocates, and no GC cycle means no scavenger madvise
+	// while the loops run.
 	runtime.GC()
 	debug.FreeOSMemory()
 	gcPercent := debug.SetGCPercent(-1)
 
+	stopAll := func() error {
+		serr := smp.Stop()
+		eng.Stop()
+		return serr
+	}
+	// Counters before the loops start: the report is the run's delta.
 	eng.Snapshot(first)
 	if err := eng.Start(); err != nil {
 		debug.SetGCPercent(gcPercent)
-		return errors.Join(usageError(err), eng.Close())
+		_ = stopAll()
+		exp.stop()
+		return errors.Join(usageError(err), smp.Close(), eng.Close())
 	}
+	smp.LaunchTSC(rx.TSC())
 	first.At = eng.Started
-	prev.CopyFrom(first)
 	fmt.Fprintf(os.Stderr, "rxprobe: running %d loop(s) on CPUs %s, housekeeping %s, file prefix %s\n",
 		len(eng.Queues), cfg.RXCPUSet(), cfg.HousekeepingSet(), eng.Plan().Prefix)
+	if exp.addr != "" {
+		fmt.Fprintf(os.Stderr, "rxprobe: metrics at http://%s/metrics (exporter pid %d)\n", exp.addr, exp.cmd.Process.Pid)
+	}
 	if f.readyFile != "" {
 		if err := os.WriteFile(f.readyFile, []byte(eng.Plan().Prefix+"\n"), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "rxprobe: ready file: %v\n", err)
@@ -163,27 +201,12 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 loop:
 	for {
 		select {
-		case <-ticker.C:
-			eng.Snapshot(cur)
-			ticks++
-			if ticks == warmup {
-				runtime.ReadMemStats(&msBase)
-				baseAt = cur.At
-			}
-			if showStatus {
-				statusBuf = statusBuf[:0]
-				if tty {
-					statusBuf = append(statusBuf, '\r')
-				}
-				statusBuf = rx.AppendStatus(statusBuf, eng.Started, prev, cur)
-				if tty {
-					statusBuf = append(statusBuf, "\x1b[K"...)
-				} else {
-					statusBuf = append(statusBuf, '\n')
-				}
-				_, _ = unix.Write(1, statusBuf)
-			}
-			prev, cur = cur, prev
+		case <-warm.C:
+			runtime.ReadMemStats(&msBase)
+			baseAt = time.Now()
+		case <-exp.exited:
+			fmt.Fprintf(os.Stderr, "\nrxprobe: the exporter exited (%v); the probe goes on without /metrics\n", exp.err)
+			exp.exited = nil
 		case <-sigc:
 			break loop
 		case <-deadline:
@@ -192,12 +215,13 @@ loop:
 	}
 	runtime.ReadMemStats(&msEnd)
 	endAt := time.Now()
-	eng.Stop()
+	statsErr := stopAll()
 	eng.Snapshot(last)
 	debug.SetGCPercent(gcPercent)
-	if showStatus && tty {
+	if statusFD >= 0 && tty {
 		fmt.Fprintln(out)
 	}
+	exp.stop()
 
 	rep := eng.BuildReport(version, first, last)
 	if !baseAt.IsZero() {
@@ -209,7 +233,10 @@ loop:
 			HeapSysDiff: int64(msEnd.HeapSys) - int64(msBase.HeapSys),
 		}
 	}
-	closeErr := eng.Close()
+	if statsErr != nil {
+		rep.Degraded = append(rep.Degraded, "stats: "+statsErr.Error())
+	}
+	closeErr := errors.Join(smp.Close(), eng.Close())
 	printSummary(out, rep)
 	if cfg.Run.Report != "" {
 		if err := rx.WriteReport(cfg.Run.Report, rep); err != nil {
@@ -221,6 +248,58 @@ loop:
 		return failError(fmt.Errorf("stopping: %w", closeErr))
 	}
 	return nil
+}
+
+// exporterChild is the `rxprobe exporter` process serving the run's segment.
+type exporterChild struct {
+	cmd    *exec.Cmd
+	addr   string
+	exited chan struct{}
+	err    error
+}
+
+// startExporter starts the exporter as a separate process: its garbage
+// collector, scavenger and HTTP buffers live in another address space and
+// cannot shoot down the RX CPUs' TLBs. A failure to start is reported and
+// the run goes on.
+func startExporter(cfg *config.Config, prefix string) *exporterChild {
+	e := &exporterChild{}
+	if !cfg.Stats.Exporter {
+		return e
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "rxprobe: exporter: %v (continuing without /metrics)\n", err)
+		return e
+	}
+	cmd := exec.Command(self, "exporter", "--attach", prefix, "--shm-dir", cfg.Stats.ShmDir,
+		"--metrics-addr", cfg.Stats.MetricsAddr, "--parent-pid", strconv.Itoa(os.Getpid()))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "rxprobe: exporter: %v (continuing without /metrics)\n", err)
+		return e
+	}
+	e.cmd, e.addr, e.exited = cmd, cfg.Stats.MetricsAddr, make(chan struct{})
+	go func() { e.err = cmd.Wait(); close(e.exited) }()
+	return e
+}
+
+// stop ends the exporter and waits for it (at most 2 s).
+func (e *exporterChild) stop() {
+	if e.cmd == nil {
+		return
+	}
+	_ = e.cmd.Process.Signal(syscall.SIGTERM)
+	done := e.exited
+	if done == nil {
+		return // already gone
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		_ = e.cmd.Process.Kill()
+		<-done
+	}
 }
 
 func printSummary(out io.Writer, r *rx.Report) {

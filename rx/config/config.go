@@ -113,9 +113,17 @@ type Generator struct {
 	Spin bool `mapstructure:"spin" yaml:"spin"`
 }
 
-// Stats configures the sampler.
+// Stats configures the stats thread and the exporter.
 type Stats struct {
+	// Interval is how often the stats thread samples (100ms to 1m).
 	Interval time.Duration `mapstructure:"interval" yaml:"interval"`
+	// ShmDir is where the shared-memory snapshot segment is created.
+	ShmDir string `mapstructure:"shm_dir" yaml:"shm_dir"`
+	// Exporter starts `rxprobe exporter` as a child process serving
+	// /metrics from the segment.
+	Exporter bool `mapstructure:"exporter" yaml:"exporter"`
+	// MetricsAddr is where the exporter listens.
+	MetricsAddr string `mapstructure:"metrics_addr" yaml:"metrics_addr"`
 }
 
 // Run configures `rxprobe run`.
@@ -322,6 +330,14 @@ func (c *Config) Validate(online cpuset.Set) error {
 	}
 	if c.Stats.Interval < 100*time.Millisecond || c.Stats.Interval > time.Minute {
 		return fieldErr("stats.interval", "%v: must be 100ms to 1m", c.Stats.Interval)
+	}
+	if c.Stats.ShmDir == "" {
+		return fieldErr("stats.shm_dir", "empty: use /dev/shm")
+	}
+	if c.Stats.Exporter {
+		if _, port, err := net.SplitHostPort(c.Stats.MetricsAddr); err != nil || port == "" {
+			return fieldErr("stats.metrics_addr", "%q is not host:port (e.g. 127.0.0.1:9470)", c.Stats.MetricsAddr)
+		}
 	}
 	if c.Run.Duration < 0 {
 		return fieldErr("run.duration", "%v is negative (0 = until SIGINT/SIGTERM)", c.Run.Duration)

@@ -9,9 +9,24 @@
 #include <rte_udp.h>
 #include <rte_byteorder.h>
 
+#include <limits.h>
+#include <malloc.h>
+
 #include "rxp.h"
 
 static struct rxp_ctl rxp_ctl_block;
+
+/* Keep glibc's malloc from giving memory back to the kernel: every munmap
+ * (and every brk shrink) in this process is a TLB shootdown on the RX
+ * CPUs. One arena (no per-thread arenas created and trimmed as threads
+ * come and go), no heap trimming, and mmap only for blocks over 32 MiB,
+ * which DPDK's control path never asks malloc for. Runs before main. */
+__attribute__((constructor)) static void rxp_malloc_keep(void)
+{
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+}
 
 struct rxp_ctl *rxp_ctl_get(void) { return &rxp_ctl_block; }
 
