@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/rxprobe/rxprobe/isolation"
 	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/rx/config"
+	"github.com/rxprobe/rxprobe/stats/exporter"
 	"github.com/rxprobe/rxprobe/stats/sampler"
 )
 
@@ -42,6 +44,8 @@ type runFlags struct {
 	status     string
 	readyFile  string
 	stdioReads bool
+	noStats    bool
+	inProcess  bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -64,6 +68,10 @@ func newRunCmd() *cobra.Command {
 	fl.Duration("stats-interval", 0, "stats sampling interval (default stats.interval, 1s)")
 	fl.BoolVar(&f.stdioReads, "debug-stdio-reads", false, "benchmark only: map and unmap a page per kernel file read, as glibc stdio did")
 	_ = fl.MarkHidden("debug-stdio-reads")
+	fl.BoolVar(&f.noStats, "debug-no-stats", false, "benchmark only: no stats thread, no exporter (the observer benchmark's baseline)")
+	_ = fl.MarkHidden("debug-no-stats")
+	fl.BoolVar(&f.inProcess, "metrics-inprocess", false, "benchmark only: serve /metrics from inside the RX process, GC on (shows why the exporter is a separate process)")
+	_ = fl.MarkHidden("metrics-inprocess")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		v := config.NewViper()
 		for key, name := range map[string]string{"run.duration": "duration", "run.report": "report",
@@ -139,17 +147,30 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 
 	// The stats thread: its own locked OS thread, first sample taken now,
 	// before the loops run, so that nothing it needs is created later.
-	smp, err := sampler.New(eng, sampler.Options{HostRoot: host.Root, Interval: cfg.Stats.Interval,
-		ShmDir: cfg.Stats.ShmDir, Prefix: eng.Plan().Prefix, StatusFD: statusFD, StatusTTY: tty,
-		StdioReads: f.stdioReads,
-		Build:      map[string]string{"version": version, "commit": commit, "goversion": runtime.Version(), "dpdk": rx.DPDKVersion()}})
-	if err != nil {
-		return errors.Join(usageError(err), eng.Close())
+	var smp *sampler.Sampler
+	if !f.noStats {
+		smp, err = sampler.New(eng, sampler.Options{HostRoot: host.Root, Interval: cfg.Stats.Interval,
+			ShmDir: cfg.Stats.ShmDir, Prefix: eng.Plan().Prefix, StatusFD: statusFD, StatusTTY: tty,
+			StdioReads: f.stdioReads,
+			Build:      map[string]string{"version": version, "commit": commit, "goversion": runtime.Version(), "dpdk": rx.DPDKVersion()}})
+		if err != nil {
+			return errors.Join(usageError(err), eng.Close())
+		}
+		if err := smp.Start(); err != nil {
+			fmt.Fprintf(os.Stderr, "rxprobe: stats: %v (continuing)\n", err)
+		}
 	}
-	if err := smp.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "rxprobe: stats: %v (continuing)\n", err)
+	exp := &exporterChild{}
+	var inproc *inprocExporter
+	switch {
+	case f.noStats:
+	case f.inProcess:
+		if inproc, err = startInprocExporter(cfg, eng.Plan().Prefix); err != nil {
+			fmt.Fprintf(os.Stderr, "rxprobe: in-process exporter: %v\n", err)
+		}
+	default:
+		exp = startExporter(cfg, eng.Plan().Prefix)
 	}
-	exp := startExporter(cfg, eng.Plan().Prefix)
 
 	first, last := eng.NewSnapshot(), eng.NewSnapshot()
 	var deadline <-chan time.Time
@@ -170,9 +191,17 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 	runtime.GC()
 	debug.FreeOSMemory()
 	gcPercent := debug.SetGCPercent(-1)
+	if inproc != nil {
+		// The in-process exporter allocates per scrape: it needs the GC,
+		// and the scavenger that comes with it. That is what it shows.
+		debug.SetGCPercent(gcPercent)
+	}
 
 	stopAll := func() error {
-		serr := smp.Stop()
+		var serr error
+		if smp != nil {
+			serr = smp.Stop()
+		}
 		eng.Stop()
 		return serr
 	}
@@ -182,12 +211,17 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 		debug.SetGCPercent(gcPercent)
 		_ = stopAll()
 		exp.stop()
-		return errors.Join(usageError(err), smp.Close(), eng.Close())
+		return errors.Join(usageError(err), closeSampler(smp), eng.Close())
 	}
-	smp.LaunchTSC(rx.TSC())
+	if smp != nil {
+		smp.LaunchTSC(rx.TSC())
+	}
 	first.At = eng.Started
 	fmt.Fprintf(os.Stderr, "rxprobe: running %d loop(s) on CPUs %s, housekeeping %s, file prefix %s\n",
 		len(eng.Queues), cfg.RXCPUSet(), cfg.HousekeepingSet(), eng.Plan().Prefix)
+	if inproc != nil {
+		fmt.Fprintf(os.Stderr, "rxprobe: metrics at http://%s/metrics (in-process: benchmark only)\n", inproc.srv.Addr())
+	}
 	if exp.addr != "" {
 		fmt.Fprintf(os.Stderr, "rxprobe: metrics at http://%s/metrics (exporter pid %d)\n", exp.addr, exp.cmd.Process.Pid)
 	}
@@ -222,6 +256,7 @@ loop:
 		fmt.Fprintln(out)
 	}
 	exp.stop()
+	inproc.stop()
 
 	rep := eng.BuildReport(version, first, last)
 	if !baseAt.IsZero() {
@@ -236,7 +271,7 @@ loop:
 	if statsErr != nil {
 		rep.Degraded = append(rep.Degraded, "stats: "+statsErr.Error())
 	}
-	closeErr := errors.Join(smp.Close(), eng.Close())
+	closeErr := errors.Join(closeSampler(smp), eng.Close())
 	printSummary(out, rep)
 	if cfg.Run.Report != "" {
 		if err := rx.WriteReport(cfg.Run.Report, rep); err != nil {
@@ -248,6 +283,52 @@ loop:
 		return failError(fmt.Errorf("stopping: %w", closeErr))
 	}
 	return nil
+}
+
+func closeSampler(s *sampler.Sampler) error {
+	if s == nil {
+		return nil
+	}
+	return s.Close()
+}
+
+// inprocExporter serves /metrics from inside the RX process. It exists for
+// the observer benchmark only: its allocations, GC and scavenger run in the
+// RX process's address space, which is exactly what the separate exporter
+// process avoids.
+type inprocExporter struct {
+	srv    *exporter.Server
+	col    *exporter.Collector
+	cancel context.CancelFunc
+}
+
+func startInprocExporter(cfg *config.Config, prefix string) (*inprocExporter, error) {
+	col, err := exporter.NewCollector(exporter.Options{Dir: cfg.Stats.ShmDir, Prefix: prefix})
+	if err != nil {
+		return nil, err
+	}
+	h, err := exporter.NewHandler(col, exporter.HandlerOptions{})
+	if err != nil {
+		col.Close()
+		return nil, err
+	}
+	srv, err := exporter.Listen(cfg.Stats.MetricsAddr, h)
+	if err != nil {
+		col.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = srv.Serve(ctx) }()
+	return &inprocExporter{srv: srv, col: col, cancel: cancel}, nil
+}
+
+func (e *inprocExporter) stop() {
+	if e == nil {
+		return
+	}
+	e.cancel()
+	_ = e.srv.Close()
+	e.col.Close()
 }
 
 // exporterChild is the `rxprobe exporter` process serving the run's segment.
