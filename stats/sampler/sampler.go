@@ -97,6 +97,10 @@ type Sampler struct {
 	dev  *kernel.NetDev
 	devs []devSlot
 
+	sysR *kernel.CounterReader
+	sys  *kernel.Counters
+	syss []devSlot // name = path; one per sysfs counter file
+
 	snmpR         *kernel.SNMPReader
 	udp           kernel.UDPStats
 	rcvbufIdx     int
@@ -247,6 +251,25 @@ func (s *Sampler) schema(b *snapshot.Builder) error {
 		s.devs = append(s.devs, devSlot{name: d.Name, idx: b.Add("rxprobe_netdev_rx_dropped_total", snapshot.Counter, 0, L("device", d.Name))})
 	}
 
+	// Per-port sysfs counters, read directly: the kernel interface an
+	// AF_XDP/AF_PACKET port is bound to, and for a PCI port its netdevs
+	// and (mlx5) its RDMA hw_counters, where out_of_buffer lives.
+	var paths []string
+	var labels [][]snapshot.Label
+	for _, p := range s.eng.Ports {
+		for _, f := range sysfsCounters(s.o.HostRoot, p) {
+			paths = append(paths, f.path)
+			labels = append(labels, []snapshot.Label{L("port", p.Cfg.Name), L("name", f.name)})
+		}
+	}
+	if s.sysR, err = kernel.NewCounterReader(s.o.HostRoot, paths); err != nil {
+		return fmt.Errorf("sampler: %w", err)
+	}
+	s.sys = s.sysR.NewSample()
+	for i, path := range paths {
+		s.syss = append(s.syss, devSlot{name: path, idx: b.Add("rxprobe_sysfs_counter_total", snapshot.Counter, 0, labels[i]...)})
+	}
+
 	if s.snmpR, err = kernel.NewSNMPReader(s.o.HostRoot); err != nil {
 		return fmt.Errorf("sampler: %w", err)
 	}
@@ -273,6 +296,7 @@ func (s *Sampler) schema(b *snapshot.Builder) error {
 	b.Help("rxprobe_softnet_dropped_total", "Packets the kernel dropped because the CPU's backlog was full (softnet_stat).")
 	b.Help("rxprobe_softnet_time_squeeze_total", "NAPI rounds that ran out of budget or time (softnet_stat).")
 	b.Help("rxprobe_netdev_rx_dropped_total", "Kernel interface rx_dropped (/proc/net/dev).")
+	b.Help("rxprobe_sysfs_counter_total", "Per-port kernel counters read from sysfs: the bound interface's statistics, mlx5 hw_counters (out_of_buffer).")
 	b.Help("rxprobe_udp_rcvbuf_errors_total", "UDP datagrams dropped on full socket buffers (/proc/net/snmp RcvbufErrors).")
 	b.Help("rxprobe_udp_in_errors_total", "UDP datagrams that could not be delivered (/proc/net/snmp InErrors).")
 	b.Help("rxprobe_stats_sample_seconds", "Time the last stats sample took.")
@@ -363,6 +387,15 @@ func (s *Sampler) Sample() error {
 		}
 	} else {
 		keep(err)
+	}
+	s.stdio()
+	if len(s.syss) > 0 {
+		keep(s.sysR.ReadInto(s.sys))
+		for i := range s.syss {
+			if s.sys.Present[i] {
+				s.vals[s.syss[i].idx] = s.syss[i].m.Update(s.sys.Values[i])
+			}
+		}
 	}
 	s.stdio()
 	if err := s.snmpR.ReadInto(&s.udp); err == nil {
@@ -481,6 +514,9 @@ func (s *Sampler) closeReaders() {
 	}
 	if s.snmpR != nil {
 		s.snmpR.Close()
+	}
+	if s.sysR != nil {
+		s.sysR.Close()
 	}
 }
 
