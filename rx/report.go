@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/rxprobe/rxprobe/isolation/guard"
 )
 
 // Report is the JSON document `rxprobe run --report` writes. Other tools
@@ -24,10 +26,40 @@ type Report struct {
 	TSCHz      uint64       `json:"tsc_hz"`
 	TSCCycles  uint64       `json:"tsc_cycles"`
 	EALArgs    []string     `json:"eal_args"`
-	Events     ReportEvents `json:"events_dpdk"`
+	DPDKEvents ReportEvents `json:"events_dpdk"`
 	// SteadyState is the Go heap activity measured after warm-up.
 	SteadyState *SteadyState `json:"steady_state,omitempty"`
 	Ports       []PortReport `json:"ports"`
+	// Ledger classifies every drop of the run by the layer that lost it.
+	Ledger []LedgerEntry `json:"ledger,omitempty"`
+	// Timeline has one entry per second (the last hour at most).
+	Timeline []guard.Second `json:"timeline,omitempty"`
+	// Events are the jitter guard's violations; EventsLost counts those
+	// beyond the kept number.
+	Events     []guard.Event `json:"events"`
+	EventsLost int           `json:"events_lost,omitempty"`
+}
+
+// LedgerEntry is one layer of the drop ledger.
+type LedgerEntry struct {
+	Layer string `json:"layer"`
+	Drops uint64 `json:"drops"`
+	Why   string `json:"why"`
+}
+
+// AddGuard copies the guard's ledger, timeline and events into r.
+func (r *Report) AddGuard(g *guard.Guard) {
+	if g == nil {
+		return
+	}
+	l := g.Ledger()
+	for i, n := range l {
+		r.Ledger = append(r.Ledger, LedgerEntry{Layer: guard.LayerNames[i], Drops: n, Why: guard.LayerWhy[i]})
+	}
+	r.Timeline = g.Timeline()
+	ev, lost := g.Events()
+	r.Events = append([]guard.Event{}, ev...)
+	r.EventsLost = lost
 }
 
 // ReportEvents counts DPDK link-state and removal events during the run.
@@ -101,7 +133,7 @@ func (e *Engine) BuildReport(version string, first, last *Snapshot) *Report {
 	dur := last.At.Sub(e.Started).Seconds()
 	r := &Report{Version: version, StartedAt: e.Started, DurationS: dur, Degraded: append([]string{}, e.Degraded...),
 		FilePrefix: e.sess.plan.Prefix, TSCHz: e.TSCHz, EALArgs: e.sess.plan.Args,
-		Events: ReportEvents{LinkChanges: last.Events.LinkChanges, Removals: last.Events.Removals}}
+		DPDKEvents: ReportEvents{LinkChanges: last.Events.LinkChanges, Removals: last.Events.Removals}}
 	r.RXPackets, r.RXBytes = last.Totals()
 	r.TSCCycles = last.TSC - first.TSC
 	if dur > 0 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -20,6 +21,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rxprobe/rxprobe/isolation"
+	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/isolation/guard"
 	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/stats/exporter"
@@ -151,8 +154,8 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 	if !f.noStats {
 		smp, err = sampler.New(eng, sampler.Options{HostRoot: host.Root, Interval: cfg.Stats.Interval,
 			ShmDir: cfg.Stats.ShmDir, Prefix: eng.Plan().Prefix, StatusFD: statusFD, StatusTTY: tty,
-			StdioReads: f.stdioReads,
-			Build:      map[string]string{"version": version, "commit": commit, "goversion": runtime.Version(), "dpdk": rx.DPDKVersion()}})
+			StdioReads: f.stdioReads, Guard: guardOptions(cfg, host), EventFD: 2,
+			Build: map[string]string{"version": version, "commit": commit, "goversion": runtime.Version(), "dpdk": rx.DPDKVersion()}})
 		if err != nil {
 			return errors.Join(usageError(err), eng.Close())
 		}
@@ -250,6 +253,9 @@ loop:
 	runtime.ReadMemStats(&msEnd)
 	endAt := time.Now()
 	statsErr := stopAll()
+	if smp != nil {
+		_ = smp.Final()
+	}
 	eng.Snapshot(last)
 	debug.SetGCPercent(gcPercent)
 	if statusFD >= 0 && tty {
@@ -271,6 +277,9 @@ loop:
 	if statsErr != nil {
 		rep.Degraded = append(rep.Degraded, "stats: "+statsErr.Error())
 	}
+	if smp != nil {
+		rep.AddGuard(smp.Guard())
+	}
 	closeErr := errors.Join(closeSampler(smp), eng.Close())
 	printSummary(out, rep)
 	if cfg.Run.Report != "" {
@@ -283,6 +292,22 @@ loop:
 		return failError(fmt.Errorf("stopping: %w", closeErr))
 	}
 	return nil
+}
+
+// guardOptions turns the config's guard section into the stats thread's.
+func guardOptions(cfg *config.Config, host isolation.Host) *sampler.GuardOptions {
+	o := &sampler.GuardOptions{HZ: cfg.Guard.HZ, Limits: cfg.Guard.Limits, GapNs: uint64(cfg.Guard.GapThresholdUs * 1000)}
+	if b, err := os.ReadFile(filepath.Join(hostRootOr(host.Root), "sys/devices/system/cpu/nohz_full")); err == nil {
+		o.NohzFull, _ = cpuset.Parse(strings.TrimSpace(strings.ReplaceAll(string(b), "(null)", "")))
+	}
+	return o
+}
+
+func hostRootOr(r string) string {
+	if r == "" {
+		return "/"
+	}
+	return r
 }
 
 func closeSampler(s *sampler.Sampler) error {
@@ -415,7 +440,65 @@ func printSummary(out io.Writer, r *rx.Report) {
 		fmt.Fprintf(out, "go heap, steady state: %d allocations, %d bytes, %d GC cycles over %.1f s\n",
 			r.SteadyState.Mallocs, r.SteadyState.HeapBytes, r.SteadyState.GCCycles, r.SteadyState.WindowS)
 	}
+	if len(r.Ledger) > 0 {
+		var total uint64
+		for _, l := range r.Ledger {
+			total += l.Drops
+		}
+		if total == 0 {
+			fmt.Fprintln(out, "drop ledger: no drops in any layer")
+		} else {
+			fmt.Fprintln(out, "drop ledger:")
+			for _, l := range r.Ledger {
+				if l.Drops > 0 {
+					fmt.Fprintf(out, "  %-14s %12d  %s\n", l.Layer, l.Drops, l.Why)
+				}
+			}
+		}
+	}
+	if n := len(r.Events) + r.EventsLost; n > 0 {
+		fmt.Fprintf(out, "jitter guard: %d event(s)", n)
+		counts := map[string]int{}
+		var kinds []string
+		for _, e := range r.Events {
+			if counts[e.Kind] == 0 {
+				kinds = append(kinds, e.Kind)
+			}
+			counts[e.Kind]++
+		}
+		for _, k := range kinds {
+			fmt.Fprintf(out, ", %s %d", k, counts[k])
+		}
+		fmt.Fprintln(out)
+		for i, e := range r.Events {
+			if i == 5 {
+				fmt.Fprintf(out, "  ... %d more in the report\n", len(r.Events)-5)
+				break
+			}
+			fmt.Fprintf(out, "  %s %s\n", e.At.Format("15:04:05"), describeEvent(e))
+		}
+	} else if r.Timeline != nil {
+		fmt.Fprintln(out, "jitter guard: no event")
+	}
 	for _, d := range r.Degraded {
 		fmt.Fprintf(out, "degraded: %s\n", d)
 	}
+}
+
+// describeEvent is one guard event in words.
+func describeEvent(e guard.Event) string {
+	var s string
+	if e.Kind == "gap" {
+		s = fmt.Sprintf("cpu %d: loop gap %s on port %d queue %d (threshold %s)", e.CPU,
+			rx.AppendDuration(nil, e.Count), e.Port, e.Queue, rx.AppendDuration(nil, uint64(e.Limit)))
+	} else {
+		s = fmt.Sprintf("cpu %d: %d %s in 1 s, expected at most %g", e.CPU, e.Count, e.Kind, e.Limit)
+		if e.IRQ != "" {
+			s += " (irq " + e.IRQ + ")"
+		}
+	}
+	if e.Detail != "" {
+		s += "; " + e.Detail
+	}
+	return s
 }

@@ -157,6 +157,11 @@ func TestIntegrationVethAFXDPExactCount(t *testing.T) {
 	if r.RXPackets != n {
 		t.Errorf("received %d of %d sent (run drops %d: %+v)", r.RXPackets, n, r.RXDropped, r.Ports[0].Kernel)
 	}
+	for _, l := range r.Ledger {
+		if l.Drops != 0 {
+			t.Errorf("ledger %s: %d drops in a lossless run", l.Layer, l.Drops)
+		}
+	}
 	if r.Ports[0].Driver != "net_af_xdp" || r.RXBytes != n*64 {
 		t.Errorf("driver %s, %d bytes (want %d)", r.Ports[0].Driver, r.RXBytes, n*64)
 	}
@@ -184,6 +189,17 @@ func TestIntegrationVethOverloadShowsDrops(t *testing.T) {
 	}
 	if g.Sent < r.RXPackets {
 		t.Errorf("received %d > sent %d", r.RXPackets, g.Sent)
+	}
+	// The ledger closes the gap: every frame sent was received or counted
+	// as dropped in exactly one layer (here: the veth's rx_dropped, where
+	// the kernel drops what the AF_XDP socket had no room for).
+	var ledger uint64
+	for _, l := range r.Ledger {
+		ledger += l.Drops
+		t.Logf("ledger %s: %d", l.Layer, l.Drops)
+	}
+	if r.RXPackets+ledger != g.Sent {
+		t.Errorf("sent %d != received %d + ledger %d (difference %d)", g.Sent, r.RXPackets, ledger, int64(g.Sent)-int64(r.RXPackets+ledger))
 	}
 	if r.RXPackets == 0 {
 		t.Error("nothing received at all: the port did not work")

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -303,4 +304,47 @@ func (g *Guard) Timeline() []Second {
 		out = append(out, g.timeline[(start+i)%len(g.timeline)])
 	}
 	return out
+}
+
+// MarshalJSON writes drops and interrupts keyed by layer and kind names.
+func (s Second) MarshalJSON() ([]byte, error) {
+	drops := make(map[string]uint64, NumLayers)
+	for l, n := range s.Drops {
+		drops[LayerNames[l]] = n
+	}
+	irqs := make(map[string]uint64, NumIRQKinds)
+	for k, n := range s.Interrupts {
+		irqs[KindNames[k]] = n
+	}
+	return json.Marshal(struct {
+		At         time.Time         `json:"at"`
+		RXPackets  uint64            `json:"rx_packets"`
+		Drops      map[string]uint64 `json:"drops"`
+		Interrupts map[string]uint64 `json:"interrupts"`
+		WorstGapNs uint64            `json:"worst_gap_ns"`
+		Events     int               `json:"events"`
+	}{s.At, s.RXPackets, drops, irqs, s.WorstGapNs, s.Events})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Second) UnmarshalJSON(b []byte) error {
+	var v struct {
+		At         time.Time         `json:"at"`
+		RXPackets  uint64            `json:"rx_packets"`
+		Drops      map[string]uint64 `json:"drops"`
+		Interrupts map[string]uint64 `json:"interrupts"`
+		WorstGapNs uint64            `json:"worst_gap_ns"`
+		Events     int               `json:"events"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Second{At: v.At, RXPackets: v.RXPackets, WorstGapNs: v.WorstGapNs, Events: v.Events}
+	for l, name := range LayerNames {
+		s.Drops[l] = v.Drops[name]
+	}
+	for k := 0; k < NumIRQKinds; k++ {
+		s.Interrupts[k] = v.Interrupts[KindNames[k]]
+	}
+	return nil
 }

@@ -144,3 +144,25 @@ func TestKindOfAndThresholds(t *testing.T) {
 		}
 	}
 }
+
+func TestSecondJSONRoundTrip(t *testing.T) {
+	s := Second{At: t0, RXPackets: 5, WorstGapNs: 64, Events: 1}
+	s.Drops[LayerKernelPath] = 7
+	s.Interrupts[KindTLB] = 3
+	b, err := s.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`"kernel_path":7`, `"TLB":3`, `"worst_gap_ns":64`} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("%s lacks %s", b, w)
+		}
+	}
+	var back Second
+	if err := back.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(s, back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}

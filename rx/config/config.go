@@ -39,6 +39,7 @@ type Config struct {
 	Ports        []Port     `mapstructure:"ports" yaml:"ports"`
 	Generator    *Generator `mapstructure:"generator" yaml:"generator,omitempty"`
 	Stats        Stats      `mapstructure:"stats" yaml:"stats"`
+	Guard        Guard      `mapstructure:"guard" yaml:"guard"`
 	Run          Run        `mapstructure:"run" yaml:"run"`
 }
 
@@ -124,6 +125,19 @@ type Stats struct {
 	Exporter bool `mapstructure:"exporter" yaml:"exporter"`
 	// MetricsAddr is where the exporter listens.
 	MetricsAddr string `mapstructure:"metrics_addr" yaml:"metrics_addr"`
+}
+
+// Guard configures the jitter guard.
+type Guard struct {
+	// GapThresholdUs turns a loop gap into an event; 0 means a quarter of
+	// the time the port's RX ring takes to fill at line_rate_gbps (1 ms
+	// when the line rate is unknown).
+	GapThresholdUs float64 `mapstructure:"gap_threshold_us" yaml:"gap_threshold_us"`
+	// Limits override the expected interrupts per second on an RX CPU, by
+	// kind: LOC, CAL, TLB, RES, IWI, NMI, PMI, MCE, IRQ (device IRQs).
+	Limits map[string]float64 `mapstructure:"limits" yaml:"limits"`
+	// HZ is the kernel tick rate, the LOC limit of a CPU without nohz_full.
+	HZ int `mapstructure:"hz" yaml:"hz"`
 }
 
 // Run configures `rxprobe run`.
@@ -339,6 +353,26 @@ func (c *Config) Validate(online cpuset.Set) error {
 			return fieldErr("stats.metrics_addr", "%q is not host:port (e.g. 127.0.0.1:9470)", c.Stats.MetricsAddr)
 		}
 	}
+	if c.Guard.GapThresholdUs < 0 {
+		return fieldErr("guard.gap_threshold_us", "%g is negative (0 = from the ring and line rate)", c.Guard.GapThresholdUs)
+	}
+	if c.Guard.HZ < 0 || c.Guard.HZ > 10000 {
+		return fieldErr("guard.hz", "%d: the kernel tick rate is 100 to 1000", c.Guard.HZ)
+	}
+	limits := map[string]float64{}
+	for k, v := range c.Guard.Limits {
+		k = strings.ToUpper(k) // viper lower-cases map keys
+		limits[k] = v
+		switch k {
+		case "LOC", "CAL", "TLB", "RES", "IWI", "NMI", "PMI", "MCE", "IRQ":
+		default:
+			return fieldErr("guard.limits."+k, "unknown kind: use LOC, CAL, TLB, RES, IWI, NMI, PMI, MCE or IRQ")
+		}
+		if v < 0 {
+			return fieldErr("guard.limits."+k, "%g is negative", v)
+		}
+	}
+	c.Guard.Limits = limits
 	if c.Run.Duration < 0 {
 		return fieldErr("run.duration", "%v is negative (0 = until SIGINT/SIGTERM)", c.Run.Duration)
 	}

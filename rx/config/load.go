@@ -20,20 +20,22 @@ const EnvPrefix = "RXPROBE"
 
 // scalar defaults; every key here can also come from the environment.
 var defaults = map[string]any{
-	"housekeeping_cpus":    "",
-	"eal.file_prefix":      "",
-	"eal.hugepage_size":    "2M",
-	"eal.no_huge":          false,
-	"eal.extra_memory_mb":  0,
-	"eal.log_level":        "notice",
-	"eal.extra_args":       []string{},
-	"stats.interval":       time.Second,
-	"stats.shm_dir":        "/dev/shm",
-	"stats.exporter":       true,
-	"stats.metrics_addr":   "127.0.0.1:9470",
-	"run.duration":         time.Duration(0),
-	"run.report":           "",
-	"run.allow_unisolated": false,
+	"housekeeping_cpus":      "",
+	"eal.file_prefix":        "",
+	"eal.hugepage_size":      "2M",
+	"eal.no_huge":            false,
+	"eal.extra_memory_mb":    0,
+	"eal.log_level":          "notice",
+	"eal.extra_args":         []string{},
+	"stats.interval":         time.Second,
+	"stats.shm_dir":          "/dev/shm",
+	"stats.exporter":         true,
+	"stats.metrics_addr":     "127.0.0.1:9470",
+	"guard.gap_threshold_us": 0.0,
+	"guard.hz":               1000,
+	"run.duration":           time.Duration(0),
+	"run.report":             "",
+	"run.allow_unisolated":   false,
 }
 
 var portDefaults = map[string]any{

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rxprobe/rxprobe/isolation/guard"
 	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/stats/counter"
 	"github.com/rxprobe/rxprobe/stats/kernel"
@@ -32,6 +33,10 @@ type Options struct {
 	// StatusTTY rewrites the line in place (\r ... ESC[K) instead of one
 	// line per second.
 	StatusTTY bool
+	// Guard configures the jitter guard; nil runs without it.
+	Guard *GuardOptions
+	// Events receives one line per guard event (nil: none).
+	EventFD int
 	// StdioReads makes every kernel file read also map and unmap a page,
 	// as glibc's stdio did: the deliberately bad baseline of
 	// `make bench-observer`. Never set it in production.
@@ -55,10 +60,13 @@ type portSlots struct {
 }
 
 type irqSlot struct {
-	id  string
-	pos int // position of the CPU in Interrupts.CPUs
-	idx int
-	m   counter.Mono
+	id   string
+	name string // "41 virtio3-rx" for device IRQs
+	kind int    // guard kind, -1 if unwatched
+	pos  int    // position of the CPU in Interrupts.CPUs
+	idx  int
+	m    counter.Mono
+	last uint64 // value at the last guard second
 }
 
 type softSlot struct {
@@ -71,6 +79,11 @@ type devSlot struct {
 	name string
 	idx  int
 	m    counter.Mono
+}
+
+type sysLabel struct {
+	port int
+	name string
 }
 
 // Sampler is the stats thread. Create it with New before the loops start,
@@ -97,9 +110,10 @@ type Sampler struct {
 	dev  *kernel.NetDev
 	devs []devSlot
 
-	sysR *kernel.CounterReader
-	sys  *kernel.Counters
-	syss []devSlot // name = path; one per sysfs counter file
+	sysR      *kernel.CounterReader
+	sys       *kernel.Counters
+	syss      []devSlot // name = path; one per sysfs counter file
+	sysLabels []sysLabel
 
 	snmpR         *kernel.SNMPReader
 	udp           kernel.UDPStats
@@ -117,6 +131,8 @@ type Sampler struct {
 	stop chan struct{}
 	done chan struct{}
 	err  error
+
+	g guardState
 }
 
 // New builds the schema from the engine's shape and the host's counters,
@@ -221,7 +237,15 @@ func (s *Sampler) schema(b *snapshot.Builder) error {
 		}
 		for pos, cpu := range s.irq.CPUs {
 			idx := b.Add("rxprobe_cpu_interrupts_total", snapshot.Counter, 0, L("cpu", strconv.Itoa(cpu)), L("kind", row.ID))
-			s.irqs = append(s.irqs, irqSlot{id: row.ID, pos: pos, idx: idx, m: counter.NewMono32()})
+			kind, ok := guard.KindOf(row.ID)
+			if !ok {
+				kind = -1
+			}
+			name := row.ID
+			if row.Device != "" {
+				name += " " + row.Device
+			}
+			s.irqs = append(s.irqs, irqSlot{id: row.ID, name: name, kind: kind, pos: pos, idx: idx, m: counter.NewMono32()})
 		}
 	}
 
@@ -256,10 +280,11 @@ func (s *Sampler) schema(b *snapshot.Builder) error {
 	// and (mlx5) its RDMA hw_counters, where out_of_buffer lives.
 	var paths []string
 	var labels [][]snapshot.Label
-	for _, p := range s.eng.Ports {
+	for i, p := range s.eng.Ports {
 		for _, f := range sysfsCounters(s.o.HostRoot, p) {
 			paths = append(paths, f.path)
 			labels = append(labels, []snapshot.Label{L("port", p.Cfg.Name), L("name", f.name)})
+			s.sysLabels = append(s.sysLabels, sysLabel{port: i, name: f.name})
 		}
 	}
 	if s.sysR, err = kernel.NewCounterReader(s.o.HostRoot, paths); err != nil {
@@ -275,6 +300,9 @@ func (s *Sampler) schema(b *snapshot.Builder) error {
 	}
 	s.rcvbufIdx = b.Add("rxprobe_udp_rcvbuf_errors_total", snapshot.Counter, 0)
 	s.inErrIdx = b.Add("rxprobe_udp_in_errors_total", snapshot.Counter, 0)
+	if err := s.guardSchema(b); err != nil {
+		return err
+	}
 	s.sampleNsIdx = b.Add("rxprobe_stats_sample_seconds", snapshot.Gauge, 1e-9)
 	s.samplesIdx = b.Add("rxprobe_stats_samples_total", snapshot.Counter, 0)
 
@@ -404,6 +432,7 @@ func (s *Sampler) Sample() error {
 	} else {
 		keep(err)
 	}
+	s.guardSample()
 	s.samples++
 	s.vals[s.samplesIdx] = s.samples
 	s.vals[s.sampleNsIdx] = uint64(time.Since(t0))
@@ -488,6 +517,14 @@ func (s *Sampler) Stop() error {
 	}
 	<-s.done
 	return s.err
+}
+
+// Final takes a last sample after the loops stopped, closing the guard's
+// last (possibly partial) second so that the ledger covers the whole run.
+// Call it after Stop and after the engine's loops have returned.
+func (s *Sampler) Final() error {
+	s.g.n = s.g.every
+	return s.Sample()
 }
 
 // Close unmaps and removes the segment and closes the readers. Call it
