@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -174,6 +176,10 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 	default:
 		exp = startExporter(cfg, eng.Plan().Prefix)
 	}
+	var drift *driftWatcher
+	if !f.noStats && cfg.Guard.DriftInterval > 0 {
+		drift = startDriftWatcher(cfg, host)
+	}
 
 	first, last := eng.NewSnapshot(), eng.NewSnapshot()
 	var deadline <-chan time.Time
@@ -263,6 +269,7 @@ loop:
 	}
 	exp.stop()
 	inproc.stop()
+	driftEvents := drift.stop()
 
 	rep := eng.BuildReport(version, first, last)
 	if !baseAt.IsZero() {
@@ -280,6 +287,7 @@ loop:
 	if smp != nil {
 		rep.AddGuard(smp.Guard())
 	}
+	rep.Events = append(rep.Events, driftEvents...)
 	closeErr := errors.Join(closeSampler(smp), eng.Close())
 	printSummary(out, rep)
 	if cfg.Run.Report != "" {
@@ -354,6 +362,69 @@ func (e *inprocExporter) stop() {
 	e.cancel()
 	_ = e.srv.Close()
 	e.col.Close()
+}
+
+// driftWatcher is the `rxprobe watch` child: its /proc scans allocate, so
+// they run in another process; the RX process only reads its lines from a
+// pipe (a blocked read allocates nothing).
+type driftWatcher struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	events []guard.Event
+	done   chan struct{}
+}
+
+func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
+	self, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	cmd := exec.Command(self, "watch", "--rx-cpus", cfg.RXCPUSet().String(), "--housekeeping", cfg.HousekeepingSet().String(),
+		"--interval", cfg.Guard.DriftInterval.String(), "--exclude-pid", strconv.Itoa(os.Getpid()),
+		"--parent-pid", strconv.Itoa(os.Getpid()), "--host-root", hostRootOr(host.Root))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "rxprobe: drift watcher: %v (continuing without it)\n", err)
+		return nil
+	}
+	w := &driftWatcher{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		dec := json.NewDecoder(out)
+		for {
+			var l DriftLine
+			if err := dec.Decode(&l); err != nil {
+				return
+			}
+			fmt.Fprintf(os.Stderr, "\nrxprobe guard: drift: %s\n", l.Detail)
+			w.mu.Lock()
+			w.events = append(w.events, guard.Event{At: l.At, Kind: "drift", CPU: -1, Port: -1, Queue: -1, Detail: l.Detail})
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+// stop ends the watcher and returns its events.
+func (w *driftWatcher) stop() []guard.Event {
+	if w == nil {
+		return nil
+	}
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-w.done:
+	case <-time.After(2 * time.Second):
+		_ = w.cmd.Process.Kill()
+		<-w.done
+	}
+	_ = w.cmd.Wait()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.events
 }
 
 // exporterChild is the `rxprobe exporter` process serving the run's segment.

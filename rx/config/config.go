@@ -138,6 +138,10 @@ type Guard struct {
 	Limits map[string]float64 `mapstructure:"limits" yaml:"limits"`
 	// HZ is the kernel tick rate, the LOC limit of a CPU without nohz_full.
 	HZ int `mapstructure:"hz" yaml:"hz"`
+	// DriftInterval is how often the watcher process re-checks IRQ
+	// affinity, irqbalance, tasks pinned toward RX CPUs and page movers;
+	// 0 turns the drift check off.
+	DriftInterval time.Duration `mapstructure:"drift_interval" yaml:"drift_interval"`
 }
 
 // Run configures `rxprobe run`.
@@ -355,6 +359,9 @@ func (c *Config) Validate(online cpuset.Set) error {
 	}
 	if c.Guard.GapThresholdUs < 0 {
 		return fieldErr("guard.gap_threshold_us", "%g is negative (0 = from the ring and line rate)", c.Guard.GapThresholdUs)
+	}
+	if c.Guard.DriftInterval != 0 && c.Guard.DriftInterval < time.Second {
+		return fieldErr("guard.drift_interval", "%v: at least 1s (0 turns the drift check off)", c.Guard.DriftInterval)
 	}
 	if c.Guard.HZ < 0 || c.Guard.HZ > 10000 {
 		return fieldErr("guard.hz", "%d: the kernel tick rate is 100 to 1000", c.Guard.HZ)

@@ -33,6 +33,7 @@ var defaults = map[string]any{
 	"stats.metrics_addr":     "127.0.0.1:9470",
 	"guard.gap_threshold_us": 0.0,
 	"guard.hz":               1000,
+	"guard.drift_interval":   10 * time.Second,
 	"run.duration":           time.Duration(0),
 	"run.report":             "",
 	"run.allow_unisolated":   false,
