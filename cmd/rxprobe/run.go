@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+	"unsafe"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -51,6 +52,7 @@ type runFlags struct {
 	stdioReads bool
 	noStats    bool
 	inProcess  bool
+	munmapHz   int
 }
 
 func newRunCmd() *cobra.Command {
@@ -77,6 +79,8 @@ func newRunCmd() *cobra.Command {
 	_ = fl.MarkHidden("debug-no-stats")
 	fl.BoolVar(&f.inProcess, "metrics-inprocess", false, "benchmark only: serve /metrics from inside the RX process, GC on (shows why the exporter is a separate process)")
 	_ = fl.MarkHidden("metrics-inprocess")
+	fl.IntVar(&f.munmapHz, "debug-munmap-hz", 0, "test only: a thread of the RX process maps and unmaps a page this many times a second (a planted fault)")
+	_ = fl.MarkHidden("debug-munmap-hz")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		v := config.NewViper()
 		for key, name := range map[string]string{"run.duration": "duration", "run.report": "report",
@@ -225,6 +229,9 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 	if smp != nil {
 		smp.LaunchTSC(rx.TSC())
 	}
+	if f.munmapHz > 0 {
+		go plantMunmapFault(f.munmapHz)
+	}
 	first.At = eng.Started
 	fmt.Fprintf(os.Stderr, "rxprobe: running %d loop(s) on CPUs %s, housekeeping %s, file prefix %s\n",
 		len(eng.Queues), cfg.RXCPUSet(), cfg.HousekeepingSet(), eng.Plan().Prefix)
@@ -300,6 +307,25 @@ loop:
 		return failError(fmt.Errorf("stopping: %w", closeErr))
 	}
 	return nil
+}
+
+// plantMunmapFault is the test-only planted fault: a thread of the RX
+// process that maps, touches and unmaps a page at hz, as stdio's fclose
+// did. Each munmap is a TLB shootdown on every CPU running a thread of the
+// process — the RX CPUs included. Its thread is named "rxp-munmap".
+func plantMunmapFault(hz int) {
+	runtime.LockOSThread()
+	sampler.SetThreadName("rxp-munmap")
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	for range t.C {
+		addr, _, errno := syscall.Syscall6(syscall.SYS_MMAP, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE,
+			syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS, ^uintptr(0), 0)
+		if errno != 0 {
+			continue
+		}
+		*(*byte)(unsafe.Add(unsafe.Pointer(nil), addr)) = 1
+		syscall.Syscall(syscall.SYS_MUNMAP, addr, 4096, 0)
+	}
 }
 
 // guardOptions turns the config's guard section into the stats thread's.
