@@ -181,7 +181,7 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 		exp = startExporter(cfg, eng.Plan().Prefix)
 	}
 	var drift *driftWatcher
-	if !f.noStats && cfg.Guard.DriftInterval > 0 {
+	if !f.noStats && (cfg.Guard.DriftInterval > 0 || cfg.Guard.Attribution) {
 		drift = startDriftWatcher(cfg, host)
 	}
 
@@ -294,7 +294,13 @@ loop:
 	if smp != nil {
 		rep.AddGuard(smp.Guard())
 	}
+	drift.annotate(rep.Events)
 	rep.Events = append(rep.Events, driftEvents...)
+	if drift != nil {
+		for _, n := range drift.notes {
+			rep.Degraded = append(rep.Degraded, n)
+		}
+	}
 	closeErr := errors.Join(closeSampler(smp), eng.Close())
 	printSummary(out, rep)
 	if cfg.Run.Report != "" {
@@ -397,6 +403,8 @@ type driftWatcher struct {
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	events []guard.Event
+	attrib []DriftLine
+	notes  []string
 	done   chan struct{}
 }
 
@@ -405,9 +413,14 @@ func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
 	if err != nil {
 		return nil
 	}
+	interval := cfg.Guard.DriftInterval
+	if interval == 0 {
+		interval = 1000 * time.Hour // attribution only
+	}
 	cmd := exec.Command(self, "watch", "--rx-cpus", cfg.RXCPUSet().String(), "--housekeeping", cfg.HousekeepingSet().String(),
-		"--interval", cfg.Guard.DriftInterval.String(), "--exclude-pid", strconv.Itoa(os.Getpid()),
-		"--parent-pid", strconv.Itoa(os.Getpid()), "--host-root", hostRootOr(host.Root))
+		"--interval", interval.String(), "--exclude-pid", strconv.Itoa(os.Getpid()),
+		"--parent-pid", strconv.Itoa(os.Getpid()), "--host-root", hostRootOr(host.Root),
+		"--trace="+strconv.FormatBool(cfg.Guard.Attribution))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -426,16 +439,52 @@ func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
 			if err := dec.Decode(&l); err != nil {
 				return
 			}
-			fmt.Fprintf(os.Stderr, "\nrxprobe guard: drift: %s\n", l.Detail)
 			w.mu.Lock()
-			w.events = append(w.events, guard.Event{At: l.At, Kind: "drift", CPU: -1, Port: -1, Queue: -1, Detail: l.Detail})
+			switch l.Kind {
+			case "attribution":
+				fmt.Fprintf(os.Stderr, "\nrxprobe guard: %s\n", l.Detail)
+				w.attrib = append(w.attrib, l)
+			case "note":
+				fmt.Fprintf(os.Stderr, "\nrxprobe guard: %s\n", l.Detail)
+				w.notes = append(w.notes, l.Detail)
+			default:
+				fmt.Fprintf(os.Stderr, "\nrxprobe guard: drift: %s\n", l.Detail)
+				w.events = append(w.events, guard.Event{At: l.At, Kind: "drift", CPU: -1, Port: -1, Queue: -1, Detail: l.Detail})
+			}
 			w.mu.Unlock()
 		}
 	}()
 	return w
 }
 
-// stop ends the watcher and returns its events.
+// annotate gives each interrupt event of the guard the flight recorder's
+// sentences about the same CPU and second (the recorder's second ends up
+// to a second after the guard's).
+func (w *driftWatcher) annotate(events []guard.Event) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range events {
+		e := &events[i]
+		if e.Kind != "TLB" && e.Kind != "CAL" && e.Kind != "RES" {
+			continue
+		}
+		var parts []string
+		for _, a := range w.attrib {
+			d := a.At.Sub(e.At)
+			if a.CPU == e.CPU && d > -500*time.Millisecond && d < 1500*time.Millisecond {
+				parts = append(parts, a.Detail)
+			}
+		}
+		if len(parts) > 0 {
+			e.Detail = strings.Join(parts, "; ")
+		}
+	}
+}
+
+// stop ends the watcher and returns its drift events and notes.
 func (w *driftWatcher) stop() []guard.Event {
 	if w == nil {
 		return nil

@@ -13,12 +13,17 @@ import (
 
 	"github.com/rxprobe/rxprobe/isolation"
 	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/isolation/tracer"
 )
 
 // DriftLine is one line `rxprobe watch` writes: a change since the last
-// check that can move work onto the RX CPUs.
+// check that can move work onto the RX CPUs (Kind "drift"), who sent the
+// IPIs an RX CPU took in the last second (Kind "attribution", CPU set), or
+// a note such as "attribution unavailable: no tracefs" (Kind "note").
 type DriftLine struct {
 	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	CPU    int       `json:"cpu"`
 	Detail string    `json:"detail"`
 }
 
@@ -27,6 +32,7 @@ func init() {
 		rxList, hkList, hostRoot string
 		excludePID, parentPID    int
 		interval                 time.Duration
+		trace                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "watch --rx-cpus LIST [--housekeeping LIST] [--interval 10s]",
@@ -61,28 +67,68 @@ banned list, THP, NUMA balancing and KSM. It prints one JSON line per change.
 			if err != nil {
 				return usageError(err)
 			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			// The flight recorder lives here, not in the RX process: its
+			// reads and allocations fault pages in, and a fault that replaces
+			// a page flushes the TLB of every CPU running the process.
+			var rec *tracer.Recorder
+			var win tracer.Window
+			if trace {
+				pid := excludePID
+				if pid == 0 {
+					pid = os.Getpid()
+				}
+				rec, err = tracer.Open(tracer.Options{CPUs: rx, PID: pid, Instance: fmt.Sprintf("rxprobe-%d", os.Getpid())})
+				if err != nil {
+					_ = enc.Encode(DriftLine{At: time.Now(), Kind: "note", CPU: -1, Detail: err.Error()})
+					rec = nil
+				} else {
+					defer rec.Close()
+				}
+			}
 			sigc := make(chan os.Signal, 1)
 			signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
-			t := time.NewTicker(interval)
-			defer t.Stop()
-			enc := json.NewEncoder(cmd.OutOrStdout())
+			second := time.NewTicker(time.Second)
+			defer second.Stop()
+			next := time.Now().Add(interval)
+			last := time.Now()
 			for {
 				select {
 				case <-sigc:
 					return nil
-				case <-t.C:
+				case <-second.C:
 				}
 				if parentPID > 0 && (unix.Kill(parentPID, 0) != nil || os.Getppid() != parentPID) {
 					return nil
 				}
+				now := time.Now()
+				if rec != nil {
+					if err := rec.Collect(&win); err == nil {
+						for _, cpu := range rx.List() {
+							for i, s := range win.Summary(cpu, now.Sub(last).Seconds()) {
+								if i == 3 {
+									break
+								}
+								if err := enc.Encode(DriftLine{At: now, Kind: "attribution", CPU: cpu, Detail: s}); err != nil {
+									return nil // the reader is gone
+								}
+							}
+						}
+					}
+					win.Reset()
+				}
+				last = now
+				if now.Before(next) {
+					continue
+				}
+				next = now.Add(interval)
 				cur, err := isolation.TakeState(h, rx, hk, excludePID)
 				if err != nil {
 					continue
 				}
-				now := time.Now()
 				for _, d := range isolation.Drift(prev, cur, rx) {
-					if err := enc.Encode(DriftLine{At: now, Detail: d}); err != nil {
-						return nil // the reader is gone
+					if err := enc.Encode(DriftLine{At: now, Kind: "drift", CPU: -1, Detail: d}); err != nil {
+						return nil
 					}
 				}
 				prev = cur
@@ -96,5 +142,6 @@ banned list, THP, NUMA balancing and KSM. It prints one JSON line per change.
 	fl.IntVar(&excludePID, "exclude-pid", 0, "leave this process (rxprobe run) out of the pinned-task check")
 	fl.IntVar(&parentPID, "parent-pid", 0, "exit when this process is gone")
 	fl.StringVar(&hostRoot, "host-root", "/", "read /proc and /sys under this root")
+	fl.BoolVar(&trace, "trace", false, "also run the flight recorder: name who sends IPIs to the RX CPUs (root, tracefs)")
 	rootCmd.AddCommand(cmd)
 }

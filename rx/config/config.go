@@ -142,6 +142,9 @@ type Guard struct {
 	// affinity, irqbalance, tasks pinned toward RX CPUs and page movers;
 	// 0 turns the drift check off.
 	DriftInterval time.Duration `mapstructure:"drift_interval" yaml:"drift_interval"`
+	// Attribution runs the flight recorder (tracefs, root) in the watcher
+	// process and names who sent the IPIs behind TLB/CAL/RES events.
+	Attribution bool `mapstructure:"attribution" yaml:"attribution"`
 }
 
 // Run configures `rxprobe run`.

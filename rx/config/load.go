@@ -34,6 +34,7 @@ var defaults = map[string]any{
 	"guard.gap_threshold_us": 0.0,
 	"guard.hz":               1000,
 	"guard.drift_interval":   10 * time.Second,
+	"guard.attribution":      true,
 	"run.duration":           time.Duration(0),
 	"run.report":             "",
 	"run.allow_unisolated":   false,
