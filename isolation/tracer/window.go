@@ -252,8 +252,10 @@ func kindNoun(k Kind, n int) string {
 }
 
 // sender renders "tid 10214 (rxprobe, stats thread)" for a thread of the
-// RX process and "tid 812 (pid 800, kworker/0:1)" or "tid 18
-// (migration/0)" for others.
+// RX process and "tid 812 (pid 800, kworker/0:1)" for any other thread,
+// main threads included, so that a sender outside the RX process is never
+// mistaken for one of its threads (its exporter and watcher are also
+// called rxprobe).
 func (w *Window) sender(r Record) string {
 	if r.TID == 0 {
 		return "the idle task (interrupt context)"
@@ -269,7 +271,7 @@ func (w *Window) sender(r Record) string {
 	if thread != "" && thread != name {
 		name += ", " + thread
 	}
-	if r.PID > 0 && r.PID != r.TID && r.PID != w.rxPID {
+	if r.PID > 0 && r.PID != w.rxPID {
 		return fmt.Sprintf("tid %d (pid %d, %s)", r.TID, r.PID, name)
 	}
 	return fmt.Sprintf("tid %d (%s)", r.TID, name)
