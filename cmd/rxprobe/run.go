@@ -431,6 +431,7 @@ func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
 		return nil
 	}
 	w := &driftWatcher{cmd: cmd, done: make(chan struct{})}
+	ready := make(chan struct{})
 	go func() {
 		defer close(w.done)
 		dec := json.NewDecoder(out)
@@ -441,6 +442,8 @@ func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
 			}
 			w.mu.Lock()
 			switch l.Kind {
+			case "ready":
+				close(ready)
 			case "attribution":
 				fmt.Fprintf(os.Stderr, "\nrxprobe guard: %s\n", l.Detail)
 				w.attrib = append(w.attrib, l)
@@ -454,6 +457,12 @@ func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
 			w.mu.Unlock()
 		}
 	}()
+	select {
+	case <-ready:
+	case <-w.done:
+	case <-time.After(10 * time.Second):
+		fmt.Fprintln(os.Stderr, "rxprobe: drift watcher not ready after 10s (continuing)")
+	}
 	return w
 }
 

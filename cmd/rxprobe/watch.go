@@ -86,6 +86,9 @@ banned list, THP, NUMA balancing and KSM. It prints one JSON line per change.
 					defer rec.Close()
 				}
 			}
+			// Enabling tracepoints patches kernel text, which interrupts every
+			// CPU: say when that is over, so the loops start after it.
+			_ = enc.Encode(DriftLine{At: time.Now(), Kind: "ready", CPU: -1})
 			sigc := make(chan os.Signal, 1)
 			signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
 			second := time.NewTicker(time.Second)
