@@ -14,7 +14,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -396,16 +395,17 @@ func (e *inprocExporter) stop() {
 	e.col.Close()
 }
 
-// driftWatcher is the `rxprobe watch` child: its /proc scans allocate, so
-// they run in another process; the RX process only reads its lines from a
-// pipe (a blocked read allocates nothing).
+// driftWatcher is the `rxprobe watch` child: its /proc scans and the
+// flight recorder allocate, so they run in another process. It prints its
+// findings itself and appends them to a file the RX process reads only
+// after the loops stopped: nothing arrives in the RX process while it runs.
 type driftWatcher struct {
 	cmd    *exec.Cmd
-	mu     sync.Mutex
+	path   string
 	events []guard.Event
 	attrib []DriftLine
 	notes  []string
-	done   chan struct{}
+	exited chan struct{}
 }
 
 func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
@@ -417,52 +417,34 @@ func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
 	if interval == 0 {
 		interval = 1000 * time.Hour // attribution only
 	}
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("rxprobe-watch-%d.jsonl", os.Getpid()))
+	_ = os.Remove(path)
 	cmd := exec.Command(self, "watch", "--rx-cpus", cfg.RXCPUSet().String(), "--housekeeping", cfg.HousekeepingSet().String(),
 		"--interval", interval.String(), "--exclude-pid", strconv.Itoa(os.Getpid()),
 		"--parent-pid", strconv.Itoa(os.Getpid()), "--host-root", hostRootOr(host.Root),
-		"--trace="+strconv.FormatBool(cfg.Guard.Attribution))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil
-	}
+		"--trace="+strconv.FormatBool(cfg.Guard.Attribution), "--out", path, "--log")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "rxprobe: drift watcher: %v (continuing without it)\n", err)
 		return nil
 	}
-	w := &driftWatcher{cmd: cmd, done: make(chan struct{})}
-	ready := make(chan struct{})
-	go func() {
-		defer close(w.done)
-		dec := json.NewDecoder(out)
-		for {
-			var l DriftLine
-			if err := dec.Decode(&l); err != nil {
-				return
-			}
-			w.mu.Lock()
-			switch l.Kind {
-			case "ready":
-				close(ready)
-			case "attribution":
-				fmt.Fprintf(os.Stderr, "\nrxprobe guard: %s\n", l.Detail)
-				w.attrib = append(w.attrib, l)
-			case "note":
-				fmt.Fprintf(os.Stderr, "\nrxprobe guard: %s\n", l.Detail)
-				w.notes = append(w.notes, l.Detail)
-			default:
-				fmt.Fprintf(os.Stderr, "\nrxprobe guard: drift: %s\n", l.Detail)
-				w.events = append(w.events, guard.Event{At: l.At, Kind: "drift", CPU: -1, Port: -1, Queue: -1, Detail: l.Detail})
-			}
-			w.mu.Unlock()
+	w := &driftWatcher{cmd: cmd, path: path, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(w.exited) }()
+	// Enabling tracepoints patches kernel text, which interrupts every CPU:
+	// the loops start once the watcher says it is ready.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), `"kind":"ready"`) {
+			return w
 		}
-	}()
-	select {
-	case <-ready:
-	case <-w.done:
-	case <-time.After(10 * time.Second):
-		fmt.Fprintln(os.Stderr, "rxprobe: drift watcher not ready after 10s (continuing)")
+		select {
+		case <-w.exited:
+			fmt.Fprintln(os.Stderr, "rxprobe: drift watcher exited at start (continuing without it)")
+			return w
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
+	fmt.Fprintln(os.Stderr, "rxprobe: drift watcher not ready after 10s (continuing)")
 	return w
 }
 
@@ -473,8 +455,6 @@ func (w *driftWatcher) annotate(events []guard.Event) {
 	if w == nil {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	for i := range events {
 		e := &events[i]
 		if e.Kind != "TLB" && e.Kind != "CAL" && e.Kind != "RES" {
@@ -493,21 +473,39 @@ func (w *driftWatcher) annotate(events []guard.Event) {
 	}
 }
 
-// stop ends the watcher and returns its drift events and notes.
+// stop ends the watcher, reads what it found and removes its file. It
+// returns the drift events.
 func (w *driftWatcher) stop() []guard.Event {
 	if w == nil {
 		return nil
 	}
 	_ = w.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-w.done:
+	case <-w.exited:
 	case <-time.After(2 * time.Second):
 		_ = w.cmd.Process.Kill()
-		<-w.done
+		<-w.exited
 	}
-	_ = w.cmd.Wait()
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	f, err := os.Open(w.path)
+	if err == nil {
+		dec := json.NewDecoder(f)
+		for {
+			var l DriftLine
+			if dec.Decode(&l) != nil {
+				break
+			}
+			switch l.Kind {
+			case "attribution":
+				w.attrib = append(w.attrib, l)
+			case "note":
+				w.notes = append(w.notes, l.Detail)
+			case "drift":
+				w.events = append(w.events, guard.Event{At: l.At, Kind: "drift", CPU: -1, Port: -1, Queue: -1, Detail: l.Detail})
+			}
+		}
+		f.Close()
+	}
+	_ = os.Remove(w.path)
 	return w.events
 }
 

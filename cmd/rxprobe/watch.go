@@ -32,7 +32,8 @@ func init() {
 		rxList, hkList, hostRoot string
 		excludePID, parentPID    int
 		interval                 time.Duration
-		trace                    bool
+		trace, logStderr         bool
+		outPath                  string
 	)
 	cmd := &cobra.Command{
 		Use:   "watch --rx-cpus LIST [--housekeeping LIST] [--interval 10s]",
@@ -67,7 +68,16 @@ banned list, THP, NUMA balancing and KSM. It prints one JSON line per change.
 			if err != nil {
 				return usageError(err)
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
+			out := cmd.OutOrStdout()
+			if outPath != "" {
+				f, err := os.OpenFile(outPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+				if err != nil {
+					return usageError(fmt.Errorf("--out: %w", err))
+				}
+				defer f.Close()
+				out = f
+			}
+			enc := &lineWriter{enc: json.NewEncoder(out), log: logStderr}
 			// The flight recorder lives here, not in the RX process: its
 			// reads and allocations fault pages in, and a fault that replaces
 			// a page flushes the TLB of every CPU running the process.
@@ -146,5 +156,28 @@ banned list, THP, NUMA balancing and KSM. It prints one JSON line per change.
 	fl.IntVar(&parentPID, "parent-pid", 0, "exit when this process is gone")
 	fl.StringVar(&hostRoot, "host-root", "/", "read /proc and /sys under this root")
 	fl.BoolVar(&trace, "trace", false, "also run the flight recorder: name who sends IPIs to the RX CPUs (root, tracefs)")
+	fl.StringVar(&outPath, "out", "", "append the JSON lines to this file instead of stdout")
+	fl.BoolVar(&logStderr, "log", false, "also print each line for people on stderr")
 	rootCmd.AddCommand(cmd)
+}
+
+// lineWriter writes DriftLines as JSON and, if asked, a readable copy to
+// stderr (the RX process leaves the printing to its watcher, so that
+// nothing arrives in the RX process while it runs).
+type lineWriter struct {
+	enc *json.Encoder
+	log bool
+}
+
+// Encode writes one line.
+func (w *lineWriter) Encode(l DriftLine) error {
+	if w.log {
+		switch l.Kind {
+		case "drift":
+			fmt.Fprintf(os.Stderr, "\nrxprobe guard: drift: %s\n", l.Detail)
+		case "attribution", "note":
+			fmt.Fprintf(os.Stderr, "\nrxprobe guard: %s\n", l.Detail)
+		}
+	}
+	return w.enc.Encode(l)
 }
