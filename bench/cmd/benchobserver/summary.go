@@ -1,0 +1,279 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// scenarioSummary is one scenario's figures over its rounds.
+type scenarioSummary struct {
+	Name                             string
+	Runs                             int
+	TLB, CAL, RES, LOC, IRQ          float64 // medians, per minute
+	TLBMin, TLBMax                   float64
+	RXTLB                            float64 // sent by the RX process: median, per minute; -1 without trace
+	RXTLBTotal                       uint64  // over all windows
+	Mpps                             float64 // median
+	MaxGap                           time.Duration
+	Above                            uint64 // all rounds
+	Mallocs                          uint64 // median
+	TLBExcess, RXTLBExcess, Noise    float64
+	Effect                           bool // stdio/inprocess: above noise
+	HaveTrace                        bool
+	WindowSeconds                    float64 // median
+	ScrapesOK, ScrapesTotal          int
+	BaselineTLBCount, BaselineWindow float64
+}
+
+type summary struct {
+	Scenarios []scenarioSummary
+	Verdict   string
+	Checks    []string
+	Pass      bool
+	Failure   string
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// summarize takes medians per scenario and compares each with baseline.
+// The noise floor of a comparison is the largest of 1/min, the spread of
+// the baseline's TLB rate over its rounds, and twice the square root of
+// the baseline's median TLB count per window (a Poisson-like error),
+// expressed per minute.
+func summarize(s settings, rs []result) summary {
+	var sum summary
+	for _, sc := range s.Scenarios {
+		var ss scenarioSummary
+		ss.Name = sc.Name
+		var tlb, cal, res, loc, all, rxt, mpps, mallocs, win, counts []float64
+		for _, r := range rs {
+			if r.Scenario != sc.Name {
+				continue
+			}
+			ss.Runs++
+			tlb, cal, res = append(tlb, r.perMin("TLB")), append(cal, r.perMin("CAL")), append(res, r.perMin("RES"))
+			loc, all = append(loc, r.perMin("LOC")), append(all, r.allPerMin())
+			mpps, mallocs = append(mpps, r.Fig.Mpps), append(mallocs, float64(r.Fig.Mallocs))
+			win, counts = append(win, r.Window.Seconds()), append(counts, float64(r.IRQ["TLB"]))
+			if r.Trace != nil {
+				ss.HaveTrace = true
+				rxt = append(rxt, perMinute(r.Trace.Sent, r.Window))
+				ss.RXTLBTotal += r.Trace.Sent
+			}
+			ss.MaxGap = max(ss.MaxGap, r.Fig.MaxGap)
+			ss.Above += r.Fig.Above
+			ss.ScrapesOK += r.Scrapes.OK
+			ss.ScrapesTotal += r.Scrapes.OK + r.Scrapes.Failed
+		}
+		ss.TLB, ss.CAL, ss.RES, ss.LOC, ss.IRQ = median(tlb), median(cal), median(res), median(loc), median(all)
+		if len(tlb) > 0 {
+			ss.TLBMin, ss.TLBMax = tlb[0], tlb[0]
+			for _, v := range tlb {
+				ss.TLBMin, ss.TLBMax = math.Min(ss.TLBMin, v), math.Max(ss.TLBMax, v)
+			}
+		}
+		ss.RXTLB = -1
+		if ss.HaveTrace {
+			ss.RXTLB = median(rxt)
+		}
+		ss.Mpps, ss.Mallocs, ss.WindowSeconds = median(mpps), uint64(median(mallocs)), median(win)
+		ss.BaselineTLBCount = median(counts)
+		sum.Scenarios = append(sum.Scenarios, ss)
+	}
+	var base scenarioSummary
+	for _, ss := range sum.Scenarios {
+		if ss.Name == "baseline" {
+			base = ss
+		}
+	}
+	noise := 1.0
+	noise = math.Max(noise, base.TLBMax-base.TLBMin)
+	if base.WindowSeconds > 0 {
+		noise = math.Max(noise, 2*math.Sqrt(base.BaselineTLBCount)/(base.WindowSeconds/60))
+	}
+	var adds []string
+	sum.Pass = true
+	var fails []string
+	for i := range sum.Scenarios {
+		ss := &sum.Scenarios[i]
+		ss.Noise = noise
+		ss.TLBExcess = ss.TLB - base.TLB
+		if ss.HaveTrace {
+			ss.RXTLBExcess = ss.RXTLB - base.RXTLB
+		}
+		if ss.Name == "baseline" {
+			continue
+		}
+		label := ss.Name
+		if label == "inprocess" {
+			label = "in-process"
+		}
+		adds = append(adds, fmt.Sprintf("%s adds %s", label, signed(ss.TLBExcess)))
+		switch ss.Name {
+		case "rxprobe":
+			zero := ss.TLBExcess <= noise
+			detail := fmt.Sprintf("rxprobe: TLB %s/min over baseline, noise floor %.1f/min", signed(ss.TLBExcess), noise)
+			if ss.HaveTrace {
+				zero = zero && ss.RXTLBTotal == 0
+				detail += fmt.Sprintf("; TLB flush IPIs the RX process sent to the RX CPU, all windows (tracefs): %d", ss.RXTLBTotal)
+			}
+			if zero {
+				sum.Checks = append(sum.Checks, "PASS "+detail+": adds none")
+			} else {
+				sum.Checks = append(sum.Checks, "FAIL "+detail)
+				fails = append(fails, "rxprobe adds TLB shootdowns")
+			}
+		case "stdio", "inprocess":
+			ss.Effect = ss.TLBExcess > noise
+			detail := fmt.Sprintf("%s: TLB %s/min over baseline, noise floor %.1f/min", ss.Name, signed(ss.TLBExcess), noise)
+			if ss.HaveTrace {
+				ss.Effect = ss.Effect && ss.RXTLBTotal > 0
+				detail += fmt.Sprintf("; flush IPIs the RX process sent to the RX CPU, all windows (tracefs): %d", ss.RXTLBTotal)
+			}
+			if ss.Effect {
+				sum.Checks = append(sum.Checks, "PASS "+detail+": the effect shows, so the measurement can fail")
+			} else {
+				sum.Checks = append(sum.Checks, "FAIL "+detail+": NO effect seen: this control did not show what it should")
+				fails = append(fails, ss.Name+" shows no effect")
+			}
+		}
+	}
+	if len(fails) > 0 {
+		sum.Pass, sum.Failure = false, strings.Join(fails, "; ")
+	}
+	sum.Verdict = strings.Join(adds, "; ")
+	if len(adds) > 0 {
+		// "rxprobe adds N TLB shootdowns/min over baseline; stdio adds M; ..."
+		first, rest, _ := strings.Cut(sum.Verdict, "; ")
+		sum.Verdict = first + " TLB shootdowns/min over baseline"
+		if rest != "" {
+			sum.Verdict += "; " + rest
+		}
+		sum.Verdict += " (medians, RX CPU)"
+	}
+	return sum
+}
+
+// senders renders per-thread counts, largest first: "rxp-stats 12, rxprobe 1".
+func senders(m map[string]uint64) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	type kv struct {
+		k string
+		v uint64
+	}
+	var l []kv
+	for k, v := range m {
+		l = append(l, kv{k, v})
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i].v > l[j].v || (l[i].v == l[j].v && l[i].k < l[j].k) })
+	var parts []string
+	for _, e := range l {
+		parts = append(parts, fmt.Sprintf("%s %d", e.k, e.v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func signed(v float64) string {
+	if math.Abs(v) < 0.05 {
+		return "0.0"
+	}
+	return fmt.Sprintf("%+.1f", v)
+}
+
+// markdown renders the block for bench/RESULTS.md.
+func markdown(s settings, h hostInfo, rs []result, sum summary, args []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s — commit %s\n\n", h.Date, h.Commit)
+	fmt.Fprintf(&b, "- machine: %s, %d CPUs, kernel %s\n", h.Model, h.CPUs, h.Kernel)
+	loaded := "quiet"
+	if l := firstFloat(h.LoadBefore); l > 0.25*float64(h.CPUs) {
+		loaded = "LOADED: other work shared the CPUs and its interrupts land on the RX CPU too"
+	}
+	fmt.Fprintf(&b, "- load average (1/5/15 min) before: %s, after: %s (%s)\n", h.LoadBefore, h.LoadAfter, loaded)
+	cmd := "benchobserver"
+	if len(args) > 0 {
+		cmd += " " + strings.Join(args, " ")
+	}
+	fmt.Fprintf(&b, "- command: `%s`\n", cmd)
+	fmt.Fprintf(&b, "- each run: `rxprobe run --config %s --duration %s --stats-interval %s` + scenario flags; RX CPU %d; window from %s after the ready file to %s before the end; /metrics scraped at %g Hz by the bench (pinned to CPU %d) in every scenario (baseline: a dummy server in the bench); %d round(s), order reversed every other round\n",
+		s.Config, s.Duration, s.StatsInterval, s.CPU, s.Warmup, s.Tail, s.ScrapeHz, s.Housekeeping, s.Rounds)
+	addrs := map[string]bool{}
+	for _, r := range rs {
+		if r.Addr != "dummy" && r.Addr != s.MetricsAddr {
+			addrs[r.Addr] = true
+		}
+	}
+	if len(addrs) > 0 {
+		var l []string
+		for a := range addrs {
+			l = append(l, a)
+		}
+		sort.Strings(l)
+		fmt.Fprintf(&b, "- %s was taken by another process for some runs; they used %s\n", s.MetricsAddr, strings.Join(l, ", "))
+	}
+	for _, sc := range s.Scenarios {
+		fl := strings.Join(sc.Flags, " ")
+		if fl == "" {
+			fl = "(none)"
+		}
+		fmt.Fprintf(&b, "  - `%s`: `%s`: %s\n", sc.Name, fl, sc.What)
+	}
+	b.WriteString("\nPer run (rates per minute on the RX CPU over the window, from /proc/interrupts; RX-sent = TLB flush IPIs that threads of the RX process sent from other CPUs, tlb:tlb_flush \"remote IPI send\" in a tracefs instance of the bench, by thread name):\n\n")
+	b.WriteString("| round | scenario | window | TLB | CAL | RES | LOC | all IRQs | RX-sent TLB | RX-sent by thread | Mpps | loop on CPU | max gap | gaps > bound | steady mallocs | scrapes ok | load1 |\n")
+	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rs {
+		rx, oth := "-", "-"
+		if r.Trace != nil {
+			rx = fmt.Sprintf("%.1f", perMinute(r.Trace.Sent, r.Window))
+			oth = senders(r.Trace.Senders)
+			if r.TraceLost > 0 {
+				oth += fmt.Sprintf(" (%d lost)", r.TraceLost)
+			}
+		}
+		fmt.Fprintf(&b, "| %d | %s | %.1f s | %.1f | %.1f | %.1f | %.1f | %.1f | %s | %s | %.3f | %.1f %% | %s | %d > %s | %d | %d/%d | %.2f |\n",
+			r.Round, r.Scenario, r.Window.Seconds(), r.perMin("TLB"), r.perMin("CAL"), r.perMin("RES"), r.perMin("LOC"), r.allPerMin(),
+			rx, oth, r.Fig.Mpps, 100*r.OnCPU, fmtDur(r.Fig.MaxGap), r.Fig.Above, fmtDur(r.Fig.AboveNs), r.Fig.Mallocs,
+			r.Scrapes.OK, r.Scrapes.OK+r.Scrapes.Failed, r.Load1)
+	}
+	b.WriteString("\nMedians per scenario (per minute), and the TLB rate over baseline:\n\n")
+	b.WriteString("| scenario | runs | TLB (min–max) | TLB over baseline | RX-sent TLB | CAL | RES | LOC | all IRQs | Mpps | worst max gap | steady mallocs |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, ss := range sum.Scenarios {
+		rx := "-"
+		if ss.HaveTrace {
+			rx = fmt.Sprintf("%.1f", ss.RXTLB)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.1f (%.1f–%.1f) | %s | %s | %.1f | %.1f | %.1f | %.1f | %.3f | %s | %d |\n",
+			ss.Name, ss.Runs, ss.TLB, ss.TLBMin, ss.TLBMax, signed(ss.TLBExcess), rx, ss.CAL, ss.RES, ss.LOC, ss.IRQ, ss.Mpps, fmtDur(ss.MaxGap), ss.Mallocs)
+	}
+	fmt.Fprintf(&b, "\n**Verdict: %s.**\n\n", sum.Verdict)
+	for _, c := range sum.Checks {
+		fmt.Fprintf(&b, "- %s\n", c)
+	}
+	return b.String()
+}
+
+func firstFloat(s string) float64 {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return 0
+	}
+	var v float64
+	_, _ = fmt.Sscanf(f[0], "%g", &v)
+	return v
+}
