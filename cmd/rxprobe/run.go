@@ -203,6 +203,13 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 	runtime.GC()
 	debug.FreeOSMemory()
 	gcPercent := debug.SetGCPercent(-1)
+	// Lock and populate every page now: a page first read (mapped to the
+	// shared zero page) and later written is replaced, and replacing a
+	// page flushes the TLB of every CPU running the process — RX CPUs
+	// included. mlockall populates private pages writable from the start.
+	if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil {
+		eng.Degraded = append(eng.Degraded, "pages not locked (mlockall: "+err.Error()+"): first writes may shoot down RX CPU TLBs")
+	}
 	if inproc != nil {
 		// The in-process exporter allocates per scrape: it needs the GC,
 		// and the scavenger that comes with it. That is what it shows.
@@ -270,6 +277,7 @@ loop:
 	}
 	eng.Snapshot(last)
 	debug.SetGCPercent(gcPercent)
+	_ = unix.Munlockall()
 	if statusFD >= 0 && tty {
 		fmt.Fprintln(out)
 	}
