@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     := bin/rxprobe
 
-.PHONY: all build demo test lint gotest deploy-check fuzz bench-rx clean
+.PHONY: all build demo test lint gotest deploy-check fuzz bench-rx bench-jitter bench-observer clean
 
 all: build
 
@@ -51,6 +51,10 @@ fuzz:
 
 bench-rx: build
 	$(GO) run ./bench/cmd/benchrx -rxprobe $(BIN)
+
+# The RX loop's gap histogram next to oslat on the same CPU.
+bench-jitter: build
+	$(GO) run ./bench/cmd/benchjitter -rxprobe $(BIN) $(BENCH_ARGS)
 
 clean:
 	rm -rf bin
