@@ -153,6 +153,11 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 		statusFD = 1
 	}
 
+	var drift *driftWatcher
+	if !f.noStats && (cfg.Guard.DriftInterval > 0 || cfg.Guard.Attribution) {
+		drift = startDriftWatcher(cfg, host)
+	}
+
 	// The stats thread: its own locked OS thread, first sample taken now,
 	// before the loops run, so that nothing it needs is created later.
 	var smp *sampler.Sampler
@@ -178,10 +183,6 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 		}
 	default:
 		exp = startExporter(cfg, eng.Plan().Prefix)
-	}
-	var drift *driftWatcher
-	if !f.noStats && (cfg.Guard.DriftInterval > 0 || cfg.Guard.Attribution) {
-		drift = startDriftWatcher(cfg, host)
 	}
 
 	first, last := eng.NewSnapshot(), eng.NewSnapshot()
@@ -457,22 +458,44 @@ func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
 }
 
 // annotate gives each interrupt event of the guard the flight recorder's
-// sentences about the same CPU and second (the recorder's second ends up
-// to a second after the guard's).
+// sentences about the same CPU, from the recorder's first window that ends
+// after the event's second (the two clocks tick independently), and only
+// the sentences about that kind of interrupt.
 func (w *driftWatcher) annotate(events []guard.Event) {
 	if w == nil {
 		return
 	}
 	for i := range events {
 		e := &events[i]
-		if e.Kind != "TLB" && e.Kind != "CAL" && e.Kind != "RES" {
+		var want []string
+		switch e.Kind {
+		case "TLB":
+			want = []string{"TLB shootdown"}
+		case "CAL":
+			want = []string{"function call", "TLB shootdown"}
+		case "RES":
+			want = []string{"reschedule"}
+		default:
 			continue
 		}
+		var window time.Time
 		var parts []string
 		for _, a := range w.attrib {
 			d := a.At.Sub(e.At)
-			if a.CPU == e.CPU && d > -500*time.Millisecond && d < 1500*time.Millisecond {
-				parts = append(parts, a.Detail)
+			if a.CPU != e.CPU || d < -500*time.Millisecond || d > 1500*time.Millisecond {
+				continue
+			}
+			if window.IsZero() {
+				window = a.At
+			}
+			if !a.At.Equal(window) {
+				break
+			}
+			for _, k := range want {
+				if strings.Contains(a.Detail, k) && len(parts) < 3 {
+					parts = append(parts, a.Detail)
+					break
+				}
 			}
 		}
 		if len(parts) > 0 {
@@ -659,7 +682,11 @@ func describeEvent(e guard.Event) string {
 		}
 	}
 	if e.Detail != "" {
-		s += "; " + e.Detail
+		d, _, _ := strings.Cut(e.Detail, "; ")
+		if _, rest, ok := strings.Cut(d, " in 1.0 s, "); ok && e.Kind != "drift" {
+			d = rest // "sent by ..." — the count is already said
+		}
+		s += " — " + d
 	}
 	return s
 }
