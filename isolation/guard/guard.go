@@ -278,6 +278,11 @@ func (g *Guard) add(e Event) {
 	g.lost++
 }
 
+// Rebase makes the next Second only record its input as the new starting
+// point (e.g. after the loops were launched: waking their threads is not a
+// violation). The timeline, events and totals are kept.
+func (g *Guard) Rebase() { g.started = false }
+
 // Annotate sets the detail of the events of the last second (e.g. the
 // flight recorder's attribution).
 func (g *Guard) Annotate(events []Event, detail func(e *Event) string) {

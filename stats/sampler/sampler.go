@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -133,8 +134,9 @@ type Sampler struct {
 	done chan struct{}
 	err  error
 
-	g   guardState
-	tid int
+	g      guardState
+	tid    int
+	launch atomic.Uint64 // loops' launch TSC, set by another goroutine
 }
 
 // TID is the stats thread's kernel thread id (0 before Start).
@@ -345,17 +347,27 @@ func (s *Sampler) schema(b *snapshot.Builder) error {
 }
 
 // LaunchTSC records the TSC at which the loops were launched: the start of
-// the gap histogram's running sum.
+// the gap histogram's running sum. It also asks the guard to start its
+// first second from the next sample, after the launch (waking the worker
+// lcores is an IPI to each RX CPU, and not a violation). Call it before
+// Start, or from another goroutine once: it only stores atomically.
 func (s *Sampler) LaunchTSC(tsc uint64) {
-	for i := range s.queues {
-		s.queues[i].launchTSC = tsc
-	}
+	s.launch.Store(tsc)
 }
 
 // Sample takes one sample and publishes it. Start calls it every interval;
 // call it directly only while the sampler is not started.
 func (s *Sampler) Sample() error {
 	t0 := time.Now()
+	if l := s.launch.Swap(0); l != 0 {
+		for i := range s.queues {
+			s.queues[i].launchTSC = l
+		}
+		if s.g.g != nil {
+			s.g.g.Rebase()
+			s.g.n = s.g.every - 1 // the next guard second starts now
+		}
+	}
 	s.eng.Snapshot(s.cur)
 	for i := range s.queues {
 		qs, c := &s.queues[i], &s.cur.Queues[i]
