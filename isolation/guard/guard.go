@@ -164,6 +164,7 @@ type Guard struct {
 	lost       int
 	violations [][NumIRQKinds + 1]uint64 // per CPU, by kind (gap last)
 	ledger     [NumLayers]uint64
+	rebase     bool
 }
 
 // New allocates a guard for len(cfg.Limits) CPUs and len(cfg.GapNs) queues.
@@ -200,6 +201,16 @@ func (g *Guard) Second(in *Input) []Event {
 		copy(g.prevQueue, in.Queues)
 		g.prevDrops = in.Drops
 		g.started = true
+		return nil
+	}
+	if g.rebase {
+		g.rebase = false
+		copy(g.prevCPU, in.CPUs)
+		copy(g.prevQueue, in.Queues)
+		for l := 0; l < NumLayers; l++ {
+			g.ledger[l] += delta(in.Drops[l], g.prevDrops[l])
+		}
+		g.prevDrops = in.Drops
 		return nil
 	}
 	first := len(g.events)
@@ -278,10 +289,11 @@ func (g *Guard) add(e Event) {
 	g.lost++
 }
 
-// Rebase makes the next Second only record its input as the new starting
-// point (e.g. after the loops were launched: waking their threads is not a
-// violation). The timeline, events and totals are kept.
-func (g *Guard) Rebase() { g.started = false }
+// Rebase makes the next Second take the interrupt and gap counters of its
+// input as the new starting point, without judging them (e.g. after the
+// loops were launched: waking their threads is not a violation). Drops
+// are still counted across it: the ledger covers the whole run.
+func (g *Guard) Rebase() { g.rebase = true }
 
 // Annotate sets the detail of the events of the last second (e.g. the
 // flight recorder's attribution).

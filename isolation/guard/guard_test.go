@@ -166,3 +166,23 @@ func TestSecondJSONRoundTrip(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
+
+func TestRebaseSkipsJudgingButKeepsDrops(t *testing.T) {
+	g := newGuard()
+	var c1, c2 [NumIRQKinds]uint64
+	var d [NumLayers]uint64
+	g.Second(in(0, c1, c2, 0, 0, d))
+	g.Rebase()
+	c1[KindCAL] = 5 // the launch's wake-ups
+	d[LayerKernelPath] = 42
+	if ev := g.Second(in(1, c1, c2, 50_000, 0, d)); len(ev) != 0 {
+		t.Errorf("rebased second raised %+v", ev)
+	}
+	if l := g.Ledger(); l[LayerKernelPath] != 42 {
+		t.Errorf("drops across the rebase lost: %v", l)
+	}
+	c1[KindCAL] = 6
+	if ev := g.Second(in(2, c1, c2, 0, 0, d)); len(ev) != 1 || ev[0].Count != 1 {
+		t.Errorf("after the rebase: %+v, want one CAL event of 1", ev)
+	}
+}
