@@ -241,11 +241,22 @@ wait:
 	}
 	lost := int64(gr.Sent) - int64(rr.RXPackets)
 	fmt.Fprintf(o.out, "demo: sent %d, received %d, difference %d", gr.Sent, rr.RXPackets, lost)
-	if len(rr.Ports) > 0 {
-		p := rr.Ports[0]
-		fmt.Fprintf(o.out, " (imissed %d, ierrors %d, rx_nombuf %d)", p.IMissed, p.IErrors, p.RXNoMbuf)
+	var ledger uint64
+	var parts []string
+	for _, l := range rr.Ledger {
+		ledger += l.Drops
+		if l.Drops > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", l.Layer, l.Drops))
+		}
 	}
-	fmt.Fprintln(o.out)
+	switch {
+	case lost == 0:
+		fmt.Fprintln(o.out, ": nothing lost")
+	case uint64(lost) == ledger:
+		fmt.Fprintf(o.out, " = the drop ledger (%s)\n", strings.Join(parts, ", "))
+	default:
+		fmt.Fprintf(o.out, "; the drop ledger accounts for %d (%s)\n", ledger, strings.Join(parts, ", "))
+	}
 	return true, nil
 }
 
