@@ -9,6 +9,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"context"
 	"errors"
 	"flag"
@@ -50,40 +52,21 @@ type settings struct {
 // overflow bucket with 1024 buckets).
 var thresholds = []uint64{1024, 16384, 131072, 1048576}
 
-var envErrs []error
-
-func envInt(name string, def int) int {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		envErrs = append(envErrs, fmt.Errorf("%s=%q: not an integer", name, v))
-		return def
-	}
-	return n
-}
-
-func envString(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
+// env gives flags their defaults from BENCH_* variables.
+var env benchkit.Env
 
 func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	var s settings
-	envErrs = nil
+	env = benchkit.Env{}
 	fs := flag.NewFlagSet("benchjitter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&s.Rounds, "rounds", envInt("BENCH_ROUNDS", 3), "rounds; each runs oslat, then rxprobe (env BENCH_ROUNDS)")
-	fs.IntVar(&s.Seconds, "seconds", envInt("BENCH_SECONDS", 30), "seconds per run, both tools (env BENCH_SECONDS)")
-	fs.IntVar(&s.CPU, "cpu", envInt("BENCH_RX_CPU", 1), "measured CPU: oslat's worker, rxprobe's loop (must be the config's rx_cpus) (env BENCH_RX_CPU)")
-	fs.IntVar(&s.Housekeeping, "housekeeping", envInt("BENCH_HK_CPU", 0), "oslat's main thread, this harness (env BENCH_HK_CPU)")
+	fs.IntVar(&s.Rounds, "rounds", env.Int("BENCH_ROUNDS", 3), "rounds; each runs oslat, then rxprobe (env BENCH_ROUNDS)")
+	fs.IntVar(&s.Seconds, "seconds", env.Int("BENCH_SECONDS", 30), "seconds per run, both tools (env BENCH_SECONDS)")
+	fs.IntVar(&s.CPU, "cpu", env.Int("BENCH_RX_CPU", 1), "measured CPU: oslat's worker, rxprobe's loop (must be the config's rx_cpus) (env BENCH_RX_CPU)")
+	fs.IntVar(&s.Housekeeping, "housekeeping", env.Int("BENCH_HK_CPU", 0), "oslat's main thread, this harness (env BENCH_HK_CPU)")
 	fs.StringVar(&s.Config, "config", "configs/null.yaml", "rxprobe config (one port, one queue)")
-	fs.StringVar(&s.Rxprobe, "rxprobe", envString("RXPROBE", "bin/rxprobe"), "rxprobe binary (env RXPROBE)")
-	fs.StringVar(&s.Oslat, "oslat", envString("OSLAT", "oslat"), "oslat binary (env OSLAT)")
+	fs.StringVar(&s.Rxprobe, "rxprobe", env.String("RXPROBE", "bin/rxprobe"), "rxprobe binary (env RXPROBE)")
+	fs.StringVar(&s.Oslat, "oslat", env.String("OSLAT", "oslat"), "oslat binary (env OSLAT)")
 	fs.IntVar(&s.OslatBuckets, "oslat-buckets", 1024, "oslat --bucket-size: 1 µs buckets, the last one open-ended (4..1024)")
 	fs.IntVar(&s.RTPrio, "rtprio", 0, "oslat --rtprio (SCHED_FIFO); 0: SCHED_OTHER like rxprobe's loop. Applies to oslat only")
 	fs.BoolVar(&s.Observe, "observed", true, "also run rxprobe with stats every -observed-interval and its exporter scraped")
@@ -95,8 +78,8 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 		return s, err
 	}
 	switch {
-	case len(envErrs) > 0:
-		return s, errors.Join(envErrs...)
+	case len(env.Errs) > 0:
+		return s, errors.Join(env.Errs...)
 	case fs.NArg() > 0:
 		return s, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case s.Rounds < 1:
@@ -204,7 +187,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 	}
 	env := gatherHost(s.Oslat)
 	fmt.Fprintf(log, "benchjitter: %s; load average %s; oslat JSON, rxprobe reports and logs in %s\n", env.Model, env.LoadBefore, dir)
-	if l1 := load1(); l1 > 0.25*float64(runtime.NumCPU()) {
+	if l1 := benchkit.Load1(); l1 > 0.25*float64(runtime.NumCPU()) {
 		fmt.Fprintf(log, "benchjitter: WARNING: 1-min load %.2f on %d CPUs: other work competes for CPU %d; the tails measure that work, not the tools\n", l1, runtime.NumCPU(), s.CPU)
 	}
 	fmt.Fprintf(log, "%-5s  %-9s  %6s  %7s  %10s  %9s  %9s  %9s  %s\n", "ROUND", "TOOL", "LOAD1", "ON-CPU", "SAMPLES", "MAX", "P99≤", "P99.9≤", "PER SECOND ≥1µs/16µs/128µs/1ms")
@@ -224,7 +207,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 	var rounds []round
 	for i := 1; i <= s.Rounds; i++ {
 		var r round
-		r.Oslat.Tool, r.Oslat.Load1 = "oslat", load1()
+		r.Oslat.Tool, r.Oslat.Load1 = "oslat", benchkit.Load1()
 		o, sh, err := runOslat(ctx, s, filepath.Join(dir, fmt.Sprintf("oslat-%d.json", i)), filepath.Join(dir, fmt.Sprintf("oslat-%d.log", i)))
 		if err != nil {
 			return nil, env, fmt.Errorf("round %d: %w", i, err)
@@ -233,7 +216,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 		line(i, r.Oslat)
 
 		rx := func(tool string, observe bool) (runRec, error) {
-			rec := runRec{Tool: tool, Load1: load1()}
+			rec := runRec{Tool: tool, Load1: benchkit.Load1()}
 			name := fmt.Sprintf("%s-%d", tool, i)
 			res, sh, obs, err := runRxprobe(ctx, s, allCPUs, filepath.Join(dir, name+".json"), filepath.Join(dir, name+".log"), observe)
 			if err != nil {
@@ -258,7 +241,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 		}
 		rounds = append(rounds, r)
 	}
-	env.LoadAfter = loadavg()
+	env.LoadAfter = benchkit.Loadavg()
 	return rounds, env, nil
 }
 
@@ -328,41 +311,17 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// hostInfo identifies the machine and the code measured.
+// hostInfo identifies the machine, the code and the oslat measured.
 type hostInfo struct {
-	Date       string
-	Model      string
-	CPUs       int
-	Kernel     string
-	Oslat      string
-	Commit     string
-	LoadBefore string
-	LoadAfter  string
+	benchkit.Host
+	Oslat string
 }
 
 func gatherHost(oslat string) hostInfo {
-	h := hostInfo{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CPUs: runtime.NumCPU(), LoadBefore: loadavg()}
-	h.Model = "unknown CPU"
-	if out, err := exec.Command("lscpu").Output(); err == nil {
-		if m := lscpuModel(string(out)); m != "" {
-			h.Model = m
-		}
-	}
-	var uts syscall.Utsname
-	if err := syscall.Uname(&uts); err == nil {
-		h.Kernel = utsString(uts.Release[:])
-	}
-	h.Oslat = "unknown"
+	h := hostInfo{Host: benchkit.GatherHost(), Oslat: "unknown"}
 	if out, err := exec.Command(oslat, "--version").CombinedOutput(); err == nil || len(out) > 0 {
 		if v := oslatVersion(string(out)); v != "" {
 			h.Oslat = v
-		}
-	}
-	h.Commit = "unknown"
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		h.Commit = strings.TrimSpace(string(out))
-		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-			h.Commit += " (working tree has uncommitted changes)"
 		}
 	}
 	return h
@@ -376,50 +335,4 @@ func oslatVersion(out string) string {
 		}
 	}
 	return ""
-}
-
-// lscpuModel returns lscpu's "Model name" value.
-func lscpuModel(out string) string {
-	for line := range strings.SplitSeq(out, "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "Model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
-func utsString(b []int8) string {
-	var sb strings.Builder
-	for _, c := range b {
-		if c == 0 {
-			break
-		}
-		sb.WriteByte(byte(c))
-	}
-	return sb.String()
-}
-
-// loadavg is the first three fields of /proc/loadavg.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func load1() float64 {
-	f := strings.Fields(loadavg())
-	if len(f) == 0 {
-		return -1
-	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return -1
-	}
-	return v
 }

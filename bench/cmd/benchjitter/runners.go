@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"context"
 	"fmt"
 	"io"
@@ -214,7 +216,7 @@ func scrape(ctx context.Context, url, ready string, hz float64) observed {
 // first sample and the last one in which it had run; 0 if it cannot tell.
 // Below 1 the loop's CPU was shared with other work.
 func watchBusiest(ctx context.Context, pid int, ready string) float64 {
-	type span struct{ first, last, prev cpuSample }
+	type span struct{ first, last, prev benchkit.CPUSample }
 	threads := map[int]*span{}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -230,11 +232,11 @@ func watchBusiest(ctx context.Context, pid int, ready string) float64 {
 				if err != nil {
 					continue
 				}
-				ns, err := parseSchedstat(b)
+				ns, err := benchkit.ParseSchedstat(b)
 				if err != nil {
 					continue
 				}
-				smp := cpuSample{At: time.Now(), RunNs: ns}
+				smp := benchkit.CPUSample{At: time.Now(), RunNs: ns}
 				sp := threads[tid]
 				if sp == nil {
 					threads[tid] = &span{smp, smp, smp}
@@ -251,7 +253,7 @@ func watchBusiest(ctx context.Context, pid int, ready string) float64 {
 			best, bestRun := 0.0, uint64(0)
 			for _, sp := range threads {
 				if run := sp.last.RunNs - sp.first.RunNs; run > bestRun {
-					best, bestRun = share(sp.first, sp.last), run
+					best, bestRun = benchkit.Share(sp.first, sp.last), run
 				}
 			}
 			return best
@@ -263,30 +265,4 @@ func watchBusiest(ctx context.Context, pid int, ready string) float64 {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-// parseSchedstat returns the first field of /proc/<pid>/task/<tid>/schedstat:
-// nanoseconds the thread has run on a CPU.
-func parseSchedstat(b []byte) (uint64, error) {
-	f := strings.Fields(string(b))
-	if len(f) != 3 {
-		return 0, fmt.Errorf("schedstat: %d fields, want 3", len(f))
-	}
-	return strconv.ParseUint(f[0], 10, 64)
-}
-
-// cpuSample is a thread's on-CPU time at a moment.
-type cpuSample struct {
-	At    time.Time
-	RunNs uint64
-}
-
-// share is the fraction of wall time between a and b the thread was on a
-// CPU (0 when it cannot tell).
-func share(a, b cpuSample) float64 {
-	wall := b.At.Sub(a.At)
-	if wall <= 0 || b.RunNs < a.RunNs {
-		return 0
-	}
-	return float64(b.RunNs-a.RunNs) / float64(wall.Nanoseconds())
 }

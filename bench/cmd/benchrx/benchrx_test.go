@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"bytes"
 	"context"
 	"errors"
@@ -234,22 +236,14 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-func TestMedianAndMarkdown(t *testing.T) {
-	for _, tc := range []struct {
-		in   []float64
-		want float64
-	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
-		if got := median(tc.in); got != tc.want {
-			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
+func TestMarkdown(t *testing.T) {
 	rs := []round{
 		{Testpmd: testpmdResult{Mpps: 50}, Rxprobe: rxprobeResult{Mpps: 49}},
 		{Testpmd: testpmdResult{Mpps: 40}, Rxprobe: rxprobeResult{Mpps: 52}},
 		{Testpmd: testpmdResult{Mpps: 60}, Rxprobe: rxprobeResult{Mpps: 51}},
 	}
-	h := hostInfo{Date: "2030-01-02 03:04 UTC", Model: "Test CPU", CPUs: 2, Kernel: "6.1.0", DPDK: "22.11.11",
-		Commit: "abc1234", LoadBefore: "1.50 1.00 0.50", LoadAfter: "0.10 0.20 0.30"}
+	h := hostInfo{Host: benchkit.Host{Date: "2030-01-02 03:04 UTC", Model: "Test CPU", CPUs: 2, Kernel: "6.1.0",
+		Commit: "abc1234", LoadBefore: "1.50 1.00 0.50", LoadAfter: "0.10 0.20 0.30"}, DPDK: "22.11.11"}
 	md := markdown(defaults(t), h, rs, []string{"-rounds", "3"})
 	for _, want := range []string{
 		"### 2030-01-02 03:04 UTC — commit abc1234",
@@ -266,16 +260,6 @@ func TestMedianAndMarkdown(t *testing.T) {
 	rs[1].Rxprobe.Mpps = 45
 	if md := markdown(defaults(t), h, rs, nil); !strings.Contains(md, "NOT met") {
 		t.Errorf("ratio below 1 not flagged:\n%s", md)
-	}
-}
-
-func TestLscpuModel(t *testing.T) {
-	out := "Architecture:            x86_64\n  CPU op-mode(s):        32-bit, 64-bit\nVendor ID:               GenuineIntel\n  Model name:            Intel(R) Xeon(R) CPU @ 2.20GHz\n    CPU family:          6\n"
-	if got := lscpuModel(out); got != "Intel(R) Xeon(R) CPU @ 2.20GHz" {
-		t.Errorf("lscpuModel = %q", got)
-	}
-	if got := lscpuModel("Architecture: x86_64\n"); got != "" {
-		t.Errorf("lscpuModel without a model = %q", got)
 	}
 }
 
@@ -315,21 +299,21 @@ func TestParseStatus(t *testing.T) {
 }
 
 func TestSchedstatAndShare(t *testing.T) {
-	ns, err := parseSchedstat([]byte("3751659488 5214211 26\n"))
+	ns, err := benchkit.ParseSchedstat([]byte("3751659488 5214211 26\n"))
 	if err != nil || ns != 3751659488 {
 		t.Errorf("parseSchedstat = %d, %v", ns, err)
 	}
 	for _, bad := range []string{"", "1 2\n", "x 2 3\n"} {
-		if _, err := parseSchedstat([]byte(bad)); err == nil {
-			t.Errorf("parseSchedstat(%q) accepted", bad)
+		if _, err := benchkit.ParseSchedstat([]byte(bad)); err == nil {
+			t.Errorf("benchkit.ParseSchedstat(%q) accepted", bad)
 		}
 	}
 	t0 := time.Unix(100, 0)
-	a := cpuSample{At: t0, RunNs: 1e9}
-	if got := share(a, cpuSample{At: t0.Add(2 * time.Second), RunNs: 2.5e9}); got != 0.75 {
+	a := benchkit.CPUSample{At: t0, RunNs: 1e9}
+	if got := benchkit.Share(a, benchkit.CPUSample{At: t0.Add(2 * time.Second), RunNs: 2.5e9}); got != 0.75 {
 		t.Errorf("share = %v, want 0.75", got)
 	}
-	if got := share(a, cpuSample{At: t0, RunNs: 2e9}); got != 0 {
+	if got := benchkit.Share(a, benchkit.CPUSample{At: t0, RunNs: 2e9}); got != 0 {
 		t.Errorf("share over no time = %v, want 0", got)
 	}
 	// The process's own thread is not an EAL worker.

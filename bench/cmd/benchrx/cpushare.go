@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"context"
 	"fmt"
 	"os"
@@ -42,40 +44,7 @@ func findWorker(pid int) (int, error) {
 	return found, nil
 }
 
-// parseSchedstat returns the first field of /proc/<pid>/task/<tid>/schedstat:
-// nanoseconds the thread has run on a CPU.
-func parseSchedstat(b []byte) (uint64, error) {
-	f := strings.Fields(string(b))
-	if len(f) != 3 {
-		return 0, fmt.Errorf("schedstat: %d fields, want 3", len(f))
-	}
-	return strconv.ParseUint(f[0], 10, 64)
-}
-
-// cpuSample is a thread's on-CPU time at a moment.
-type cpuSample struct {
-	At    time.Time
-	RunNs uint64
-}
-
-func sampleThread(pid, tid int) (cpuSample, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/schedstat", pid, tid))
-	if err != nil {
-		return cpuSample{}, err
-	}
-	ns, err := parseSchedstat(b)
-	return cpuSample{At: time.Now(), RunNs: ns}, err
-}
-
-// share is the fraction of wall time between a and b the thread was on a
-// CPU (0 when it cannot tell).
-func share(a, b cpuSample) float64 {
-	wall := b.At.Sub(a.At)
-	if wall <= 0 || b.RunNs < a.RunNs {
-		return 0
-	}
-	return float64(b.RunNs-a.RunNs) / float64(wall.Nanoseconds())
-}
+func sampleThread(pid, tid int) (benchkit.CPUSample, error) { return benchkit.SampleThread(pid, tid) }
 
 // watchWorker waits for ready (a file rxprobe creates once its loops
 // run), then samples pid's worker thread every 20 ms until ctx ends or the
@@ -86,7 +55,7 @@ func watchWorker(ctx context.Context, pid int, ready string) float64 {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	tid := 0
-	var first, last, prev cpuSample
+	var first, last, prev benchkit.CPUSample
 	for {
 		if tid == 0 {
 			if _, err := os.Stat(ready); err == nil {
@@ -98,7 +67,7 @@ func watchWorker(ctx context.Context, pid int, ready string) float64 {
 		if tid != 0 {
 			s, err := sampleThread(pid, tid)
 			if err != nil {
-				return share(first, last)
+				return benchkit.Share(first, last)
 			}
 			if first.At.IsZero() {
 				first, last = s, s
@@ -109,7 +78,7 @@ func watchWorker(ctx context.Context, pid int, ready string) float64 {
 		}
 		select {
 		case <-ctx.Done():
-			return share(first, last)
+			return benchkit.Share(first, last)
 		case <-tick.C:
 		}
 	}

@@ -8,6 +8,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"context"
 	"errors"
 	"flag"
@@ -18,7 +20,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,71 +46,38 @@ type settings struct {
 	Require      float64
 }
 
-// envErrs collects environment variables that are set but do not parse:
+// env.Errs collects environment variables that are set but do not parse:
 // a typo there must not silently measure the default.
-var envErrs []error
-
-// envInt and envFloat give a flag its default from the environment.
-func envInt(name string, def int) int {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		envErrs = append(envErrs, fmt.Errorf("%s=%q: not an integer", name, v))
-		return def
-	}
-	return n
-}
-
-func envFloat(name string, def float64) float64 {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return def
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		envErrs = append(envErrs, fmt.Errorf("%s=%q: not a number", name, v))
-		return def
-	}
-	return f
-}
-
-func envString(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
+// env gives flags their defaults from BENCH_* variables.
+var env benchkit.Env
 
 func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	var s settings
-	envErrs = nil
+	env = benchkit.Env{}
 	fs := flag.NewFlagSet("benchrx", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&s.Burst, "burst", envInt("BENCH_BURST", 32), "packets per rx_burst (env BENCH_BURST)")
-	fs.IntVar(&s.Rounds, "rounds", envInt("BENCH_ROUNDS", 3), "rounds; each runs testpmd then rxprobe (env BENCH_ROUNDS)")
-	fs.Float64Var(&s.Seconds, "seconds", envFloat("BENCH_SECONDS", 5), "measured seconds per run (env BENCH_SECONDS)")
+	fs.IntVar(&s.Burst, "burst", env.Int("BENCH_BURST", 32), "packets per rx_burst (env BENCH_BURST)")
+	fs.IntVar(&s.Rounds, "rounds", env.Int("BENCH_ROUNDS", 3), "rounds; each runs testpmd then rxprobe (env BENCH_ROUNDS)")
+	fs.Float64Var(&s.Seconds, "seconds", env.Float("BENCH_SECONDS", 5), "measured seconds per run (env BENCH_SECONDS)")
 	fs.DurationVar(&s.Warmup, "warmup", 1*time.Second, "testpmd: forwarding time before its window opens")
-	fs.IntVar(&s.CPU, "cpu", envInt("BENCH_RX_CPU", 1), "CPU of the RX loop / forwarding lcore (env BENCH_RX_CPU)")
-	fs.IntVar(&s.Housekeeping, "housekeeping", envInt("BENCH_HK_CPU", 0), "CPU of EAL's main lcore (env BENCH_HK_CPU)")
+	fs.IntVar(&s.CPU, "cpu", env.Int("BENCH_RX_CPU", 1), "CPU of the RX loop / forwarding lcore (env BENCH_RX_CPU)")
+	fs.IntVar(&s.Housekeeping, "housekeeping", env.Int("BENCH_HK_CPU", 0), "CPU of EAL's main lcore (env BENCH_HK_CPU)")
 	fs.IntVar(&s.Ring, "ring", 1024, "RX descriptors")
 	fs.IntVar(&s.MbufCache, "mbuf-cache", 256, "per-lcore mempool cache")
 	fs.IntVar(&s.Mbufs, "mbufs", 4095, "mempool size (rxprobe's computed size for ring 1024, burst 32, cache 256)")
 	fs.IntVar(&s.DataRoom, "mbuf-size", 2176, "mbuf data room, headroom included")
 	fs.StringVar(&s.Device, "device", "net_null0", "DPDK vdev both tools poll")
 	fs.StringVar(&s.Config, "config", "configs/null.yaml", "rxprobe config the run config is derived from")
-	fs.StringVar(&s.Rxprobe, "rxprobe", envString("RXPROBE", "bin/rxprobe"), "rxprobe binary (env RXPROBE)")
-	fs.StringVar(&s.Testpmd, "testpmd", envString("TESTPMD", "dpdk-testpmd"), "testpmd binary (env TESTPMD)")
+	fs.StringVar(&s.Rxprobe, "rxprobe", env.String("RXPROBE", "bin/rxprobe"), "rxprobe binary (env RXPROBE)")
+	fs.StringVar(&s.Testpmd, "testpmd", env.String("TESTPMD", "dpdk-testpmd"), "testpmd binary (env TESTPMD)")
 	fs.StringVar(&s.Markdown, "markdown", "", "also write the Markdown result block to this file")
 	fs.Float64Var(&s.Require, "require", 0, "exit 1 when rxprobe/testpmd (medians) is below this (0: report only)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
 	switch {
-	case len(envErrs) > 0:
-		return s, errors.Join(envErrs...)
+	case len(env.Errs) > 0:
+		return s, errors.Join(env.Errs...)
 	case fs.NArg() > 0:
 		return s, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case s.Burst < 1 || s.Burst > 512:
@@ -200,7 +168,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 	}
 	env := gatherHost()
 	fmt.Fprintf(log, "benchrx: %s; load average %s; logs and reports in %s\n", env.Model, env.LoadBefore, dir)
-	if l1 := load1(); l1 > 0.25*float64(runtime.NumCPU()) {
+	if l1 := benchkit.Load1(); l1 > 0.25*float64(runtime.NumCPU()) {
 		fmt.Fprintf(log, "benchrx: WARNING: 1-min load %.2f on %d CPUs: other work competes for the RX CPU; figures are not representative\n", l1, runtime.NumCPU())
 	}
 	fmt.Fprintf(log, "%-5s  %-7s  %9s  %12s  %8s  %s\n", "ROUND", "TOOL", "MPPS", "PACKETS", "LOAD1", "NOTE")
@@ -208,7 +176,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 	for i := 1; i <= s.Rounds; i++ {
 		var r round
 		prefix := fmt.Sprintf("benchrx-tp-%d-%d", os.Getpid(), i)
-		r.LoadTestpmd = load1()
+		r.LoadTestpmd = benchkit.Load1()
 		r.Testpmd, err = runTestpmd(ctx, s, prefix, filepath.Join(dir, fmt.Sprintf("testpmd-%d.log", i)))
 		if err != nil {
 			return nil, env, fmt.Errorf("round %d: %w", i, err)
@@ -219,7 +187,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 		}
 		fmt.Fprintf(log, "%-5d  %-7s  %9.3f  %12d  %8.2f  %s\n", i, "testpmd", r.Testpmd.Mpps, r.Testpmd.Packets, r.LoadTestpmd, note)
 
-		r.LoadRxprobe = load1()
+		r.LoadRxprobe = benchkit.Load1()
 		r.Rxprobe, err = runRxprobe(ctx, s, cfgPath, filepath.Join(dir, fmt.Sprintf("rxprobe-%d.json", i)), filepath.Join(dir, fmt.Sprintf("rxprobe-%d.log", i)))
 		if err != nil {
 			return nil, env, fmt.Errorf("round %d: %w", i, err)
@@ -231,22 +199,11 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 		fmt.Fprintf(log, "%-5d  %-7s  %9.3f  %12d  %8.2f  %s\n", i, "rxprobe", r.Rxprobe.Mpps, r.Rxprobe.Packets, r.LoadRxprobe, note)
 		rounds = append(rounds, r)
 	}
-	env.LoadAfter = loadavg()
+	env.LoadAfter = benchkit.Loadavg()
 	return rounds, env, nil
 }
 
 // median of xs (xs is not modified); 0 for none.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
 
 func medians(rs []round) (testpmd, rxprobe float64) {
 	var a, b []float64
@@ -254,91 +211,21 @@ func medians(rs []round) (testpmd, rxprobe float64) {
 		a = append(a, r.Testpmd.Mpps)
 		b = append(b, r.Rxprobe.Mpps)
 	}
-	return median(a), median(b)
+	return benchkit.Median(a), benchkit.Median(b)
 }
 
-// hostInfo identifies the machine and the code measured.
+// hostInfo identifies the machine, the code and the DPDK measured.
 type hostInfo struct {
-	Date       string
-	Model      string
-	CPUs       int
-	Kernel     string
-	DPDK       string
-	Commit     string
-	LoadBefore string
-	LoadAfter  string
+	benchkit.Host
+	DPDK string
 }
 
 func gatherHost() hostInfo {
-	h := hostInfo{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CPUs: runtime.NumCPU(), LoadBefore: loadavg()}
-	h.Model = "unknown CPU"
-	if out, err := exec.Command("lscpu").Output(); err == nil {
-		if m := lscpuModel(string(out)); m != "" {
-			h.Model = m
-		}
-	}
-	var uts syscall.Utsname
-	if err := syscall.Uname(&uts); err == nil {
-		h.Kernel = utsString(uts.Release[:])
-	}
+	h := hostInfo{Host: benchkit.GatherHost()}
 	if out, err := exec.Command("pkg-config", "--modversion", "libdpdk").Output(); err == nil {
 		h.DPDK = strings.TrimSpace(string(out))
 	}
-	h.Commit = "unknown"
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		h.Commit = strings.TrimSpace(string(out))
-		// Tracked files changed since HEAD: the binary may not be HEAD.
-		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-			h.Commit += " (working tree has uncommitted changes)"
-		}
-	}
 	return h
-}
-
-// lscpuModel returns lscpu's "Model name" value.
-func lscpuModel(out string) string {
-	for line := range strings.SplitSeq(out, "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "Model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
-func utsString(b []int8) string {
-	var sb strings.Builder
-	for _, c := range b {
-		if c == 0 {
-			break
-		}
-		sb.WriteByte(byte(c))
-	}
-	return sb.String()
-}
-
-// loadavg is the first three fields of /proc/loadavg.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func load1() float64 {
-	f := strings.Fields(loadavg())
-	if len(f) == 0 {
-		return -1
-	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return -1
-	}
-	return v
 }
 
 // markdown renders the result block for bench/RESULTS.md.
@@ -370,7 +257,7 @@ func markdown(s settings, h hostInfo, rs []round, args []string) string {
 			r.Rxprobe.Steady, r.Rxprobe.MaxGap.Round(time.Microsecond), r.LoadTestpmd, r.LoadRxprobe)
 	}
 	fmt.Fprintf(&b, "| **median** | **%.3f** | **%.3f** | **%.3f** | | %.3f / %.3f (ratio %.3f) | | | |\n\n", tp, rp, ratioOf(rp, tp),
-		median(perT), median(perR), ratioOf(median(perR), median(perT)))
+		benchkit.Median(perT), benchkit.Median(perR), ratioOf(benchkit.Median(perR), benchkit.Median(perT)))
 	verdict := "met"
 	if ratioOf(rp, tp) < 1 {
 		verdict = "NOT met"

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"bytes"
 	"context"
 	"errors"
@@ -237,7 +239,7 @@ func runTestpmd(ctx context.Context, s settings, prefix, logPath string) (res te
 		return res, err
 	}
 	t0 := time.Now()
-	var c0, c1 cpuSample
+	var c0, c1 benchkit.CPUSample
 	if tid != 0 {
 		c0, _ = sampleThread(cmd.Process.Pid, tid)
 	}
@@ -270,7 +272,7 @@ func runTestpmd(ctx context.Context, s settings, prefix, logPath string) (res te
 	}
 	res, err = measureFromStats(blocks, window)
 	if !c0.At.IsZero() && !c1.At.IsZero() {
-		res.CPUShare = share(c0, c1)
+		res.CPUShare = benchkit.Share(c0, c1)
 	}
 	return res, err
 }
