@@ -60,7 +60,7 @@ var LayerWhy = [NumLayers]string{
 	"descriptors were not refilled in time (imissed, rx_out_of_buffer): the RX loop fell behind",
 	"no free mbuf to refill the RX ring (rx_nombuf): the mempool is too small or mbufs are held elsewhere",
 	"the capture ring was full: the capture writer fell behind",
-	"the kernel dropped frames before the probe's socket saw them (interface rx_dropped, softnet drops)",
+	"the kernel dropped frames before the probe's socket saw them (the bound interface's rx_dropped, backlog drops included)",
 }
 
 // Limits are the expected per-second interrupt levels on an RX CPU.
