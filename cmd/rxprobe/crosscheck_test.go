@@ -249,7 +249,8 @@ func terminateOnCleanup(t *testing.T, cmd *exec.Cmd, done chan error) {
 func TestIntegrationExportedXstatsMatchTelemetry(t *testing.T) {
 	v := newVethPair(t)
 	prefix := uniquePrefix(t)
-	body := vethConfig(v, "net_af_xdp0", "iface="+v.a+",start_queue=0,queue_count=1,busy_budget=0", 4096)
+	// A short ring (1024, as in TestIntegrationVethOverloadShowsDrops) so that the overloaded phase below can overflow it.
+	body := vethConfig(v, "net_af_xdp0", "iface="+v.a+",start_queue=0,queue_count=1,busy_budget=0", 1024)
 	body = strings.Replace(body, "eal:\n", "eal:\n  file_prefix: "+prefix+"\n", 1)
 	cfg := writeConfig(t, body)
 	dir := t.TempDir()
@@ -274,16 +275,53 @@ func TestIntegrationExportedXstatsMatchTelemetry(t *testing.T) {
 
 	metricsURL := "http://" + addr + "/metrics"
 	waitExporterUp(t, metricsURL, done)
+
+	// Paced: every frame arrives.
 	const n = 5000
-	g := genInNS(t, v, cfg, genRep, "--count", strconv.Itoa(n), "--rate", "10000")
-	if g.Sent != n {
+	if g := genInNS(t, v, cfg, genRep, "--count", strconv.Itoa(n), "--rate", "10000"); g.Sent != n {
 		t.Fatalf("gen sent %d of %d", g.Sent, n)
 	}
+	xs, st := compareWithTelemetry(t, tc, metricsURL, "veth", interval)
+	t.Logf("paced: %d xstats equal (rx_good_packets %d of %d sent), imissed %d, ipackets %d",
+		len(xs), xs["rx_good_packets"], n, st["imissed"], st["ipackets"])
 
-	// Wait until the port's counters stand still for more than two
-	// intervals: the last frames have crossed and the exporter's snapshot
-	// (at most one interval old) holds the final values.
-	var stats, xstats map[string]uint64
+	// Overloaded: a busy process shares the RX CPU while the generator
+	// sends as fast as it can, so that imissed (the XDP socket's drops)
+	// is usually not 0 and its comparison means something.
+	hog := exec.Command("taskset", "-c", strconv.Itoa(rxCPU()), "sh", "-c", "while :; do :; done")
+	if err := hog.Start(); err != nil {
+		t.Fatalf("starting the CPU hog: %v", err)
+	}
+	hogDone := make(chan struct{})
+	stopHog := func() {
+		select {
+		case <-hogDone:
+		default:
+			_ = hog.Process.Kill()
+			_ = hog.Wait()
+			close(hogDone)
+		}
+	}
+	t.Cleanup(stopHog)
+	g := genInNS(t, v, cfg, genRep, "--count", "300000", "--rate", "0")
+	stopHog()
+	xs, st = compareWithTelemetry(t, tc, metricsURL, "veth", interval)
+	t.Logf("overloaded: sent %d, %d xstats equal, imissed %d, ipackets %d", g.Sent, len(xs), st["imissed"], st["ipackets"])
+	if st["imissed"] == 0 {
+		t.Logf("imissed stayed 0 under overload: its comparison was 0 == 0 this time")
+	}
+	stopRun(t, cmd, done)
+}
+
+// compareWithTelemetry waits until the port's counters stand still, then
+// checks that the exporter serves exactly what telemetry reports: every
+// xstat by name (both ways), imissed and ipackets. It returns telemetry's
+// xstats and stats.
+func compareWithTelemetry(t *testing.T, tc *telemetryClient, metricsURL, portName string, interval time.Duration) (xstats, stats map[string]uint64) {
+	t.Helper()
+	// Standing still for three intervals: the last frames have crossed,
+	// and the exporter's snapshot (at most one interval old) holds the
+	// final values.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		a, err := tc.counters("/ethdev/xstats,0")
@@ -303,10 +341,10 @@ func TestIntegrationExportedXstatsMatchTelemetry(t *testing.T) {
 			t.Fatalf("the port's xstats kept moving for 30s after the generator stopped: %v -> %v", a, b)
 		}
 	}
-	if stats, err = tc.counters("/ethdev/stats,0"); err != nil {
+	stats, err := tc.counters("/ethdev/stats,0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * interval) // the exporter's snapshot is at least one sample past the standstill
 	fams, _, err := scrapeFamilies(metricsURL)
 	if err != nil {
 		t.Fatal(err)
@@ -318,16 +356,14 @@ func TestIntegrationExportedXstatsMatchTelemetry(t *testing.T) {
 	if !equalCounters(xstats, after) {
 		t.Fatalf("xstats moved while the test compared them (%v -> %v): nothing to compare exactly", xstats, after)
 	}
-
-	port := map[string]string{"port": "veth"}
-	exported := map[string]uint64{}
-	for _, s := range fams["rxprobe_xstat_total"].samples {
-		if s.labels["port"] == "veth" {
-			exported[s.labels["name"]] = uint64(s.value)
-		}
-	}
 	if len(xstats) == 0 {
 		t.Fatal("telemetry lists no xstats")
+	}
+	exported := map[string]uint64{}
+	for _, s := range fams["rxprobe_xstat_total"].samples {
+		if s.labels["port"] == portName {
+			exported[s.labels["name"]] = uint64(s.value)
+		}
 	}
 	for name, want := range xstats {
 		got, ok := exported[name]
@@ -343,20 +379,19 @@ func TestIntegrationExportedXstatsMatchTelemetry(t *testing.T) {
 			t.Errorf("exported xstat %s is not in telemetry's /ethdev/xstats", name)
 		}
 	}
-	// The exporter's float64 values are exact below 2^53: far above 5000.
+	// The exporter's float64 values are exact below 2^53.
+	port := map[string]string{"port": portName}
 	missed, ok := fams["rxprobe_rx_missed_total"].get(port)
 	if !ok {
-		t.Fatalf("no rxprobe_rx_missed_total{port=\"veth\"} in the scrape")
+		t.Fatalf("no rxprobe_rx_missed_total{port=%q} in the scrape", portName)
 	}
 	if uint64(missed) != stats["imissed"] {
 		t.Errorf("imissed: exported %v, telemetry /ethdev/stats %d", missed, stats["imissed"])
 	}
 	if ip, ok := fams["rxprobe_port_rx_packets_total"].get(port); !ok || uint64(ip) != stats["ipackets"] {
-		t.Errorf("ipackets: exported %v (%v), telemetry %d", ip, ok, stats["ipackets"])
+		t.Errorf("ipackets: exported %v (found %v), telemetry %d", ip, ok, stats["ipackets"])
 	}
-	t.Logf("%d xstats equal (rx_good_packets %d of %d sent), imissed %d, ipackets %d",
-		len(xstats), xstats["rx_good_packets"], n, stats["imissed"], stats["ipackets"])
-	stopRun(t, cmd, done)
+	return xstats, stats
 }
 
 func equalCounters(a, b map[string]uint64) bool {
