@@ -174,16 +174,24 @@ func TestSummaryVerdict(t *testing.T) {
 	if !strings.HasPrefix(sum.Verdict, want) {
 		t.Errorf("verdict %q, want prefix %q", sum.Verdict, want)
 	}
+	if want := "baseline 0.0; rxprobe 0.0; stdio 2400.0; in-process 60.0"; !strings.HasSuffix(sum.Attributed, want) {
+		t.Errorf("attributed %q, want suffix %q", sum.Attributed, want)
+	}
 	// The controls must be able to fail: no effect is a failure, and so is
 	// an rxprobe run that shot down the RX address space.
 	rs[3], rs[7] = mk("inprocess", 1, 10, 0), mk("inprocess", 2, 12, 0)
 	rs[1] = mk("rxprobe", 1, 11, 1)
 	sum = summarize(s, rs)
-	if sum.Pass || !strings.Contains(sum.Failure, "rxprobe adds") || !strings.Contains(sum.Failure, "inprocess shows no effect") {
-		t.Errorf("want two failures, got pass=%v %q", sum.Pass, sum.Failure)
+	for _, w := range []string{"rxprobe's threads sent TLB flushes (tracefs)", "inprocess shows no effect (/proc/interrupts)", "inprocess shows no effect (tracefs)"} {
+		if sum.Pass || !strings.Contains(sum.Failure, w) {
+			t.Errorf("want failure %q, got pass=%v %q", w, sum.Pass, sum.Failure)
+		}
+	}
+	if strings.Contains(sum.Failure, "rxprobe adds TLB shootdowns (/proc/interrupts)") || strings.Contains(sum.Failure, "stdio") {
+		t.Errorf("unexpected failure: %q", sum.Failure)
 	}
 	md := markdown(s, hostInfo{Date: "d", Commit: "c", CPUs: 2, LoadBefore: "0.1 0.1 0.1"}, rs, sum, nil)
-	for _, w := range []string{"| 1 | baseline |", "**Verdict: rxprobe adds", "NO effect seen", "quiet"} {
+	for _, w := range []string{"| 1 | baseline |", "**Verdict: rxprobe adds", "NO effect above the noise floor", "quiet"} {
 		if !strings.Contains(md, w) {
 			t.Errorf("markdown lacks %q:\n%s", w, md)
 		}

@@ -73,6 +73,9 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]result, hostInfo
 		return nil, hostInfo{}, err
 	}
 	env := gatherHost()
+	if out, err := exec.Command(s.Rxprobe, "version").Output(); err == nil {
+		env.Binary = strings.TrimSpace(string(out))
+	}
 	fmt.Fprintf(log, "benchobserver: %s; load average %s; logs and reports in %s\n", env.Model, env.LoadBefore, dir)
 	if l := load1(); l > 0.25*float64(runtime.NumCPU()) {
 		fmt.Fprintf(log, "benchobserver: WARNING: 1-min load %.2f on %d CPUs: other work shares the machine; its interrupts land on CPU %d too\n", l, runtime.NumCPU(), s.CPU)
@@ -298,6 +301,7 @@ func sleepUntil(ctx context.Context, t time.Time, done chan error) error {
 // hostInfo identifies the machine and the code measured.
 type hostInfo struct {
 	Date, Model, Kernel, Commit, LoadBefore, LoadAfter string
+	Binary                                             string // `rxprobe version` of the binary measured
 	CPUs                                               int
 }
 
