@@ -52,6 +52,10 @@ fuzz:
 bench-rx: build
 	$(GO) run ./bench/cmd/benchrx -rxprobe $(BIN)
 
+# Observer effect on the RX CPU: 2 rounds x 4 scenarios x 60 s (~9 min); root.
+bench-observer: build
+	$(GO) run ./bench/cmd/benchobserver -rxprobe $(BIN)
+
 # The RX loop's gap histogram next to oslat on the same CPU.
 bench-jitter: build
 	$(GO) run ./bench/cmd/benchjitter -rxprobe $(BIN) $(BENCH_ARGS)
