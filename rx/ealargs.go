@@ -39,7 +39,7 @@ func deviceArg(dev, devargs string) string {
 // 0 floats over the housekeeping CPUs, worker lcores 1..n are pinned one per
 // CPU, memory is preallocated per socket (or -m with --no-huge) and the
 // devices are listed explicitly.
-func buildArgs(p *EALPlan, hk cpuset.Set, noHuge bool, logLevel string, extra []string) []string {
+func buildArgs(p *EALPlan, hk cpuset.Set, noHuge, multiProcess bool, logLevel string, extra []string) []string {
 	lcores := []string{"0@(" + hk.String() + ")"}
 	for i, cpu := range p.Workers {
 		lcores = append(lcores, strconv.Itoa(i+1)+"@"+strconv.Itoa(cpu))
@@ -49,6 +49,9 @@ func buildArgs(p *EALPlan, hk cpuset.Set, noHuge bool, logLevel string, extra []
 		"--proc-type", "primary",
 		"--lcores", strings.Join(lcores, ","),
 		"--main-lcore", "0",
+	}
+	if !multiProcess {
+		args = append(args, "--no-shconf")
 	}
 	if noHuge {
 		var total uint64
@@ -111,7 +114,7 @@ func RXPlan(cfg *config.Config, prefix, hugeDir string, nodeOf func(config.Port)
 		p.Workers = append(p.Workers, port.QueueCPUs()...)
 		p.Devices = append(p.Devices, deviceArg(port.Device, port.Devargs))
 	}
-	p.Args = buildArgs(p, cfg.HousekeepingSet(), cfg.EAL.NoHuge, cfg.EAL.LogLevel, cfg.EAL.ExtraArgs)
+	p.Args = buildArgs(p, cfg.HousekeepingSet(), cfg.EAL.NoHuge, cfg.EAL.MultiProcess, cfg.EAL.LogLevel, cfg.EAL.ExtraArgs)
 	return p
 }
 
@@ -134,6 +137,6 @@ func GenPlan(cfg *config.Config, prefix, hugeDir string, node int) *EALPlan {
 	} else {
 		p.Needs = cfg.GenHugepageNeeds(node)
 	}
-	p.Args = buildArgs(p, cfg.HousekeepingSet(), cfg.EAL.NoHuge, cfg.EAL.LogLevel, cfg.EAL.ExtraArgs)
+	p.Args = buildArgs(p, cfg.HousekeepingSet(), cfg.EAL.NoHuge, cfg.EAL.MultiProcess, cfg.EAL.LogLevel, cfg.EAL.ExtraArgs)
 	return p
 }

@@ -31,6 +31,7 @@ func TestRXPlanArguments(t *testing.T) {
 		"--proc-type", "primary",
 		"--lcores", "0@(0),1@2,2@3,3@5",
 		"--main-lcore", "0",
+		"--no-shconf",
 		// node 0: 2×(1024+32+256)+1024 → 4095 mbufs × 2368 B + ring + 64 MiB base = 37 pages of 2 MiB;
 		// node 1: 1×(4096+64+256)+1024 → 8191 mbufs → 82.6 MiB = 42 pages.
 		"--socket-mem", "74,84",
@@ -58,6 +59,10 @@ func TestRXPlanNoHugeAndPrefix(t *testing.T) {
 		if !strings.Contains(got, w) {
 			t.Errorf("args %q lack %q", got, w)
 		}
+	}
+	c.EAL.MultiProcess = true
+	if mp := strings.Join(RXPlan(c, "x", "", func(config.Port) int { return 0 }).Args, " "); strings.Contains(mp, "--no-shconf") {
+		t.Errorf("multi_process still passes --no-shconf: %s", mp)
 	}
 	for _, bad := range []string{"--socket-mem", "--huge-dir"} {
 		if strings.Contains(got, bad) {

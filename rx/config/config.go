@@ -56,6 +56,13 @@ type EAL struct {
 	ExtraMemoryMB int `mapstructure:"extra_memory_mb" yaml:"extra_memory_mb"`
 	// LogLevel is passed to --log-level (e.g. "error", "lib.eal:debug").
 	LogLevel string `mapstructure:"log_level" yaml:"log_level"`
+	// MultiProcess keeps DPDK's shared configuration files (in
+	// /var/run/dpdk/<prefix>) so secondary processes such as dpdk-proc-info
+	// or dpdk-pdump can attach. Off by default (--no-shconf): the primary
+	// maps those files shared, and where /run is not tmpfs the kernel's
+	// writeback of them write-protects their pages, one TLB shootdown per
+	// page on every CPU of the process. Telemetry works either way.
+	MultiProcess bool `mapstructure:"multi_process" yaml:"multi_process"`
 	// ExtraArgs are appended to the EAL arguments verbatim.
 	ExtraArgs []string `mapstructure:"extra_args" yaml:"extra_args"`
 }

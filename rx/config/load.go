@@ -25,6 +25,7 @@ var defaults = map[string]any{
 	"eal.hugepage_size":      "2M",
 	"eal.no_huge":            false,
 	"eal.extra_memory_mb":    0,
+	"eal.multi_process":      false,
 	"eal.log_level":          "notice",
 	"eal.extra_args":         []string{},
 	"stats.interval":         time.Second,
