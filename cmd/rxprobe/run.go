@@ -302,7 +302,7 @@ loop:
 	if smp != nil {
 		rep.AddGuard(smp.Guard())
 	}
-	drift.annotate(rep.Events)
+	drift.annotate(rep.Events, eng.Started)
 	rep.Events = append(rep.Events, driftEvents...)
 	if drift != nil {
 		for _, n := range drift.notes {
@@ -458,10 +458,12 @@ func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
 }
 
 // annotate gives each interrupt event of the guard the flight recorder's
-// sentences about the same CPU, from the recorder's first window that ends
-// after the event's second (the two clocks tick independently), and only
-// the sentences about that kind of interrupt.
-func (w *driftWatcher) annotate(events []guard.Event) {
+// sentences about the same CPU, from the recorder's window that overlaps
+// the event's second most (the two tick once a second, independently), and
+// only the sentences about that kind of interrupt. Windows that began
+// before the loops were launched describe start-up (waking the worker
+// lcores is itself an IPI to each RX CPU) and are not used.
+func (w *driftWatcher) annotate(events []guard.Event, launched time.Time) {
 	if w == nil {
 		return
 	}
@@ -482,7 +484,7 @@ func (w *driftWatcher) annotate(events []guard.Event) {
 		var parts []string
 		for _, a := range w.attrib {
 			d := a.At.Sub(e.At)
-			if a.CPU != e.CPU || d < -500*time.Millisecond || d > 1500*time.Millisecond {
+			if a.CPU != e.CPU || d <= -500*time.Millisecond || d > 500*time.Millisecond || a.At.Add(-time.Second).Before(launched) {
 				continue
 			}
 			if window.IsZero() {
