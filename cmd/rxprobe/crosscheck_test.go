@@ -478,40 +478,10 @@ func TestIntegrationPrometheusScrapesRealRun(t *testing.T) {
 
 	promAddr, promOut, promDone := startPrometheus(t, promBin, addr)
 	query := "http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(`rxprobe_rx_packets_total{port="null0"}`)
-	var seen []string
-	var first float64
-	haveFirst := false
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		v, ok, err := promValue(query)
-		switch {
-		case err != nil:
-			seen = append(seen, err.Error())
-		case !ok:
-			seen = append(seen, "empty")
-		case !haveFirst:
-			first, haveFirst = v, true
-			seen = append(seen, fmt.Sprint(v))
-		case v > first:
-			t.Logf("Prometheus saw rxprobe_rx_packets_total of the real run go from %v to %v", first, v)
-			stopRun(t, cmd, done)
-			if r := readReport(t, rep); float64(r.RXPackets) < v {
-				t.Errorf("the run's report counts %d packets, fewer than the %v Prometheus saw", r.RXPackets, v)
-			}
-			return
-		default:
-			seen = append(seen, fmt.Sprint(v))
-		}
-		select {
-		case err := <-promDone:
-			t.Fatalf("prometheus exited: %v\n%s", err, promOut.String())
-		case err := <-done:
-			t.Fatalf("rxprobe run exited: %v", err)
-		case <-time.After(500 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no increase of rxprobe_rx_packets_total within 30s; answers: %s\nprometheus log tail:\n%s",
-				strings.Join(dedupRuns(seen), ", "), tail(promOut.String(), 20))
-		}
+	first, last := waitForIncrease(t, query, promDone, done, func() string { return "prometheus log tail:\n" + tail(promOut.String(), 20) })
+	t.Logf("Prometheus saw rxprobe_rx_packets_total of the real run go from %v to %v", first, last)
+	stopRun(t, cmd, done)
+	if r := readReport(t, rep); float64(r.RXPackets) < last {
+		t.Errorf("the run's report counts %d packets, fewer than the %v Prometheus saw", r.RXPackets, last)
 	}
 }

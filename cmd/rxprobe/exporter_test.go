@@ -403,8 +403,19 @@ scrape_configs:
 	})
 
 	query := "http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape("rxprobe_rx_packets_total")
+	first, last := waitForIncrease(t, query, promDone, nil, func() string {
+		return "exporter stderr: " + exp.stderr.String() + "\nprometheus log tail:\n" + tail(promOut.String(), 20)
+	})
+	t.Logf("Prometheus saw rxprobe_rx_packets_total go from %v to %v", first, last)
+}
+
+// waitForIncrease polls an instant query every 500 ms for 30 s until its
+// value grows, and returns the first and the grown value. It fails the
+// test when Prometheus or the process behind the target exits first, or
+// time runs out (with the answers seen and more context from why).
+func waitForIncrease(t *testing.T, query string, promDone, targetDone <-chan error, why func() string) (first, last float64) {
+	t.Helper()
 	var seen []string
-	var first float64
 	haveFirst := false
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -418,19 +429,19 @@ scrape_configs:
 			first, haveFirst = v, true
 			seen = append(seen, fmt.Sprint(v))
 		case v > first:
-			t.Logf("Prometheus saw rxprobe_rx_packets_total go from %v to %v", first, v)
-			return
+			return first, v
 		default:
 			seen = append(seen, fmt.Sprint(v))
 		}
 		select {
 		case err := <-promDone:
-			t.Fatalf("prometheus exited: %v\n%s", err, promOut.String())
+			t.Fatalf("prometheus exited: %v\n%s", err, why())
+		case err := <-targetDone:
+			t.Fatalf("the scraped process exited: %v\n%s", err, why())
 		case <-time.After(500 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no increase of rxprobe_rx_packets_total within 30s; answers: %s\nexporter stderr: %s\nprometheus log tail:\n%s",
-				strings.Join(dedupRuns(seen), ", "), exp.stderr.String(), tail(promOut.String(), 20))
+			t.Fatalf("no increase within 30s of %s; answers: %s\n%s", query, strings.Join(dedupRuns(seen), ", "), why())
 		}
 	}
 }
