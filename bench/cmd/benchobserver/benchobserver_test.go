@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"bytes"
 	"os"
 	"strings"
@@ -190,7 +192,7 @@ func TestSummaryVerdict(t *testing.T) {
 	if strings.Contains(sum.Failure, "rxprobe adds TLB shootdowns (/proc/interrupts)") || strings.Contains(sum.Failure, "stdio") {
 		t.Errorf("unexpected failure: %q", sum.Failure)
 	}
-	md := markdown(s, hostInfo{Date: "d", Commit: "c", CPUs: 2, LoadBefore: "0.1 0.1 0.1"}, rs, sum, nil)
+	md := markdown(s, hostInfo{Host: benchkit.Host{Date: "d", Commit: "c", CPUs: 2, LoadBefore: "0.1 0.1 0.1"}}, rs, sum, nil)
 	for _, w := range []string{"| 1 | baseline |", "**Verdict: rxprobe adds", "NO effect above the noise floor", "quiet"} {
 		if !strings.Contains(md, w) {
 			t.Errorf("markdown lacks %q:\n%s", w, md)

@@ -12,6 +12,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"context"
 	"errors"
 	"flag"
@@ -64,58 +66,26 @@ type settings struct {
 	Require       bool
 }
 
-var envErrs []error
-
-func envInt(name string, def int) int {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		envErrs = append(envErrs, fmt.Errorf("%s=%q: not an integer", name, v))
-		return def
-	}
-	return n
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		envErrs = append(envErrs, fmt.Errorf("%s=%q: not a duration", name, v))
-		return def
-	}
-	return d
-}
-
-func envString(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
+// env gives flags their defaults from BENCH_* variables.
+var env benchkit.Env
 
 func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	var s settings
-	envErrs = nil
+	env = benchkit.Env{}
 	var names string
 	fs := flag.NewFlagSet("benchobserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.DurationVar(&s.Duration, "duration", envDuration("BENCH_DURATION", 60*time.Second), "length of each rxprobe run (env BENCH_DURATION)")
-	fs.IntVar(&s.Rounds, "rounds", envInt("BENCH_ROUNDS", 2), "rounds; each runs every scenario once, order reversed every other round (env BENCH_ROUNDS)")
+	fs.DurationVar(&s.Duration, "duration", env.Duration("BENCH_DURATION", 60*time.Second), "length of each rxprobe run (env BENCH_DURATION)")
+	fs.IntVar(&s.Rounds, "rounds", env.Int("BENCH_ROUNDS", 2), "rounds; each runs every scenario once, order reversed every other round (env BENCH_ROUNDS)")
 	fs.DurationVar(&s.Warmup, "warmup", 5*time.Second, "the window opens this long after the run's ready file appears")
 	fs.DurationVar(&s.Tail, "tail", 2*time.Second, "the window closes this long before the run's end")
 	fs.DurationVar(&s.StatsInterval, "stats-interval", 100*time.Millisecond, "rxprobe --stats-interval")
 	fs.Float64Var(&s.ScrapeHz, "scrape-hz", 10, "GETs of /metrics per second")
-	fs.IntVar(&s.CPU, "cpu", envInt("BENCH_RX_CPU", 1), "the RX CPU of the config, where interrupts are counted (env BENCH_RX_CPU)")
-	fs.IntVar(&s.Housekeeping, "housekeeping", envInt("BENCH_HK_CPU", 0), "CPU the bench process pins itself to (env BENCH_HK_CPU)")
+	fs.IntVar(&s.CPU, "cpu", env.Int("BENCH_RX_CPU", 1), "the RX CPU of the config, where interrupts are counted (env BENCH_RX_CPU)")
+	fs.IntVar(&s.Housekeeping, "housekeeping", env.Int("BENCH_HK_CPU", 0), "CPU the bench process pins itself to (env BENCH_HK_CPU)")
 	fs.StringVar(&s.MetricsAddr, "metrics-addr", "127.0.0.1:9470", "rxprobe --metrics-addr; must be free before each run")
 	fs.StringVar(&s.Config, "config", "configs/null.yaml", "rxprobe config (one net_null port on -cpu)")
-	fs.StringVar(&s.Rxprobe, "rxprobe", envString("RXPROBE", "bin/rxprobe"), "rxprobe binary (env RXPROBE)")
+	fs.StringVar(&s.Rxprobe, "rxprobe", env.String("RXPROBE", "bin/rxprobe"), "rxprobe binary (env RXPROBE)")
 	fs.StringVar(&s.Markdown, "markdown", "", "also write the Markdown result block to this file")
 	fs.StringVar(&names, "scenarios", "baseline,rxprobe,stdio,inprocess", "scenarios to run (baseline is required)")
 	fs.BoolVar(&s.Trace, "trace", true, "also attribute TLB shootdowns with tlb:tlb_flush in a tracefs instance of the bench's own")
@@ -124,8 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
-	if len(envErrs) > 0 {
-		return s, errors.Join(envErrs...)
+	if len(env.Errs) > 0 {
+		return s, errors.Join(env.Errs...)
 	}
 	if fs.NArg() > 0 {
 		return s, fmt.Errorf("unexpected argument %q", fs.Arg(0))

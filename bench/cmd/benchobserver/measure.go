@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -77,7 +78,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]result, hostInfo
 		env.Binary = strings.TrimSpace(string(out))
 	}
 	fmt.Fprintf(log, "benchobserver: %s; load average %s; logs and reports in %s\n", env.Model, env.LoadBefore, dir)
-	if l := load1(); l > 0.25*float64(runtime.NumCPU()) {
+	if l := benchkit.Load1(); l > 0.25*float64(runtime.NumCPU()) {
 		fmt.Fprintf(log, "benchobserver: WARNING: 1-min load %.2f on %d CPUs: other work shares the machine; its interrupts land on CPU %d too\n", l, runtime.NumCPU(), s.CPU)
 	}
 	fmt.Fprintf(log, "benchobserver: %d round(s) × %d scenario(s) × %s ≈ %s\n", s.Rounds, len(s.Scenarios), s.Duration,
@@ -100,7 +101,7 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]result, hostInfo
 			out = append(out, r)
 		}
 	}
-	env.LoadAfter = loadavg()
+	env.LoadAfter = benchkit.Loadavg()
 	return out, env, nil
 }
 
@@ -135,7 +136,7 @@ func fmtDur(d time.Duration) string {
 // tlb_flush events) over the window, scrapes all along, then reads the
 // report.
 func runScenario(ctx context.Context, s settings, sc scenario, round int, dir string, tr *tlbTrace, log io.Writer) (result, error) {
-	r := result{Scenario: sc.Name, Round: round, Load1: load1()}
+	r := result{Scenario: sc.Name, Round: round, Load1: benchkit.Load1()}
 	base := filepath.Join(dir, fmt.Sprintf("%d-%s", round, sc.Name))
 	report, ready := base+".json", base+".ready"
 	logf, err := os.Create(base + ".log")
@@ -298,57 +299,12 @@ func sleepUntil(ctx context.Context, t time.Time, done chan error) error {
 	}
 }
 
-// hostInfo identifies the machine and the code measured.
+// hostInfo identifies the machine, the code and the binary measured.
 type hostInfo struct {
-	Date, Model, Kernel, Commit, LoadBefore, LoadAfter string
-	Binary                                             string // `rxprobe version` of the binary measured
-	CPUs                                               int
+	benchkit.Host
+	Binary string // `rxprobe version` of the binary measured
 }
 
-func gatherHost() hostInfo {
-	h := hostInfo{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CPUs: runtime.NumCPU(), LoadBefore: loadavg(),
-		Model: "unknown CPU", Commit: "unknown"}
-	if out, err := exec.Command("lscpu").Output(); err == nil {
-		for line := range strings.SplitSeq(string(out), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "Model name" {
-				h.Model = strings.TrimSpace(v)
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		h.Kernel = strings.TrimSpace(string(b))
-	}
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		h.Commit = strings.TrimSpace(string(out))
-		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-			h.Commit += " (working tree has uncommitted changes)"
-		}
-	}
-	return h
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func load1() float64 {
-	f := strings.Fields(loadavg())
-	if len(f) == 0 {
-		return -1
-	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return -1
-	}
-	return v
-}
+func gatherHost() hostInfo { return hostInfo{Host: benchkit.GatherHost()} }
 
 var errNoBaseline = errors.New("no baseline run")

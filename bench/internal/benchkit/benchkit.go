@@ -49,6 +49,20 @@ func (e *Env) Float(name string, def float64) float64 {
 	return f
 }
 
+// Duration returns $name as a Go duration ("60s"), or def when unset.
+func (e *Env) Duration(name string, def time.Duration) time.Duration {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.Errs = append(e.Errs, fmt.Errorf("%s=%q: not a duration", name, v))
+		return def
+	}
+	return d
+}
+
 // String returns $name, or def when unset or empty.
 func (e *Env) String(name, def string) string {
 	if v := os.Getenv(name); v != "" {
