@@ -143,14 +143,21 @@ func checkIsolcpus(c *ctx) Result {
 		r.Details = append(r.Details, c.cmdErr.Error())
 	}
 	r.Observed = strings.Join(obs, "; ")
-	missing := c.rx.Difference(c.isolated)
+	return c.requireRX(r, c.isolated, "RX CPUs %s are not isolated: the scheduler may run other tasks there", "isolcpus=managed_irq,domain,")
+}
+
+// requireRX passes r when every RX CPU is in have, and otherwise fails it
+// with reason (formatted with the missing CPUs) and the kernel parameter
+// param (followed by the CPU list it needs) as the remedy.
+func (c *ctx) requireRX(r Result, have cpuset.Set, reason, param string) Result {
+	missing := c.rx.Difference(have)
 	if missing.IsEmpty() {
 		r.Status = StatusPass
 		return r
 	}
 	r.Status = StatusFail
-	r.Reason = fmt.Sprintf("RX CPUs %s are not isolated: the scheduler may run other tasks there", missing)
-	r.Remedy = fmt.Sprintf("add isolcpus=managed_irq,domain,%s to the kernel command line%s", c.isolated.Union(c.rx), grubHint)
+	r.Reason = fmt.Sprintf(reason, missing)
+	r.Remedy = fmt.Sprintf("add %s%s to the kernel command line%s", param, have.Union(c.rx), grubHint)
 	return r
 }
 
@@ -171,15 +178,7 @@ func checkNohzFull(c *ctx) Result {
 			}
 		}
 	}
-	missing := c.rx.Difference(c.nohz)
-	if missing.IsEmpty() {
-		r.Status = StatusPass
-		return r
-	}
-	r.Status = StatusFail
-	r.Reason = fmt.Sprintf("the scheduler tick still interrupts RX CPUs %s", missing)
-	r.Remedy = fmt.Sprintf("add nohz_full=%s to the kernel command line%s", c.nohz.Union(c.rx), grubHint)
-	return r
+	return c.requireRX(r, c.nohz, "the scheduler tick still interrupts RX CPUs %s", "nohz_full=")
 }
 
 // --- 3. rcu_nocbs
@@ -213,12 +212,9 @@ func checkRCUNocbs(c *ctx) Result {
 		obs = append(obs, "rcu_nocb_poll")
 	}
 	r.Observed = strings.Join(obs, "; ")
-	missing := c.rx.Difference(nocbs)
 	switch {
-	case !missing.IsEmpty():
-		r.Status = StatusFail
-		r.Reason = fmt.Sprintf("RCU callbacks still run on RX CPUs %s", missing)
-		r.Remedy = fmt.Sprintf("add rcu_nocbs=%s to the kernel command line%s", nocbs.Union(c.rx), grubHint)
+	case !c.rx.Difference(nocbs).IsEmpty():
+		return c.requireRX(r, nocbs, "RCU callbacks still run on RX CPUs %s", "rcu_nocbs=")
 	case poll:
 		r.Status = StatusWarn
 		r.Reason = "rcu_nocb_poll makes the RCU offload threads wake up every jiffy to poll"
