@@ -69,6 +69,7 @@ type irqSlot struct {
 	idx  int
 	m    counter.Mono
 	last uint64 // value at the last guard second
+	row  int    // where the row was in the last sample: rows rarely move
 }
 
 type softSlot struct {
@@ -408,7 +409,7 @@ func (s *Sampler) Sample() error {
 	if err := s.irqR.ReadInto(s.irq); err == nil {
 		for i := range s.irqs {
 			sl := &s.irqs[i]
-			if row, ok := s.irq.Row(sl.id); ok && row.PerCPU {
+			if row := s.irqRow(sl); row != nil && row.PerCPU {
 				s.vals[sl.idx] = sl.m.Update(row.Counts[sl.pos])
 			}
 		}
@@ -463,6 +464,23 @@ func (s *Sampler) Sample() error {
 	copy(s.layout.Values(s.w.Begin()), s.vals)
 	s.w.Commit(time.Now().UnixNano())
 	return firstErr
+}
+
+// irqRow finds sl's row, first where it was last time: a host has hundreds
+// of IRQ rows and one slot per row and RX CPU, so a scan per slot per
+// sample would be quadratic; rows move only when IRQs come or go.
+func (s *Sampler) irqRow(sl *irqSlot) *kernel.InterruptRow {
+	rows := s.irq.Rows
+	if sl.row < len(rows) && rows[sl.row].ID == sl.id {
+		return &rows[sl.row]
+	}
+	for i := range rows {
+		if rows[i].ID == sl.id {
+			sl.row = i
+			return &rows[i]
+		}
+	}
+	return nil
 }
 
 // stdio imitates glibc's FILE: a page mapped for the buffer and unmapped at
