@@ -406,27 +406,23 @@ func checkIrqbalance(c *ctx) Result {
 			continue
 		}
 		vars := parseShellVars(b)
-		if v, ok := vars["IRQBALANCE_BANNED_CPULIST"]; ok {
-			set, err := cpuset.Parse(v)
+		for _, key := range []struct {
+			name  string
+			parse func(string) (cpuset.Set, error)
+		}{{"IRQBALANCE_BANNED_CPULIST", cpuset.Parse}, {"IRQBALANCE_BANNED_CPUS", cpuset.ParseMask}} {
+			v, ok := vars[key.name]
+			if !ok {
+				continue
+			}
+			set, err := key.parse(v)
 			if err != nil {
 				r.Status = StatusFail
-				r.Reason = fmt.Sprintf("/%s: IRQBALANCE_BANNED_CPULIST: %v", file, err)
+				r.Reason = fmt.Sprintf("/%s: %s: %v", file, key.name, err)
 				r.Remedy = fmt.Sprintf("set IRQBALANCE_BANNED_CPULIST=%s in /%s and run systemctl restart irqbalance", c.rx, file)
 				return r
 			}
 			banned = banned.Union(set)
-			found = append(found, fmt.Sprintf("/%s IRQBALANCE_BANNED_CPULIST=%s", file, v))
-		}
-		if v, ok := vars["IRQBALANCE_BANNED_CPUS"]; ok {
-			set, err := cpuset.ParseMask(v)
-			if err != nil {
-				r.Status = StatusFail
-				r.Reason = fmt.Sprintf("/%s: IRQBALANCE_BANNED_CPUS: %v", file, err)
-				r.Remedy = fmt.Sprintf("set IRQBALANCE_BANNED_CPULIST=%s in /%s and run systemctl restart irqbalance", c.rx, file)
-				return r
-			}
-			banned = banned.Union(set)
-			found = append(found, fmt.Sprintf("/%s IRQBALANCE_BANNED_CPUS=%s", file, v))
+			found = append(found, fmt.Sprintf("/%s %s=%s", file, key.name, v))
 		}
 	}
 	if len(found) == 0 {
