@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/rxprobe/rxprobe/hugepages"
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 )
 
 // ctx holds what several checks share, read once.

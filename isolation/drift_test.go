@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 )
 
 func writeTree(t *testing.T, root string, files map[string]string) {

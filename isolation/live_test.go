@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/rxprobe/rxprobe/hugepages"
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 )
 
 // TestRunLive runs every check against this machine. The verdicts depend

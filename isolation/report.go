@@ -5,7 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/rxprobe/rxprobe/hugepages"
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 )
 
 // Spec is what the preflight checks are measured against: the CPUs that

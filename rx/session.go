@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/rxprobe/rxprobe/hugepages"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 	"github.com/rxprobe/rxprobe/isolation"
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
 )

@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 	"github.com/rxprobe/rxprobe/isolation"
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
 	"github.com/rxprobe/rxprobe/isolation/tracer"
 )
 

@@ -3,7 +3,7 @@ package tracer
 import (
 	"bytes"
 
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 )
 
 // evKind is the kind of one parsed trace line.

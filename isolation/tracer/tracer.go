@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 )
 
 // ErrUnavailable means the kernel cannot give attribution here: no tracefs

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 )
 
 // feedFile runs a fixture through the Recorder's line assembly in chunks

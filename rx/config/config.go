@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/hugepages"
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 )
 
 // ErrInvalid is matched (errors.Is) by every validation error.

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rxprobe/rxprobe/isolation/cpuset"
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 	"github.com/rxprobe/rxprobe/isolation/guard"
 	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
