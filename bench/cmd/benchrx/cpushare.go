@@ -4,47 +4,9 @@ import (
 	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
 
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 )
-
-// workerPrefixes are the names EAL gives its worker lcore threads
-// (22.11: "rte-worker-N"; older "lcore-worker-N"; newer "dpdk-worker-N").
-var workerPrefixes = []string{"rte-worker-", "lcore-worker-", "dpdk-worker"}
-
-// findWorker returns the thread id of pid's only EAL worker thread.
-func findWorker(pid int) (int, error) {
-	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
-	if err != nil {
-		return 0, err
-	}
-	found := 0
-	for _, t := range tasks {
-		comm, err := os.ReadFile(filepath.Join(t, "comm"))
-		if err != nil {
-			continue
-		}
-		name := strings.TrimSpace(string(comm))
-		for _, p := range workerPrefixes {
-			if strings.HasPrefix(name, p) {
-				if found != 0 {
-					return 0, fmt.Errorf("pid %d: more than one EAL worker thread", pid)
-				}
-				found, _ = strconv.Atoi(filepath.Base(t))
-			}
-		}
-	}
-	if found == 0 {
-		return 0, fmt.Errorf("pid %d: no EAL worker thread", pid)
-	}
-	return found, nil
-}
-
-func sampleThread(pid, tid int) (benchkit.CPUSample, error) { return benchkit.SampleThread(pid, tid) }
 
 // watchWorker waits for ready (a file rxprobe creates once its loops
 // run), then samples pid's worker thread every 20 ms until ctx ends or the
@@ -59,13 +21,13 @@ func watchWorker(ctx context.Context, pid int, ready string) float64 {
 	for {
 		if tid == 0 {
 			if _, err := os.Stat(ready); err == nil {
-				if t, err := findWorker(pid); err == nil {
+				if t, err := benchkit.FindWorker(pid); err == nil {
 					tid = t
 				}
 			}
 		}
 		if tid != 0 {
-			s, err := sampleThread(pid, tid)
+			s, err := benchkit.SampleThread(pid, tid)
 			if err != nil {
 				return benchkit.Share(first, last)
 			}
