@@ -125,7 +125,7 @@ func TestGate(t *testing.T) {
 	}
 	g := quiet()
 	g.Rounds(2)
-	if g.Result() || g.Loaded() || !strings.HasPrefix(g.Refusal(), "TOO FEW ROUNDS") {
+	if g.Result() || g.Loaded() || !strings.HasPrefix(g.Refusal(), "TOO FEW ROUNDS") || g.Tag() != "TOO FEW ROUNDS: rerun with -rounds 5 or more" {
 		t.Errorf("2 rounds: result %v, refusal %q", g.Result(), g.Refusal())
 	}
 }
@@ -163,7 +163,7 @@ func TestLoadedIsRefused(t *testing.T) {
 	if _, err := os.Stat(file); !os.IsNotExist(err) {
 		t.Errorf("a LOADED run wrote %s (%v)", file, err)
 	}
-	for _, w := range []string{"### NOT A RESULT — 2030-01-02 03:04 UTC — rxprobe v9 (commit abc1234", "LOADED: rerun", "**No verdict: NOT A RESULT.", "(LOADED; limit 0.50 before"} {
+	for _, w := range []string{"### NOT A RESULT (LOADED: rerun) — 2030-01-02 03:04 UTC — rxprobe v9 (commit abc1234", "1-min load 1.70 before the first run", "**No verdict: NOT A RESULT (LOADED: rerun;", "(LOADED; limit 0.50 before"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("stdout lacks %q:\n%s", w, out.String())
 		}

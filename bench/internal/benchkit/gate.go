@@ -102,6 +102,19 @@ func (g *Gate) Refusal() string {
 	return strings.Join(parts, "; ")
 }
 
+// Tag is the refusal in a few words ("" for a result): "LOADED: rerun",
+// "TOO FEW ROUNDS: rerun with -rounds 5 or more", or both.
+func (g *Gate) Tag() string {
+	var parts []string
+	if g.Loaded() {
+		parts = append(parts, "LOADED: rerun")
+	}
+	if g.short != "" {
+		parts = append(parts, fmt.Sprintf("TOO FEW ROUNDS: rerun with -rounds %d or more", MinRounds))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Goal states a target plainly: "goal ≥1.00×: met (1.22×)" or
 // "goal ≥1.00×: NOT MET (0.91×)".
 func Goal(goal string, met bool, figure string) string {

@@ -92,7 +92,7 @@ func (o Outcome) finish(name string, stdout, stderr io.Writer) int {
 func Heading(name string, h Host, g *Gate, machineExtra string, args []string) string {
 	var b strings.Builder
 	if !g.Result() {
-		fmt.Fprintf(&b, "### NOT A RESULT — %s — %s\n\n", h.Date, h.Version)
+		fmt.Fprintf(&b, "### NOT A RESULT (%s) — %s — %s\n\n", g.Tag(), h.Date, h.Version)
 		fmt.Fprintf(&b, "**%s. The figures below are not a result: do not quote them.**\n\n", g.Refusal())
 	} else {
 		fmt.Fprintf(&b, "### %s — %s\n\n", h.Date, h.Version)
@@ -117,7 +117,7 @@ func Heading(name string, h Host, g *Gate, machineExtra string, args []string) s
 // LOADED run reads as one.
 func Verdict(g *Gate, verdict string) string {
 	if !g.Result() {
-		return fmt.Sprintf("**No verdict: NOT A RESULT. %s.**\n", g.Refusal())
+		return fmt.Sprintf("**No verdict: NOT A RESULT (%s; the reasons are at the top of the block).**\n", g.Tag())
 	}
 	return fmt.Sprintf("**Verdict: %s.**\n", verdict)
 }
