@@ -10,14 +10,14 @@ import (
 
 // watchWorker waits for ready (a file rxprobe creates once its loops
 // run), then samples pid's worker thread every 20 ms until ctx ends or the
-// thread exits. It returns the thread's CPU share between the first sample
-// and the last one in which the thread had run: the idle tail after the
-// loop stopped is left out. 0 means it could not tell.
+// thread exits. It returns the thread's CPU share (benchkit.Busy: the
+// interval in which the loop stopped and the idle tail after it are left
+// out). 0 means it could not tell.
 func watchWorker(ctx context.Context, pid int, ready string) float64 {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	tid := 0
-	var first, last, prev benchkit.CPUSample
+	var busy benchkit.Busy
 	for {
 		if tid == 0 {
 			if _, err := os.Stat(ready); err == nil {
@@ -29,18 +29,13 @@ func watchWorker(ctx context.Context, pid int, ready string) float64 {
 		if tid != 0 {
 			s, err := benchkit.SampleThread(pid, tid)
 			if err != nil {
-				return benchkit.Share(first, last)
+				return busy.Share()
 			}
-			if first.At.IsZero() {
-				first, last = s, s
-			} else if s.RunNs > prev.RunNs {
-				last = s
-			}
-			prev = s
+			busy.Add(s)
 		}
 		select {
 		case <-ctx.Done():
-			return benchkit.Share(first, last)
+			return busy.Share()
 		case <-tick.C:
 		}
 	}

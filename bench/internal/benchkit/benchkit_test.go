@@ -290,3 +290,38 @@ func TestFlags(t *testing.T) {
 		t.Error("BENCH_ROUNDS=five accepted")
 	}
 }
+
+// TestBusyShare: the stop of the loop inside a sampling interval and the
+// idle tail after it do not lower the share; sharing the CPU does.
+func TestBusyShare(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * 100 * time.Millisecond) }
+	var b Busy
+	// Busy for 1 s (samples every 100 ms), then it stops 10 ms into the
+	// next interval and is sampled idle twice more.
+	for i := 0; i <= 10; i++ {
+		b.Add(CPUSample{At: ms(i), RunNs: uint64(i) * 100e6})
+	}
+	b.Add(CPUSample{At: ms(11), RunNs: 1010e6})
+	b.Add(CPUSample{At: ms(12), RunNs: 1010e6})
+	b.Add(CPUSample{At: ms(13), RunNs: 1010e6})
+	if s := b.Share(); s != 1 {
+		t.Errorf("share %v, want 1: the stop and the idle tail counted", s)
+	}
+	if b.Ran() != 1010e6 {
+		t.Errorf("ran %d", b.Ran())
+	}
+	// The same loop on a shared CPU: 90 ms of every 100.
+	var c Busy
+	for i := 0; i <= 10; i++ {
+		c.Add(CPUSample{At: ms(i), RunNs: uint64(i) * 90e6})
+	}
+	if s := c.Share(); s < 0.899 || s > 0.901 {
+		t.Errorf("shared CPU: share %v, want 0.9", s)
+	}
+	var d Busy
+	d.Add(CPUSample{At: t0, RunNs: 5})
+	if d.Share() != 0 {
+		t.Error("one sample gave a share")
+	}
+}

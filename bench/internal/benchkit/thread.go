@@ -76,3 +76,39 @@ func Share(a, b CPUSample) float64 {
 	}
 	return float64(b.RunNs-a.RunNs) / float64(wall.Nanoseconds())
 }
+
+// Busy is a busy-loop thread's on-CPU share, from schedstat samples taken
+// while it runs and after it stops. The share is measured from the first
+// sample to the last one before the thread's final stretch of running:
+// the interval in which the loop stopped (and the idle tail after it) is
+// left out, since how much of it the loop ran is unknown. A loop that
+// shares its CPU shows below 1 however often it is sampled.
+type Busy struct {
+	first, prev, end CPUSample
+	n                int
+}
+
+// Add records a sample; samples come in time order.
+func (b *Busy) Add(s CPUSample) {
+	switch {
+	case b.n == 0:
+		b.first, b.end = s, s
+	case s.RunNs > b.prev.RunNs:
+		// It ran since prev; prev is inside the running stretch.
+		b.end = b.prev
+	}
+	b.prev = s
+	b.n++
+}
+
+// Share is the on-CPU share (0 when fewer than three samples, or no
+// running, leave nothing to measure).
+func (b *Busy) Share() float64 { return Share(b.first, b.end) }
+
+// Ran is the thread's on-CPU time between its first and last samples.
+func (b *Busy) Ran() uint64 {
+	if b.n == 0 || b.prev.RunNs < b.first.RunNs {
+		return 0
+	}
+	return b.prev.RunNs - b.first.RunNs
+}
