@@ -134,7 +134,7 @@ func markdown(s settings, h hostInfo, g *benchkit.Gate, rs []round, sum summary,
 	fmt.Fprintf(&b, "Goals, rxprobe within %.1f× of oslat (medians over the rounds), every row of the method:\n\n", target)
 	var failed []string
 	for _, c := range sum.Checks {
-		fmt.Fprintf(&b, "- %s\n", benchkit.Goal(fmt.Sprintf("%s ≤%.1f× oslat", c.Name, target), c.Met, c.Figure))
+		fmt.Fprintf(&b, "- %s\n", g.Goal(fmt.Sprintf("%s ≤%.1f× oslat", c.Name, target), c.Met, c.Figure))
 		if !c.Met {
 			failed = append(failed, c.Name+" "+c.Figure)
 		}

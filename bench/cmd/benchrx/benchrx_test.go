@@ -279,7 +279,8 @@ func TestMarkdown(t *testing.T) {
 	loaded.Run("round 1 rxprobe", 0.1, 0.98)
 	loaded.Rounds(len(rs))
 	md = markdown(defaults(t), h, loaded, rs, nil)
-	if !strings.HasPrefix(md, "### NOT A RESULT") || !strings.Contains(md, "LOADED: rerun") || strings.Contains(md, "Verdict:") {
+	if !strings.HasPrefix(md, "### NOT A RESULT") || !strings.Contains(md, "LOADED: rerun") || strings.Contains(md, "Verdict:") ||
+		strings.Contains(md, "NOT MET") || !strings.Contains(md, "goal rxprobe ≥1.00× testpmd (ratio of medians): not judged (NOT A RESULT)") {
 		t.Errorf("LOADED block:\n%s", md)
 	}
 }

@@ -251,7 +251,7 @@ func markdown(s settings, h hostInfo, g *benchkit.Gate, rs []round, args []strin
 		ratios[i] = fmt.Sprintf("%.3f", r)
 	}
 	fig := fmt.Sprintf("%.3f×", st.Ratio)
-	gl := benchkit.Goal(fmt.Sprintf("rxprobe ≥%.2f× testpmd (ratio of medians)", goal), st.Ratio >= goal, fig)
+	gl := g.Goal(fmt.Sprintf("rxprobe ≥%.2f× testpmd (ratio of medians)", goal), st.Ratio >= goal, fig)
 	fmt.Fprintf(&b, "\nRatio of medians rxprobe/testpmd: %s; per round: %s; per on-CPU second: %.3f×.\n%s.\n\n", fig, strings.Join(ratios, ", "), st.OnCPURatio, gl)
 	b.WriteString(benchkit.Verdict(g, fmt.Sprintf("rxprobe/testpmd %s over %d rounds (per round %.3f–%.3f×); %s", fig, len(rs), st.RatioSpread.Min, st.RatioSpread.Max, gl)))
 	return b.String()

@@ -137,6 +137,16 @@ func TestGoal(t *testing.T) {
 	if got := Goal("≥1.00×", true, "1.22×"); got != "goal ≥1.00×: met (1.22×)" {
 		t.Error(got)
 	}
+	g := NewGate(2)
+	g.Before(0.1)
+	g.Rounds(5)
+	if got := g.Goal("≥1.00×", true, "1.22×"); got != "goal ≥1.00×: met (1.22×)" {
+		t.Error(got)
+	}
+	g.Run("round 1 rxprobe", 3, 1)
+	if got := g.Goal("≥1.00×", true, "1.22×"); got != "goal ≥1.00×: not judged (NOT A RESULT)" {
+		t.Errorf("LOADED goal: %s", got)
+	}
 }
 
 // TestLoadedIsRefused: a LOADED run prints a block marked NOT A RESULT

@@ -123,3 +123,13 @@ func Goal(goal string, met bool, figure string) string {
 	}
 	return fmt.Sprintf("goal %s: NOT MET (%s)", goal, figure)
 }
+
+// Goal is Goal for a result; for figures that are not one it says the goal
+// was not judged, so that no met / NOT MET of a LOADED run reads as a
+// finding.
+func (g *Gate) Goal(goal string, met bool, figure string) string {
+	if !g.Result() {
+		return fmt.Sprintf("goal %s: not judged (NOT A RESULT)", goal)
+	}
+	return Goal(goal, met, figure)
+}
