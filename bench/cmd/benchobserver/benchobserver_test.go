@@ -136,7 +136,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Duration != time.Minute || s.Rounds != 2 || s.CPU != 1 || len(s.Scenarios) != 4 || s.Scenarios[0].Name != "baseline" {
+	if s.Duration != time.Minute || s.Rounds != 5 || s.CPU != 1 || len(s.Scenarios) != 4 || s.Scenarios[0].Name != "baseline" {
 		t.Errorf("defaults: %+v", s)
 	}
 	t.Setenv("BENCH_DURATION", "20s")
@@ -192,21 +192,26 @@ func TestSummaryVerdict(t *testing.T) {
 	if strings.Contains(sum.Failure, "rxprobe adds TLB shootdowns (/proc/interrupts)") || strings.Contains(sum.Failure, "stdio") {
 		t.Errorf("unexpected failure: %q", sum.Failure)
 	}
-	md := markdown(s, hostInfo{Host: benchkit.Host{Date: "d", Commit: "c", CPUs: 2, LoadBefore: "0.1 0.1 0.1"}}, rs, sum, nil)
-	for _, w := range []string{"| 1 | baseline |", "**Verdict: rxprobe adds", "NO effect above the noise floor", "quiet"} {
+	g := benchkit.NewGate(2)
+	g.Before(0.1)
+	g.Rounds(5)
+	md := markdown(s, hostInfo{Host: benchkit.Host{Date: "d", Version: "rxprobe v9", CPUs: 2, LoadBefore: "0.1 0.1 0.1"}}, g, rs, sum, nil)
+	for _, w := range []string{"### d — rxprobe v9", "| 1 | baseline |", "**Verdict: rxprobe adds", "NO effect above the noise floor", "(quiet;",
+		"| inprocess | 2 | 11.0 (10.0–12.0) | 0.0 | 0.0, 0.0 |",
+		"goal rxprobe adds no TLB shootdowns, stdio and in-process show their effect: NOT MET (rxprobe's threads sent TLB flushes (tracefs)"} {
 		if !strings.Contains(md, w) {
 			t.Errorf("markdown lacks %q:\n%s", w, md)
 		}
 	}
 }
 
-func TestParseSchedstat(t *testing.T) {
-	if n, ok := parseSchedstat([]byte("123456789 2000 17\n")); !ok || n != 123456789 {
-		t.Errorf("got %d %v", n, ok)
+func TestOverBaselinePerRound(t *testing.T) {
+	mk := func(name string, round int, tlb uint64) result {
+		return result{Scenario: name, Round: round, Window: time.Minute, IRQ: irqCounts{"TLB": tlb}}
 	}
-	for _, bad := range []string{"", "1 2\n", "x 2 3\n"} {
-		if _, ok := parseSchedstat([]byte(bad)); ok {
-			t.Errorf("parseSchedstat(%q): want failure", bad)
-		}
+	rs := []result{mk("baseline", 1, 10), mk("rxprobe", 1, 14), mk("rxprobe", 2, 30), mk("baseline", 2, 31), mk("rxprobe", 3, 5)}
+	got := overBaseline(rs, "rxprobe")
+	if len(got) != 2 || got[0] != 4 || got[1] != -1 {
+		t.Errorf("per round over baseline %v, want [4 -1] (round 3 has no baseline)", got)
 	}
 }
