@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/isolation"
 )
 
@@ -39,7 +40,7 @@ Exit status: 0 nothing failed, 1 a check failed, 2 the checks could not run.`,
 			if err != nil {
 				return err
 			}
-			rep := isolation.Run(isolation.Host{Root: f.root}, spec)
+			rep := isolation.Run(hostfs.New(f.root), spec)
 			out := cmd.OutOrStdout()
 			if f.asJSON {
 				enc := json.NewEncoder(out)
