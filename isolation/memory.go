@@ -146,62 +146,31 @@ func checkNUMALocality(c *ctx) Result {
 
 // --- 10. page_movers
 
+// pageMovers are the settings that move or merge pages under the loop.
+var pageMovers = []knob{
+	{rel: "sys/kernel/mm/transparent_hugepage/enabled", label: "THP", absent: "no THP", value: bracketed,
+		bad:     map[string]finding{"always": {StatusWarn, "THP always: khugepaged collapses and migrates pages", "echo madvise > /sys/kernel/mm/transparent_hugepage/enabled (or boot with transparent_hugepage=madvise)"}},
+		unknown: "transparent_hugepage/enabled: %q has no [selected] mode"},
+	{rel: "proc/sys/kernel/numa_balancing", label: "numa_balancing", absent: "no numa_balancing", good: []string{"0"},
+		bad: map[string]finding{
+			"1": {StatusFail, numaBalancing, numaBalancingFix}, "2": {StatusFail, numaBalancing, numaBalancingFix}, "3": {StatusFail, numaBalancing, numaBalancingFix}},
+		unknown: "kernel.numa_balancing: %q is not a number"},
+	{rel: "sys/kernel/mm/ksm/run", label: "KSM run", absent: "no KSM", good: []string{"0", "2"},
+		bad:     map[string]finding{"1": {StatusWarn, "KSM merges pages in the background", "echo 2 > /sys/kernel/mm/ksm/run"}},
+		unknown: "ksm/run: %q is not 0, 1 or 2"},
+}
+
+const (
+	numaBalancing    = "NUMA balancing unmaps pages of running tasks to sample them"
+	numaBalancingFix = "sysctl -w kernel.numa_balancing=0 (persist in /etc/sysctl.d/)"
+)
+
 func checkPageMovers(c *ctx) Result {
 	r := Result{Expected: "transparent_hugepage never or madvise, kernel.numa_balancing = 0, KSM off"}
-	var obs, fix []string
 	var t tally
-	if s, err := c.h.ReadString("sys/kernel/mm/transparent_hugepage/enabled"); err == nil {
-		mode, ok := bracketed(s)
-		switch {
-		case !ok:
-			t.unread = append(t.unread, fmt.Sprintf("transparent_hugepage/enabled: %q has no [selected] mode", s))
-		case mode == "always":
-			obs = append(obs, "THP always")
-			t.warns = append(t.warns, "THP always: khugepaged collapses and migrates pages")
-			fix = append(fix, "echo madvise > /sys/kernel/mm/transparent_hugepage/enabled (or boot with transparent_hugepage=madvise)")
-		default:
-			obs = append(obs, "THP "+mode)
-		}
-	} else if !hostfs.NotExist(err) {
-		t.unread = append(t.unread, err.Error())
-	} else {
-		obs = append(obs, "no THP")
+	for _, k := range pageMovers {
+		k.judge(c.h, &t)
 	}
-	if s, err := c.h.ReadString("proc/sys/kernel/numa_balancing"); err == nil {
-		switch s {
-		case "0":
-			obs = append(obs, "numa_balancing 0")
-		case "1", "2", "3":
-			obs = append(obs, "numa_balancing "+s)
-			t.fails = append(t.fails, "NUMA balancing unmaps pages of running tasks to sample them")
-			fix = append(fix, "sysctl -w kernel.numa_balancing=0 (persist in /etc/sysctl.d/)")
-		default:
-			t.unread = append(t.unread, fmt.Sprintf("kernel.numa_balancing: %q is not a number", s))
-		}
-	} else if !hostfs.NotExist(err) {
-		t.unread = append(t.unread, err.Error())
-	} else {
-		obs = append(obs, "no numa_balancing")
-	}
-	if s, err := c.h.ReadString("sys/kernel/mm/ksm/run"); err == nil {
-		switch s {
-		case "0", "2":
-			obs = append(obs, "KSM run "+s)
-		case "1":
-			obs = append(obs, "KSM run 1")
-			t.warns = append(t.warns, "KSM merges pages in the background")
-			fix = append(fix, "echo 2 > /sys/kernel/mm/ksm/run")
-		default:
-			t.unread = append(t.unread, fmt.Sprintf("ksm/run: %q is not 0, 1 or 2", s))
-		}
-	} else if !hostfs.NotExist(err) {
-		t.unread = append(t.unread, err.Error())
-	} else {
-		obs = append(obs, "no KSM")
-	}
-	r.Observed = strings.Join(obs, "; ")
-	r.Remedy = strings.Join(fix, "; ")
-	t.observed = len(obs) > 0
 	return t.verdict(r, verdicts{
 		fail:   outcome{reason: "pages are moved or unmapped under the poll loop, causing faults and TLB shootdowns"},
 		warn:   outcome{reason: "background page movers cause TLB shootdown IPIs to RX CPUs"},

@@ -5,88 +5,71 @@ import (
 	"os"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 // --- 11. housekeeping_work
 
+// timerMigration lets the kernel queue timers on RX CPUs.
+var timerMigration = knob{rel: "proc/sys/kernel/timer_migration", label: "timer_migration", good: []string{"0"},
+	bad:     map[string]finding{"1": {StatusWarn, "timer_migration 1: timers may be queued on RX CPUs", "sysctl -w kernel.timer_migration=0"}},
+	unknown: "kernel.timer_migration: %q"}
+
 func checkHousekeepingWork(c *ctx) Result {
 	r := Result{Expected: fmt.Sprintf("workqueue and watchdog cpumasks exclude RX CPUs %s; kernel.timer_migration = 0; vm.stat_interval >= 10", c.rx)}
-	var obs, fix []string
 	var t tally
 	if wq, err := c.h.ReadCPUMask("sys/devices/virtual/workqueue/cpumask"); err == nil {
-		obs = append(obs, "workqueue cpumask "+orNone(wq))
+		t.obs = append(t.obs, "workqueue cpumask "+orNone(wq))
 		if x := wq.Intersect(c.rx); !x.IsEmpty() {
-			t.fails = append(t.fails, fmt.Sprintf("unbound workqueues may run on RX CPUs %s", x))
-			fix = append(fix, fmt.Sprintf("echo %s > /sys/devices/virtual/workqueue/cpumask", c.hkMask()))
+			t.find(StatusFail, fmt.Sprintf("unbound workqueues may run on RX CPUs %s", x), fmt.Sprintf("echo %s > /sys/devices/virtual/workqueue/cpumask", c.hkMask()))
 		}
 	} else if !hostfs.NotExist(err) {
 		t.unread = append(t.unread, err.Error())
 	}
-	if s, err := c.h.ReadString("proc/sys/kernel/timer_migration"); err == nil {
-		switch s {
-		case "0":
-			obs = append(obs, "timer_migration 0")
-		case "1":
-			obs = append(obs, "timer_migration 1")
-			t.warns = append(t.warns, "timer_migration 1: timers may be queued on RX CPUs")
-			fix = append(fix, "sysctl -w kernel.timer_migration=0")
-		default:
-			t.unread = append(t.unread, fmt.Sprintf("kernel.timer_migration: %q", s))
-		}
-	} else if !hostfs.NotExist(err) {
-		t.unread = append(t.unread, err.Error())
-	}
-	if s, err := c.h.ReadString("proc/sys/vm/stat_interval"); err == nil {
-		n, err := strconv.Atoi(s)
-		if err != nil {
+	timerMigration.judge(c.h, &t)
+	if s, ok := t.read(c.h, "proc/sys/vm/stat_interval"); ok {
+		if n, err := strconv.Atoi(s); err != nil {
 			t.unread = append(t.unread, fmt.Sprintf("vm.stat_interval: %q", s))
 		} else {
-			obs = append(obs, "stat_interval "+s)
+			t.obs = append(t.obs, "stat_interval "+s)
+			if n < 10 {
+				t.find(StatusWarn, fmt.Sprintf("vm.stat_interval %d: vmstat work runs every %d s on every CPU", n, n), "sysctl -w vm.stat_interval=10")
+			}
 		}
-		if err == nil && n < 10 {
-			t.warns = append(t.warns, fmt.Sprintf("vm.stat_interval %d: vmstat work runs every %d s on every CPU", n, n))
-			fix = append(fix, "sysctl -w vm.stat_interval=10")
-		}
-	} else if !hostfs.NotExist(err) {
-		t.unread = append(t.unread, err.Error())
 	}
-	if s, err := c.h.ReadString("proc/sys/kernel/nmi_watchdog"); err == nil {
+	if s, ok := t.read(c.h, "proc/sys/kernel/nmi_watchdog"); ok {
 		if s == "0" || s == "1" {
-			obs = append(obs, "nmi_watchdog "+s)
+			t.obs = append(t.obs, "nmi_watchdog "+s)
 		} else {
 			t.unread = append(t.unread, fmt.Sprintf("kernel.nmi_watchdog: %q", s))
 		}
 		if s == "1" {
-			wd, err := c.h.ReadCPUList("proc/sys/kernel/watchdog_cpumask")
-			switch {
-			case err != nil && !hostfs.NotExist(err):
-				t.unread = append(t.unread, err.Error())
-			case err != nil:
-				t.warns = append(t.warns, "NMI watchdog on, watchdog_cpumask unknown")
-				fix = append(fix, "sysctl -w kernel.nmi_watchdog=0")
-			default:
-				obs = append(obs, "watchdog_cpumask "+orNone(wd))
-				if x := wd.Intersect(c.rx); !x.IsEmpty() {
-					t.warns = append(t.warns, fmt.Sprintf("NMI watchdog fires on RX CPUs %s", x))
-					fix = append(fix, fmt.Sprintf("sysctl -w kernel.watchdog_cpumask=%s (or kernel.nmi_watchdog=0)", c.hkList()))
-				}
-			}
+			c.watchdogMask(&t)
 		}
-	} else if !hostfs.NotExist(err) {
-		t.unread = append(t.unread, err.Error())
 	}
-	r.Observed = strings.Join(obs, "; ")
-	r.Remedy = strings.Join(fix, "; ")
-	t.observed = len(obs) > 0
 	return t.verdict(r, verdicts{
 		fail:    outcome{reason: "kernel work is scheduled on RX CPUs"},
 		warn:    outcome{reason: "periodic kernel work may interrupt RX CPUs"},
 		unread:  "some settings could not be read",
 		nothing: "none of the workqueue, timer, vmstat or watchdog settings exist on this host",
 	})
+}
+
+// watchdogMask judges where the NMI watchdog, which is on, fires.
+func (c *ctx) watchdogMask(t *tally) {
+	wd, err := c.h.ReadCPUList("proc/sys/kernel/watchdog_cpumask")
+	switch {
+	case err != nil && !hostfs.NotExist(err):
+		t.unread = append(t.unread, err.Error())
+	case err != nil:
+		t.find(StatusWarn, "NMI watchdog on, watchdog_cpumask unknown", "sysctl -w kernel.nmi_watchdog=0")
+	default:
+		t.obs = append(t.obs, "watchdog_cpumask "+orNone(wd))
+		if x := wd.Intersect(c.rx); !x.IsEmpty() {
+			t.find(StatusWarn, fmt.Sprintf("NMI watchdog fires on RX CPUs %s", x), fmt.Sprintf("sysctl -w kernel.watchdog_cpumask=%s (or kernel.nmi_watchdog=0)", c.hkList()))
+		}
+	}
 }
 
 // --- 12. foreign_tasks

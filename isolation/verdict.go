@@ -1,8 +1,11 @@
 package isolation
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 // tally is what a check found that decides its verdict: each failure,
@@ -10,7 +13,11 @@ import (
 // further detail lines that do not change the verdict.
 type tally struct {
 	fails, warns, unread, notes []string
-	// observed is false when the check found nothing at all to judge.
+	// obs are observations and fix the remedies of the findings, for the
+	// checks that build Observed and Remedy from them.
+	obs, fix []string
+	// observed is set by checks that observe without t.obs; with t.obs,
+	// anything in it counts as observed.
 	observed bool
 }
 
@@ -38,8 +45,14 @@ type verdicts struct {
 // fail if anything failed, else warn if anything warned, else skip if
 // nothing was observed, else warn if some input could not be read, else
 // pass. Details are the fails, warns, unreadable inputs and notes, in that
-// order.
+// order; an empty Observed or Remedy is filled from t.obs and t.fix.
 func (t tally) verdict(r Result, v verdicts) Result {
+	if r.Observed == "" {
+		r.Observed = strings.Join(t.obs, "; ")
+	}
+	if r.Remedy == "" {
+		r.Remedy = strings.Join(t.fix, "; ")
+	}
 	d := slices.Concat(t.fails, t.warns, t.unread, t.notes)
 	if v.maxDetails > 0 {
 		d = capDetails(d, v.maxDetails)
@@ -57,14 +70,79 @@ func (t tally) verdict(r Result, v verdicts) Result {
 		return apply(StatusFail, v.fail)
 	case len(t.warns) > 0:
 		return apply(StatusWarn, v.warn)
-	case !t.observed && len(t.unread) > 0:
+	case !t.observed && len(t.obs) == 0 && len(t.unread) > 0:
 		return apply(StatusSkip, outcome{reason: strings.Join(t.unread, "; ")})
-	case !t.observed:
+	case !t.observed && len(t.obs) == 0:
 		return apply(StatusSkip, outcome{reason: v.nothing})
 	case len(t.unread) > 0:
 		return apply(StatusWarn, outcome{reason: v.unread})
 	default:
 		r.Status = StatusPass
 		return r
+	}
+}
+
+// find records a finding at level (StatusFail or StatusWarn) and its fix.
+func (t *tally) find(level Status, what, fix string) {
+	if level == StatusFail {
+		t.fails = append(t.fails, what)
+	} else {
+		t.warns = append(t.warns, what)
+	}
+	if fix != "" {
+		t.fix = append(t.fix, fix)
+	}
+}
+
+// read returns the setting at rel and whether it was read; a file that
+// exists but cannot be read is recorded as unread, a missing one is not.
+func (t *tally) read(h hostfs.FS, rel string) (string, bool) {
+	s, err := h.ReadString(rel)
+	if err != nil && !hostfs.NotExist(err) {
+		t.unread = append(t.unread, err.Error())
+	}
+	return s, err == nil
+}
+
+// knob is a kernel setting with a few known values.
+type knob struct {
+	rel    string // the file under the host root
+	label  string // observations read "label value"
+	absent string // the observation when the file is missing ("": none)
+	// value extracts the value from the file (nil: the whole file).
+	value func(string) (string, bool)
+	good  []string           // values that pass (nil: every value not in bad)
+	bad   map[string]finding // values that fail or warn
+	// unknown formats (with %q of the file) a value that is neither.
+	unknown string
+}
+
+// finding is what a bad knob value means.
+type finding struct {
+	level     Status
+	what, fix string
+}
+
+// judge reads k and adds what it finds to t.
+func (k knob) judge(h hostfs.FS, t *tally) {
+	s, ok := t.read(h, k.rel)
+	if !ok {
+		if k.absent != "" && !h.Exists(k.rel) {
+			t.obs = append(t.obs, k.absent)
+		}
+		return
+	}
+	v, ok := s, true
+	if k.value != nil {
+		v, ok = k.value(s)
+	}
+	f, isBad := k.bad[v]
+	if !ok || (!isBad && k.good != nil && !slices.Contains(k.good, v)) {
+		t.unread = append(t.unread, fmt.Sprintf(k.unknown, s))
+		return
+	}
+	t.obs = append(t.obs, k.label+" "+v)
+	if isBad {
+		t.find(f.level, f.what, f.fix)
 	}
 }
