@@ -23,8 +23,9 @@
 // smt_siblings), irqs.go (irq_affinity, irqbalance), memory.go (hugepages,
 // numa_locality, page_movers), power.go (cpu_power) and tasks.go
 // (housekeeping_work, foreign_tasks); verdict.go is the one rule that
-// turns a check's findings into pass, warn, fail or skip; result.go the
-// Report types; context.go what the checks share.
+// turns a check's findings into pass, warn, fail or skip; knob.go reads a
+// kernel setting against its good and bad values; result.go holds the
+// Report types and context.go what the checks share.
 //
 // File readers and parsers are separate: parsers take a []byte, bound what
 // they accept and are fuzzed.
