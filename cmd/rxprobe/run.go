@@ -22,7 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/isolation"
 	"github.com/rxprobe/rxprobe/isolation/guard"
 	"github.com/rxprobe/rxprobe/rx"
@@ -112,7 +112,7 @@ func isTerminal(fd int) bool {
 }
 
 // preflightGate runs the host checks; failures stop the run unless allowed.
-func preflightGate(cfg *config.Config, host isolation.Host) ([]string, error) {
+func preflightGate(cfg *config.Config, host hostfs.FS) ([]string, error) {
 	spec := specOf(cfg, host)
 	spec.ExcludePID = os.Getpid()
 	rep := isolation.Run(host, spec)
@@ -131,7 +131,7 @@ func preflightGate(cfg *config.Config, host isolation.Host) ([]string, error) {
 	return []string{"unisolated: preflight failed " + strings.Join(failed, ", ") + " (--allow-unisolated)"}, nil
 }
 
-func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags) error {
+func runProbe(out io.Writer, cfg *config.Config, host hostfs.FS, f runFlags) error {
 	degraded, err := preflightGate(cfg, host)
 	if err != nil {
 		return err
@@ -142,7 +142,7 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigc)
 
-	eng, err := rx.Open(cfg, rx.Options{HostRoot: host.Root})
+	eng, err := rx.Open(cfg, rx.Options{HostRoot: host.Root()})
 	if err != nil {
 		return usageError(err)
 	}
@@ -162,7 +162,7 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 	// before the loops run, so that nothing it needs is created later.
 	var smp *sampler.Sampler
 	if !f.noStats {
-		smp, err = sampler.New(eng, sampler.Options{HostRoot: host.Root, Interval: cfg.Stats.Interval,
+		smp, err = sampler.New(eng, sampler.Options{HostRoot: host.Root(), Interval: cfg.Stats.Interval,
 			ShmDir: cfg.Stats.ShmDir, Prefix: eng.Plan().Prefix, StatusFD: statusFD, StatusTTY: tty,
 			StdioReads: f.stdioReads, Guard: guardOptions(cfg, host), EventFD: 2,
 			Build: map[string]string{"version": version, "commit": commit, "goversion": runtime.Version(), "dpdk": rx.DPDKVersion()}})
@@ -343,19 +343,10 @@ func plantMunmapFault(hz int) {
 }
 
 // guardOptions turns the config's guard section into the stats thread's.
-func guardOptions(cfg *config.Config, host isolation.Host) *sampler.GuardOptions {
+func guardOptions(cfg *config.Config, host hostfs.FS) *sampler.GuardOptions {
 	o := &sampler.GuardOptions{HZ: cfg.Guard.HZ, Limits: cfg.Guard.Limits, GapNs: uint64(cfg.Guard.GapThresholdUs * 1000)}
-	if b, err := os.ReadFile(filepath.Join(hostRootOr(host.Root), "sys/devices/system/cpu/nohz_full")); err == nil {
-		o.NohzFull, _ = cpuset.Parse(strings.TrimSpace(strings.ReplaceAll(string(b), "(null)", "")))
-	}
+	o.NohzFull, _ = host.NohzFull() // none when unreadable: the guard then allows the tick
 	return o
-}
-
-func hostRootOr(r string) string {
-	if r == "" {
-		return "/"
-	}
-	return r
 }
 
 func closeSampler(s *sampler.Sampler) error {
@@ -417,7 +408,7 @@ type driftWatcher struct {
 	exited chan struct{}
 }
 
-func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
+func startDriftWatcher(cfg *config.Config, host hostfs.FS) *driftWatcher {
 	self, err := os.Executable()
 	if err != nil {
 		return nil
@@ -430,7 +421,7 @@ func startDriftWatcher(cfg *config.Config, host isolation.Host) *driftWatcher {
 	_ = os.Remove(path)
 	cmd := exec.Command(self, "watch", "--rx-cpus", cfg.RXCPUSet().String(), "--housekeeping", cfg.HousekeepingSet().String(),
 		"--interval", interval.String(), "--exclude-pid", strconv.Itoa(os.Getpid()),
-		"--parent-pid", strconv.Itoa(os.Getpid()), "--host-root", hostRootOr(host.Root),
+		"--parent-pid", strconv.Itoa(os.Getpid()), "--host-root", host.Root(),
 		"--trace="+strconv.FormatBool(cfg.Guard.Attribution), "--out", path, "--log")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/isolation"
 	"github.com/rxprobe/rxprobe/isolation/tracer"
 )
@@ -49,7 +50,7 @@ banned list, THP, NUMA balancing and KSM. It prints one JSON line per change.
 			if err != nil || rx.IsEmpty() {
 				return usageError(fmt.Errorf("--rx-cpus %q: give the RX CPUs as a cpulist (e.g. 1 or 2-9)", rxList))
 			}
-			h := isolation.Host{Root: hostRoot}
+			h := hostfs.New(hostRoot)
 			hk, err := cpuset.Parse(hkList)
 			if err != nil {
 				return usageError(fmt.Errorf("--housekeeping %q: %v", hkList, err))

@@ -20,7 +20,7 @@ func fixture(t *testing.T, name string) []byte {
 }
 
 func TestParseInterruptsOneCPU(t *testing.T) {
-	a, err := parseInterrupts(fixture(t, "interrupts-a.txt"), 1)
+	a, err := interruptColumn(fixture(t, "interrupts-a.txt"), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,33 +34,33 @@ func TestParseInterruptsOneCPU(t *testing.T) {
 			t.Errorf("row %s: got %d, want %d", id, a[id], v)
 		}
 	}
-	c0, err := parseInterrupts(fixture(t, "interrupts-a.txt"), 0)
+	c0, err := interruptColumn(fixture(t, "interrupts-a.txt"), 0)
 	if err != nil || c0["TLB"] != 75840 || c0["LOC"] != 4506350 {
 		t.Errorf("CPU 0: TLB %d LOC %d (%v)", c0["TLB"], c0["LOC"], err)
 	}
 }
 
 func TestParseInterruptsSparseHeader(t *testing.T) {
-	c, err := parseInterrupts(fixture(t, "interrupts-sparse.txt"), 2)
+	c, err := interruptColumn(fixture(t, "interrupts-sparse.txt"), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c["TLB"] != 20 || c["LOC"] != 2000 || c["0"] != 0 {
 		t.Errorf("CPU 2 (second column): %v", c)
 	}
-	if _, err := parseInterrupts(fixture(t, "interrupts-sparse.txt"), 1); err == nil {
+	if _, err := interruptColumn(fixture(t, "interrupts-sparse.txt"), 1); err == nil {
 		t.Error("CPU 1 is not in the header: want an error")
 	}
 	for _, bad := range []string{"", "garbage\n", "           CPU0\nTLB 3\n", "           CPU0\n"} {
-		if _, err := parseInterrupts([]byte(bad), 0); err == nil {
-			t.Errorf("parseInterrupts(%q): want an error", bad)
+		if _, err := interruptColumn([]byte(bad), 0); err == nil {
+			t.Errorf("interruptColumn(%q): want an error", bad)
 		}
 	}
 }
 
 func TestInterruptsDeltaAndRates(t *testing.T) {
-	a, _ := parseInterrupts(fixture(t, "interrupts-a.txt"), 1)
-	b, _ := parseInterrupts(fixture(t, "interrupts-b.txt"), 1)
+	a, _ := interruptColumn(fixture(t, "interrupts-a.txt"), 1)
+	b, _ := interruptColumn(fixture(t, "interrupts-b.txt"), 1)
 	d := irqDelta(a, b)
 	for id, v := range map[string]uint64{"TLB": 40, "CAL": 60, "RES": 30, "LOC": 3000, "36": 75, "38": 0, "44": 7, "HYP": 0} {
 		if d[id] != v {
