@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/isolation/guard"
+	"github.com/rxprobe/rxprobe/rx/counters"
 )
 
 // Report is the JSON document `rxprobe run --report` writes. Other tools
@@ -129,7 +130,7 @@ type GapBucket struct {
 // BuildReport turns the first and final snapshots into a report. Counters
 // in the report are deltas over the run (ports may have counted before the
 // loops started).
-func (e *Engine) BuildReport(version string, first, last *Snapshot) *Report {
+func (e *Engine) BuildReport(version string, first, last *Reading) *Report {
 	dur := last.At.Sub(e.Started).Seconds()
 	r := &Report{Version: version, StartedAt: e.Started, DurationS: dur, Degraded: append([]string{}, e.Degraded...),
 		FilePrefix: e.sess.plan.Prefix, TSCHz: e.TSCHz, EALArgs: e.sess.plan.Args,
@@ -166,7 +167,7 @@ func (e *Engine) BuildReport(version string, first, last *Snapshot) *Report {
 			for k := 0; k < GapBuckets; k++ {
 				b := GapBucket{Count: c.GapHist[k]}
 				if k < GapBuckets-1 {
-					le := GapBucketLimitNs(k)
+					le := counters.GapBucketLimitNs(k)
 					b.LeNs = &le
 				}
 				qr.GapHistogram = append(qr.GapHistogram, b)

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"unsafe"
+
+	"github.com/rxprobe/rxprobe/rx/counters"
 )
 
 // ErrNotInitialized is returned by calls that need the EAL before Init succeeded.
@@ -142,10 +144,7 @@ func SetStop(stop bool) {
 func WaitAll() { C.rte_eal_mp_wait_lcore() }
 
 // Events are the link-state and removal events seen since Init.
-type Events struct {
-	LinkChanges uint64
-	Removals    uint64
-}
+type Events = counters.Events
 
 // ReadEvents returns the event counters.
 func ReadEvents() Events {
