@@ -64,9 +64,6 @@ func RuntimeDir() string {
 	return C.GoString(C.rte_eal_get_runtime_dir())
 }
 
-// Initialized reports whether Init succeeded.
-func Initialized() bool { return initDone }
-
 // Cleanup releases EAL resources (rte_eal_cleanup). Safe to call when Init
 // failed or never ran.
 func Cleanup() error {
@@ -122,14 +119,6 @@ func WorkerLcores() []uint {
 	}
 	return out
 }
-
-// LcoreCPU is the first CPU lcore id is pinned to, or -1.
-func LcoreCPU(lcore uint) int {
-	return int(C.rte_lcore_to_cpu_id(C.int(lcore)))
-}
-
-// SocketOfLcore is the NUMA socket of lcore.
-func SocketOfLcore(lcore uint) int { return int(C.rte_lcore_to_socket_id(C.uint(lcore))) }
 
 // SetStop sets (or clears) the process-wide stop flag every loop polls.
 func SetStop(stop bool) {
