@@ -34,7 +34,6 @@ func NewMempool(name string, n, cache uint32, dataRoom uint16, socket int) (*Mem
 // Name is the pool's name.
 func (m *Mempool) Name() string { return m.name }
 
-
 // Free releases the pool. Call it only after the ports using it are closed.
 func (m *Mempool) Free() {
 	if m != nil && m.p != nil {
