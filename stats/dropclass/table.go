@@ -1,5 +1,7 @@
 package dropclass
 
+import "slices"
+
 // Combine says how an xstat joins its class.
 type Combine int
 
@@ -102,32 +104,22 @@ var Drivers = []Driver{
 		// ice_stats_get: imissed = port rx_discards + VSI rx_discards;
 		// ierrors = crc + undersize + oversize + fragments + jabber.
 		IMissed: "port and VSI rx_discards: no descriptor available (ice_stats_get)",
-		XStats: []XStat{
+		XStats: slices.Concat([]XStat{
 			{Name: "rx_dropped_packets", Class: HostTooSlow, Combine: Breakdown, Source: srcIce},
-			{Name: "rx_crc_errors", Class: Errors, Combine: Breakdown, Source: srcIce},
-			{Name: "rx_undersized_errors", Class: Errors, Combine: Breakdown, Source: srcIce},
-			{Name: "rx_oversize_errors", Class: Errors, Combine: Breakdown, Source: srcIce},
-			{Name: "rx_fragmented_errors", Class: Errors, Combine: Breakdown, Source: srcIce},
-			{Name: "rx_jabber_errors", Class: Errors, Combine: Breakdown, Source: srcIce},
 			{Name: "rx_len_errors", Class: Errors, Combine: Adds, Source: srcIce},
 			{Name: "rx_mac_short_pkt_dropped", Class: Errors, Combine: Adds, Source: srcIce},
-		},
+		}, inIErrors(srcIce, "rx_crc_errors", "rx_undersized_errors", "rx_oversize_errors", "rx_fragmented_errors", "rx_jabber_errors")),
 	},
 	{
 		Names: []string{"net_i40e"},
 		// i40e_dev_stats_get: imissed = port + VSI rx_discards; ierrors =
 		// crc + length + undersize + oversize + fragments + jabber + rx_err1.
 		IMissed: "port and VSI rx_discards: no descriptor available (i40e_dev_stats_get)",
-		XStats: []XStat{
+		XStats: slices.Concat([]XStat{
 			{Name: "rx_dropped_packets", Class: HostTooSlow, Combine: Breakdown, Source: srcI40e},
-			{Name: "rx_crc_errors", Class: Errors, Combine: Breakdown, Source: srcI40e},
-			{Name: "rx_length_errors", Class: Errors, Combine: Breakdown, Source: srcI40e},
-			{Name: "rx_undersized_errors", Class: Errors, Combine: Breakdown, Source: srcI40e},
-			{Name: "rx_oversize_errors", Class: Errors, Combine: Breakdown, Source: srcI40e},
-			{Name: "rx_fragmented_errors", Class: Errors, Combine: Breakdown, Source: srcI40e},
-			{Name: "rx_jabber_errors", Class: Errors, Combine: Breakdown, Source: srcI40e},
 			{Name: "rx_mac_short_dropped", Class: Errors, Combine: Adds, Source: srcI40e},
-		},
+		}, inIErrors(srcI40e, "rx_crc_errors", "rx_length_errors", "rx_undersized_errors", "rx_oversize_errors",
+			"rx_fragmented_errors", "rx_jabber_errors")),
 	},
 	{
 		Names: []string{"net_ixgbe"},
@@ -136,18 +128,11 @@ var Drivers = []Driver{
 		// because the loop did not refill descriptors in time; ierrors =
 		// crcerrs + mspdc + rlec + ruc + roc + illerrc + errbc + rfc + ...
 		IMissed: "MPC: RX packet buffer full, descriptors not refilled in time (ixgbe_dev_stats_get)",
-		XStats: []XStat{
+		XStats: slices.Concat([]XStat{
 			{Name: "rx_total_missed_packets", Class: HostTooSlow, Combine: AsIMissed, Source: srcIxgbe},
 			{Name: "rx_priority%u_dropped", Class: HostTooSlow, Combine: Breakdown, Source: srcIxgbe},
-			{Name: "rx_crc_errors", Class: Errors, Combine: Breakdown, Source: srcIxgbe},
-			{Name: "rx_mac_short_packet_dropped", Class: Errors, Combine: Breakdown, Source: srcIxgbe},
-			{Name: "rx_length_errors", Class: Errors, Combine: Breakdown, Source: srcIxgbe},
-			{Name: "rx_undersize_errors", Class: Errors, Combine: Breakdown, Source: srcIxgbe},
-			{Name: "rx_oversize_errors", Class: Errors, Combine: Breakdown, Source: srcIxgbe},
-			{Name: "rx_illegal_byte_errors", Class: Errors, Combine: Breakdown, Source: srcIxgbe},
-			{Name: "rx_error_bytes", Class: Errors, Combine: Breakdown, Source: srcIxgbe},
-			{Name: "rx_fragment_errors", Class: Errors, Combine: Breakdown, Source: srcIxgbe},
-		},
+		}, inIErrors(srcIxgbe, "rx_crc_errors", "rx_mac_short_packet_dropped", "rx_length_errors", "rx_undersize_errors",
+			"rx_oversize_errors", "rx_illegal_byte_errors", "rx_error_bytes", "rx_fragment_errors")),
 	},
 	{
 		// The VF lists one xstat (rx_multicast_packets): its drops are
@@ -186,6 +171,15 @@ var Drivers = []Driver{
 		Names:   []string{"net_null"},
 		IMissed: "not counted: a null device drops nothing",
 	},
+}
+
+// inIErrors are error xstats the driver sums into ierrors: breakdowns.
+func inIErrors(source string, names ...string) []XStat {
+	out := make([]XStat, len(names))
+	for i, n := range names {
+		out[i] = XStat{Name: n, Class: Errors, Combine: Breakdown, Source: source}
+	}
+	return out
 }
 
 // Lookup returns the table's entry for a driver name, or nil.

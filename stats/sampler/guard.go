@@ -13,12 +13,6 @@ import (
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
 
-var (
-	mViolations = metric{"rxprobe_guard_violations_total", snapshot.Counter,
-		"Seconds in which an RX CPU saw more interrupts of a kind than expected, or a loop gap above the threshold (kind gap)."}
-	mDrops = metric{"rxprobe_drops_total", snapshot.Counter, "Drops by the layer that lost them (the drop ledger)."}
-)
-
 // GuardOptions configure the jitter guard inside the stats thread.
 type GuardOptions struct {
 	NohzFull cpuset.Set
@@ -56,6 +50,12 @@ type guardSource struct {
 	line     []byte
 	lastAt   time.Time
 }
+
+var (
+	mViolations = metric{"rxprobe_guard_violations_total", snapshot.Counter,
+		"Seconds in which an RX CPU saw more interrupts of a kind than expected, or a loop gap above the threshold (kind gap)."}
+	mDrops = metric{"rxprobe_drops_total", snapshot.Counter, "Drops by the layer that lost them (the drop ledger)."}
+)
 
 func (g *guardSource) declare(s *schema) error {
 	o := g.o

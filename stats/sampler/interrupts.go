@@ -1,7 +1,6 @@
 package sampler
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/rxprobe/rxprobe/isolation/guard"
@@ -9,9 +8,6 @@ import (
 	"github.com/rxprobe/rxprobe/stats/kernel"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
-
-var mInterrupts = metric{"rxprobe_cpu_interrupts_total", snapshot.Counter,
-	"Interrupts on RX CPUs from /proc/interrupts, by row (LOC, CAL, TLB, RES, ... or IRQ number)."}
 
 type irqSlot struct {
 	id   string
@@ -34,14 +30,14 @@ type interruptSource struct {
 	slots  []irqSlot
 }
 
+var mInterrupts = metric{"rxprobe_cpu_interrupts_total", snapshot.Counter,
+	"Interrupts on RX CPUs from /proc/interrupts, by row (LOC, CAL, TLB, RES, ... or IRQ number)."}
+
 func (q *interruptSource) declare(s *schema) error {
 	var err error
-	if q.r, err = kernel.NewInterruptsReader(q.root, q.rxcpus); err != nil {
-		return fmt.Errorf("sampler: %w", err)
-	}
-	q.irq = q.r.NewSample()
-	if err := q.r.ReadInto(q.irq); err != nil {
-		return fmt.Errorf("sampler: %w", err)
+	q.r, err = kernel.NewInterruptsReader(q.root, q.rxcpus)
+	if q.irq, err = firstRead(q.r, err); err != nil {
+		return err
 	}
 	for _, row := range q.irq.Rows {
 		if !row.PerCPU {

@@ -1,6 +1,10 @@
 package sampler
 
-import "github.com/rxprobe/rxprobe/stats/snapshot"
+import (
+	"fmt"
+
+	"github.com/rxprobe/rxprobe/stats/snapshot"
+)
 
 // metric is one published metric: its name, kind and help text, declared
 // once next to the source that fills it.
@@ -53,4 +57,24 @@ type source interface {
 	declare(s *schema) error
 	sample(vals []uint64) error
 	close()
+}
+
+// kernelReader is a stats/kernel reader of one /proc file into a sample
+// of type T.
+type kernelReader[T any] interface {
+	NewSample() *T
+	ReadInto(dst *T) error
+}
+
+// firstRead takes a freshly opened reader (or the error opening it) and
+// reads its first sample: the rows a source declares series for.
+func firstRead[T any](r kernelReader[T], err error) (*T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("sampler: %w", err)
+	}
+	dst := r.NewSample()
+	if err := r.ReadInto(dst); err != nil {
+		return nil, fmt.Errorf("sampler: %w", err)
+	}
+	return dst, nil
 }

@@ -1,14 +1,10 @@
 package sampler
 
 import (
-	"fmt"
-
 	"github.com/rxprobe/rxprobe/stats/counter"
 	"github.com/rxprobe/rxprobe/stats/kernel"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
-
-var mNetdevDropped = metric{"rxprobe_netdev_rx_dropped_total", snapshot.Counter, "Kernel interface rx_dropped (/proc/net/dev)."}
 
 type devSlot struct {
 	name string // device name, or the file of a sysfs counter
@@ -24,14 +20,13 @@ type netdevSource struct {
 	slots []devSlot
 }
 
+var mNetdevDropped = metric{"rxprobe_netdev_rx_dropped_total", snapshot.Counter, "Kernel interface rx_dropped (/proc/net/dev)."}
+
 func (q *netdevSource) declare(s *schema) error {
 	var err error
-	if q.r, err = kernel.NewNetDevReader(q.root); err != nil {
-		return fmt.Errorf("sampler: %w", err)
-	}
-	q.dev = q.r.NewSample()
-	if err := q.r.ReadInto(q.dev); err != nil {
-		return fmt.Errorf("sampler: %w", err)
+	q.r, err = kernel.NewNetDevReader(q.root)
+	if q.dev, err = firstRead(q.r, err); err != nil {
+		return err
 	}
 	for _, d := range q.dev.Devices {
 		q.slots = append(q.slots, devSlot{name: d.Name, idx: s.add(mNetdevDropped, 0, snapshot.L("device", d.Name))})

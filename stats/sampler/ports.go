@@ -7,17 +7,6 @@ import (
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
 
-// The ports' ethdev counters and xstats. The stable xstat metrics
-// (rxprobe_rx_discards_phy_total, rxprobe_rx_out_of_buffer_total) are
-// declared in stats/dropclass, with the driver names that feed them.
-var (
-	mPortPackets = metric{"rxprobe_port_rx_packets_total", snapshot.Counter, "Packets the port counted (ethdev ipackets)."}
-	mMissed      = metric{"rxprobe_rx_missed_total", snapshot.Counter, "Packets the NIC dropped for lack of a free descriptor (imissed): the host was too slow."}
-	mErrors      = metric{"rxprobe_rx_errors_total", snapshot.Counter, "Erroneous received packets (ierrors)."}
-	mNoMbuf      = metric{"rxprobe_rx_nombuf_total", snapshot.Counter, "RX mbuf allocation failures: the mempool was empty."}
-	mXStat       = metric{"rxprobe_xstat_total", snapshot.Counter, "Every DPDK extended statistic of the port, by name."}
-)
-
 // Positions of the basic counters in portSlots.raw, before the xstats.
 const (
 	rawIPackets = iota
@@ -46,6 +35,17 @@ type portSource struct {
 	// unknown lists the ports whose driver is not in the drop table.
 	unknown []int
 }
+
+// The ports' ethdev counters and xstats. The stable xstat metrics
+// (rxprobe_rx_discards_phy_total, rxprobe_rx_out_of_buffer_total) are
+// declared in stats/dropclass, with the driver names that feed them.
+var (
+	mPortPackets = metric{"rxprobe_port_rx_packets_total", snapshot.Counter, "Packets the port counted (ethdev ipackets)."}
+	mMissed      = metric{"rxprobe_rx_missed_total", snapshot.Counter, "Packets the NIC dropped for lack of a free descriptor (imissed): the host was too slow."}
+	mErrors      = metric{"rxprobe_rx_errors_total", snapshot.Counter, "Erroneous received packets (ierrors)."}
+	mNoMbuf      = metric{"rxprobe_rx_nombuf_total", snapshot.Counter, "RX mbuf allocation failures: the mempool was empty."}
+	mXStat       = metric{"rxprobe_xstat_total", snapshot.Counter, "Every DPDK extended statistic of the port, by name."}
+)
 
 func (p *portSource) declare(s *schema) error {
 	L := snapshot.L

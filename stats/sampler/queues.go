@@ -7,17 +7,6 @@ import (
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
 
-// The RX loops' counters, per queue.
-var (
-	mRXPackets  = metric{"rxprobe_rx_packets_total", snapshot.Counter, "Packets received by the RX loop of a queue."}
-	mRXBytes    = metric{"rxprobe_rx_bytes_total", snapshot.Counter, "Bytes received by the RX loop of a queue."}
-	mPolls      = metric{"rxprobe_loop_polls_total", snapshot.Counter, "rte_eth_rx_burst calls of the RX loop."}
-	mEmptyPolls = metric{"rxprobe_loop_empty_polls_total", snapshot.Counter, "rte_eth_rx_burst calls that returned no packet."}
-	mBusy       = metric{"rxprobe_loop_busy_seconds_total", snapshot.Counter, "Time the RX loop spent on polls that returned packets."}
-	mMaxGap     = metric{"rxprobe_loop_max_gap_seconds", snapshot.Gauge, "Longest time between two polls since the loop started."}
-	mGap        = metric{"rxprobe_loop_gap_seconds", "", "Time between consecutive rte_eth_rx_burst calls of the RX loop."}
-)
-
 // queueSlots are the value indexes of one RX queue.
 type queueSlots struct {
 	packets, bytes, polls, empty, busy, maxGap, first, sum int
@@ -30,6 +19,17 @@ type queueSource struct {
 	cur   *counters.Reading
 	slots []queueSlots
 }
+
+// The RX loops' counters, per queue.
+var (
+	mRXPackets  = metric{"rxprobe_rx_packets_total", snapshot.Counter, "Packets received by the RX loop of a queue."}
+	mRXBytes    = metric{"rxprobe_rx_bytes_total", snapshot.Counter, "Bytes received by the RX loop of a queue."}
+	mPolls      = metric{"rxprobe_loop_polls_total", snapshot.Counter, "rte_eth_rx_burst calls of the RX loop."}
+	mEmptyPolls = metric{"rxprobe_loop_empty_polls_total", snapshot.Counter, "rte_eth_rx_burst calls that returned no packet."}
+	mBusy       = metric{"rxprobe_loop_busy_seconds_total", snapshot.Counter, "Time the RX loop spent on polls that returned packets."}
+	mMaxGap     = metric{"rxprobe_loop_max_gap_seconds", snapshot.Gauge, "Longest time between two polls since the loop started."}
+	mGap        = metric{"rxprobe_loop_gap_seconds", "", "Time between consecutive rte_eth_rx_burst calls of the RX loop."}
+)
 
 func (q *queueSource) declare(s *schema) error {
 	cycle := 1 / float64(q.shape.TSCHz)

@@ -8,11 +8,6 @@ import (
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
 
-var (
-	mUDPRcvbuf = metric{"rxprobe_udp_rcvbuf_errors_total", snapshot.Counter, "UDP datagrams dropped on full socket buffers (/proc/net/snmp RcvbufErrors)."}
-	mUDPInErr  = metric{"rxprobe_udp_in_errors_total", snapshot.Counter, "UDP datagrams that could not be delivered (/proc/net/snmp InErrors)."}
-)
-
 // snmpSource publishes the UDP drop counters of /proc/net/snmp.
 type snmpSource struct {
 	root                string
@@ -21,6 +16,11 @@ type snmpSource struct {
 	rcvbufIdx, inErrIdx int
 	rcvbuf, inErr       counter.Mono
 }
+
+var (
+	mUDPRcvbuf = metric{"rxprobe_udp_rcvbuf_errors_total", snapshot.Counter, "UDP datagrams dropped on full socket buffers (/proc/net/snmp RcvbufErrors)."}
+	mUDPInErr  = metric{"rxprobe_udp_in_errors_total", snapshot.Counter, "UDP datagrams that could not be delivered (/proc/net/snmp InErrors)."}
+)
 
 func (q *snmpSource) declare(s *schema) error {
 	var err error

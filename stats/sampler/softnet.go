@@ -1,17 +1,11 @@
 package sampler
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/rxprobe/rxprobe/stats/counter"
 	"github.com/rxprobe/rxprobe/stats/kernel"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
-)
-
-var (
-	mSoftnetDropped = metric{"rxprobe_softnet_dropped_total", snapshot.Counter, "Packets the kernel dropped because the CPU's backlog was full (softnet_stat)."}
-	mSoftnetSqueeze = metric{"rxprobe_softnet_time_squeeze_total", snapshot.Counter, "NAPI rounds that ran out of budget or time (softnet_stat)."}
 )
 
 type softSlot struct {
@@ -28,14 +22,16 @@ type softnetSource struct {
 	slots []softSlot
 }
 
+var (
+	mSoftnetDropped = metric{"rxprobe_softnet_dropped_total", snapshot.Counter, "Packets the kernel dropped because the CPU's backlog was full (softnet_stat)."}
+	mSoftnetSqueeze = metric{"rxprobe_softnet_time_squeeze_total", snapshot.Counter, "NAPI rounds that ran out of budget or time (softnet_stat)."}
+)
+
 func (q *softnetSource) declare(s *schema) error {
 	var err error
-	if q.r, err = kernel.NewSoftnetReader(q.root); err != nil {
-		return fmt.Errorf("sampler: %w", err)
-	}
-	q.soft = q.r.NewSample()
-	if err := q.r.ReadInto(q.soft); err != nil {
-		return fmt.Errorf("sampler: %w", err)
+	q.r, err = kernel.NewSoftnetReader(q.root)
+	if q.soft, err = firstRead(q.r, err); err != nil {
+		return err
 	}
 	for _, c := range q.soft.CPUs {
 		cl := snapshot.L("cpu", strconv.Itoa(c.CPU))

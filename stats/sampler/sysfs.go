@@ -13,9 +13,6 @@ import (
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
 
-var mSysfs = metric{"rxprobe_sysfs_counter_total", snapshot.Counter,
-	"Per-port kernel counters read from sysfs: the bound interface's statistics, mlx5 hw_counters (out_of_buffer)."}
-
 // sysfsSource publishes per-port counter files read directly: the kernel
 // interface an AF_XDP/AF_PACKET port is bound to, and for a PCI port its
 // netdevs and (mlx5) its RDMA hw_counters, where out_of_buffer lives.
@@ -29,6 +26,9 @@ type sysfsSource struct {
 	// the hw_counters out_of_buffer files, for the ledger.
 	kernelIdx, oobIdx [][]int
 }
+
+var mSysfs = metric{"rxprobe_sysfs_counter_total", snapshot.Counter,
+	"Per-port kernel counters read from sysfs: the bound interface's statistics, mlx5 hw_counters (out_of_buffer)."}
 
 func (q *sysfsSource) declare(s *schema) error {
 	var paths []string
