@@ -4,7 +4,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -230,6 +232,18 @@ func TestLedgerClassifiesAndSamplingDoesNotAllocate(t *testing.T) {
 	f.now.Ports[1].Stats = counters.PortStats{IMissed: 11}
 	f.now.Ports[1].XStats[1] = 99 // rx_discards: unknown meaning, not classified
 	f.now.Queues[0].GapHist[counters.GapBuckets-1] = 1
+	// Five TLB shootdowns on the RX CPU during the second.
+	irqs, err := os.ReadFile(filepath.Join(root, "proc/interrupts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlb := regexp.MustCompile(`(?m)^(\s*TLB:\s+\d+\s+)(\d+)`)
+	m := tlb.FindSubmatch(irqs)
+	if m == nil {
+		t.Fatal("fixture has no TLB row")
+	}
+	n, _ := strconv.Atoi(string(m[2]))
+	writeFile(t, root, "proc/interrupts", tlb.ReplaceAllString(string(irqs), "${1}"+strconv.Itoa(n+5)))
 	if err := s.Sample(); err != nil {
 		t.Fatal(err)
 	}
@@ -263,8 +277,12 @@ func TestLedgerClassifiesAndSamplingDoesNotAllocate(t *testing.T) {
 	// The gap in the open-ended bucket: the guard gets its lower bound,
 	// the same number the status line shows after ">".
 	ev, _ := s.Guard().Events()
-	if len(ev) != 1 || ev[0].Kind != "gap" || ev[0].Count != counters.GapBucketLimitNs(counters.GapBuckets-2) {
-		t.Errorf("events %+v, want one gap of %d ns on queue 0", ev, counters.GapBucketLimitNs(counters.GapBuckets-2))
+	if len(ev) != 2 || ev[0].Kind != "TLB" || ev[0].CPU != 1 || ev[0].Count != 5 ||
+		ev[1].Kind != "gap" || ev[1].Count != counters.GapBucketLimitNs(counters.GapBuckets-2) {
+		t.Errorf("events %+v, want 5 TLB on cpu 1 and one gap of %d ns on queue 0", ev, counters.GapBucketLimitNs(counters.GapBuckets-2))
+	}
+	if got := p.value("rxprobe_guard_violations_total", "cpu", "1", "kind", "TLB"); got != 1 {
+		t.Errorf("TLB violations %d, want 1", got)
 	}
 	wr.Close()
 	b, _ := io.ReadAll(rd)
