@@ -128,7 +128,7 @@ type GapBucket struct {
 	Count uint64  `json:"count"`
 }
 
-// BuildReport turns the first and final snapshots into a report. Counters
+// BuildReport turns the first and final readings into a report. Counters
 // in the report are deltas over the run (ports may have counted before the
 // loops started).
 func (e *Engine) BuildReport(version string, first, last *Reading) *Report {
@@ -154,7 +154,7 @@ func (e *Engine) BuildReport(version string, first, last *Reading) *Report {
 		if p.Iface != "" {
 			if end := readNetdev(e.hostRoot, p.Iface); end.OK && p.NetdevStart.OK {
 				pr.Kernel = &KernelReport{Iface: p.Iface, RXPackets: end.RXPackets - p.NetdevStart.RXPackets, RXDropped: end.RXDropped - p.NetdevStart.RXDropped}
-				dropsOut.Kernel = pr.Kernel.RXDropped
+				dropsIn.Kernel, dropsOut.Kernel = p.NetdevStart.RXDropped, end.RXDropped
 			}
 		}
 		plan := dropclass.Resolve(p.Info.Driver, p.XStatNames())

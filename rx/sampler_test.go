@@ -56,7 +56,7 @@ func TestEngineFeedsTheSamplerWithoutAllocating(t *testing.T) {
 		t.Fatalf("engine: %v", engErr)
 	}
 	dir := t.TempDir()
-	s, err := sampler.New(eng, sampler.Options{Interval: 100 * time.Millisecond, ShmDir: dir, Prefix: "smptest", StatusFD: -1,
+	s, err := sampler.New(eng, sampler.Options{Interval: 100 * time.Millisecond, ShmDir: dir, Prefix: "smptest", StatusFD: -1, EventFD: -1, Guard: &sampler.GuardOptions{},
 		Build: map[string]string{"version": "test"}})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,8 @@ type Input struct {
 	// XStats are the port's xstat values, index-aligned with the names
 	// given to Resolve.
 	XStats []uint64
-	// Kernel is the bound kernel interface's rx_dropped (0 without one).
+	// Kernel is the bound kernel interface's rx_dropped, cumulative like
+	// the rest (0 without one).
 	Kernel uint64
 	// IMissedAlso are other readings of the drops imissed counts (mlx5:
 	// the RDMA hw_counters out_of_buffer); the class takes the largest.
@@ -39,6 +40,8 @@ type Plan struct {
 	// classified from the basic counters only (and the generic ethdev
 	// names), so they are only partly classified.
 	Known bool
+	// kernelHoldsIMissed: see Driver.KernelHoldsIMissed.
+	kernelHoldsIMissed bool
 	// Metrics are the stable metrics this port exports, in table order.
 	Metrics []MetricSlot
 	slots   []slot
@@ -50,7 +53,7 @@ func Resolve(driver string, names []string) *Plan {
 	p := &Plan{Driver: driver}
 	entries := Ethdev
 	if d := Lookup(driver); d != nil {
-		p.Known = true
+		p.Known, p.kernelHoldsIMissed = true, d.KernelHoldsIMissed
 		entries = append(append([]XStat{}, d.XStats...), Ethdev...)
 	}
 	for _, e := range entries {
@@ -98,7 +101,8 @@ func (p *Plan) ClassOf(i int) (c Class, how Combine, ok bool) {
 //     drops (mlx5 rx_out_of_buffer, hw_counters out_of_buffer), plus any
 //     host-too-slow xstat imissed does not hold.
 //   - mempool_empty: rx_nombuf.
-//   - kernel_path: the bound interface's rx_dropped.
+//   - kernel_path: the bound interface's rx_dropped, less imissed where
+//     the interface counts those drops too (AF_XDP on veth).
 //   - errors: ierrors plus error xstats ierrors does not hold (mlx5 PHY
 //     CRC, length and symbol errors).
 //   - capture_ring: 0 until capture exists.
@@ -128,6 +132,10 @@ func (p *Plan) Classify(in *Input) Drops {
 	d[HostTooSlow] += host
 	d[MempoolEmpty] += in.Basic.RXNoMbuf
 	d[Errors] += in.Basic.IErrors
-	d[KernelPath] += in.Kernel
+	kernel := in.Kernel
+	if p.kernelHoldsIMissed {
+		kernel -= min(kernel, in.Basic.IMissed)
+	}
+	d[KernelPath] += kernel
 	return d
 }
