@@ -8,7 +8,7 @@
 //     housekeeping CPUs; GOMAXPROCS follows that set.
 //   - DPDK memory is sized from the config and preallocated with
 //     --socket-mem, so no hugepage is returned to the kernel during the run.
-//   - Engine.Snapshot and AppendStatus do not allocate on the Go heap: a
+//   - Engine.Read (into a Reading from NewReading) does not allocate on the Go heap: a
 //     steady-state run allocates nothing.
 //   - Close (and every failed Open) stops and closes the ports, runs
 //     rte_eal_cleanup and removes the run's hugepage files and runtime

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/rx/config"
+	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
 )
 
@@ -38,7 +39,7 @@ type Port struct {
 }
 
 // XStatNames lists the port's xstat names, index-aligned with
-// PortSnapshot.XStats.
+// counters.PortReading.XStats.
 func (p *Port) XStatNames() []string {
 	if p.xstats == nil {
 		return nil
@@ -66,6 +67,7 @@ type Engine struct {
 	Started  time.Time
 	Degraded []string
 	launched bool
+	shape    counters.Shape
 }
 
 // Plan returns the EAL plan the engine was started with.
@@ -156,6 +158,7 @@ func (e *Engine) setup(host hostfs.FS) error {
 		p.start = true
 		p.Link, _ = dpdk.LinkStatus(p.ID)
 	}
+	e.describe()
 	return nil
 }
 

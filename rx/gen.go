@@ -8,6 +8,7 @@ import (
 
 	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/rx/config"
+	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
 )
 
@@ -121,8 +122,8 @@ func (e *Generator) Stop() {
 }
 
 // PortStats reads the generator port's basic counters.
-func (e *Generator) PortStats() (PortStats, error) {
-	var ps PortStats
+func (e *Generator) PortStats() (counters.PortStats, error) {
+	var ps counters.PortStats
 	r, err := dpdk.NewStatsReader(e.port)
 	if err != nil {
 		return ps, err

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/isolation/guard"
+	"github.com/rxprobe/rxprobe/rx/counters"
+	"github.com/rxprobe/rxprobe/stats/dropclass"
 )
 
 // Report is the JSON document `rxprobe run --report` writes. Other tools
@@ -18,8 +20,8 @@ type Report struct {
 	RXPackets uint64    `json:"rx_packets"`
 	RXBytes   uint64    `json:"rx_bytes"`
 	RXMpps    float64   `json:"rx_mpps"`
-	// RXDropped sums every drop counter of every port: imissed, ierrors,
-	// rx_nombuf and the kernel interface's rx_dropped.
+	// RXDropped is every port's drops over the run, every class summed
+	// (stats/dropclass: the ledger's definition).
 	RXDropped  uint64       `json:"rx_dropped"`
 	Degraded   []string     `json:"degraded"`
 	FilePrefix string       `json:"file_prefix"`
@@ -126,10 +128,10 @@ type GapBucket struct {
 	Count uint64  `json:"count"`
 }
 
-// BuildReport turns the first and final snapshots into a report. Counters
+// BuildReport turns the first and final readings into a report. Counters
 // in the report are deltas over the run (ports may have counted before the
 // loops started).
-func (e *Engine) BuildReport(version string, first, last *Snapshot) *Report {
+func (e *Engine) BuildReport(version string, first, last *Reading) *Report {
 	dur := last.At.Sub(e.Started).Seconds()
 	r := &Report{Version: version, StartedAt: e.Started, DurationS: dur, Degraded: append([]string{}, e.Degraded...),
 		FilePrefix: e.sess.plan.Prefix, TSCHz: e.TSCHz, EALArgs: e.sess.plan.Args,
@@ -146,13 +148,18 @@ func (e *Engine) BuildReport(version string, first, last *Snapshot) *Report {
 			LinkUp: p.Link.Up, SpeedMbps: p.Link.SpeedMbps,
 			IPackets: l.IPackets - f.IPackets, IMissed: l.IMissed - f.IMissed, IErrors: l.IErrors - f.IErrors,
 			RXNoMbuf: l.RXNoMbuf - f.RXNoMbuf, XStats: map[string]uint64{}}
-		r.RXDropped += pr.IMissed + pr.IErrors + pr.RXNoMbuf
+		dropsIn, dropsOut := dropclass.Input{XStats: first.Ports[i].XStats}, dropclass.Input{XStats: last.Ports[i].XStats}
+		dropsIn.Basic = dropclass.Basic{IMissed: f.IMissed, IErrors: f.IErrors, RXNoMbuf: f.RXNoMbuf}
+		dropsOut.Basic = dropclass.Basic{IMissed: l.IMissed, IErrors: l.IErrors, RXNoMbuf: l.RXNoMbuf}
 		if p.Iface != "" {
 			if end := readNetdev(e.hostRoot, p.Iface); end.OK && p.NetdevStart.OK {
 				pr.Kernel = &KernelReport{Iface: p.Iface, RXPackets: end.RXPackets - p.NetdevStart.RXPackets, RXDropped: end.RXDropped - p.NetdevStart.RXDropped}
-				r.RXDropped += pr.Kernel.RXDropped
+				dropsIn.Kernel, dropsOut.Kernel = p.NetdevStart.RXDropped, end.RXDropped
 			}
 		}
+		plan := dropclass.Resolve(p.Info.Driver, p.XStatNames())
+		drops := plan.Classify(&dropsOut).Sub(plan.Classify(&dropsIn))
+		r.RXDropped += drops.Total()
 		for k, name := range p.XStatNames() {
 			pr.XStats[name] = last.Ports[i].XStats[k]
 		}
@@ -166,7 +173,7 @@ func (e *Engine) BuildReport(version string, first, last *Snapshot) *Report {
 			for k := 0; k < GapBuckets; k++ {
 				b := GapBucket{Count: c.GapHist[k]}
 				if k < GapBuckets-1 {
-					le := GapBucketLimitNs(k)
+					le := counters.GapBucketLimitNs(k)
 					b.LeNs = &le
 				}
 				qr.GapHistogram = append(qr.GapHistogram, b)

@@ -3,7 +3,6 @@ package rx
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -94,54 +93,6 @@ func TestKernelIface(t *testing.T) {
 		if got := KernelIface(in); got != want {
 			t.Errorf("KernelIface(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func snap(queues int) *Snapshot {
-	return &Snapshot{Ports: make([]PortSnapshot, 1), Queues: make([]QueueSnapshot, queues)}
-}
-
-func TestWorstGapAndStatus(t *testing.T) {
-	prev, cur := snap(2), snap(2)
-	t0 := time.Unix(1000, 0)
-	prev.At, cur.At = t0, t0.Add(time.Second)
-	cur.Queues[0].Packets, cur.Queues[0].Bytes = 2_000_000, 128_000_000
-	cur.Queues[1].Packets = 1_000_000
-	cur.Queues[0].GapHist[3] = 10 // <= 512 ns
-	cur.Queues[1].GapHist[10] = 1 // <= 64 µs
-	cur.Ports[0].Stats.IMissed = 7
-	ns, unb := WorstGapNs(prev, cur)
-	if ns != 64<<10 || unb {
-		t.Errorf("worst gap = %d (unbounded %v), want %d", ns, unb, 64<<10)
-	}
-	buf := make([]byte, 0, 256)
-	buf = AppendStatus(buf, t0, prev, cur)
-	line := string(buf)
-	for _, w := range []string{"1.0s", "3.000 Mpps", "1024.0 Mbit/s", "missed 7", "worst gap <=65.5 µs"} {
-		if !strings.Contains(line, w) {
-			t.Errorf("status %q lacks %q", line, w)
-		}
-	}
-	if n := testing.AllocsPerRun(100, func() { buf = AppendStatus(buf[:0], t0, prev, cur) }); n != 0 {
-		t.Errorf("AppendStatus allocates %.1f times", n)
-	}
-	cur.Queues[1].GapHist[GapBuckets-1] = 1
-	if _, unb := WorstGapNs(prev, cur); !unb {
-		t.Error("a gap in the last bucket must be reported as unbounded")
-	}
-}
-
-func TestSnapshotCopyIsIndependent(t *testing.T) {
-	a, b := snap(1), snap(1)
-	a.Ports[0].XStats, b.Ports[0].XStats = []uint64{1, 2}, make([]uint64, 2)
-	a.Queues[0].Packets = 5
-	b.CopyFrom(a)
-	a.Ports[0].XStats[0], a.Queues[0].Packets = 99, 99
-	if b.Ports[0].XStats[0] != 1 || b.Queues[0].Packets != 5 {
-		t.Errorf("copy shares memory with its source: %+v", b)
-	}
-	if n := testing.AllocsPerRun(100, func() { b.CopyFrom(a) }); n != 0 {
-		t.Errorf("CopyFrom allocates %.1f times", n)
 	}
 }
 

@@ -185,7 +185,7 @@ func runProbe(out io.Writer, cfg *config.Config, host hostfs.FS, f runFlags) err
 		exp = startExporter(cfg, eng.Plan().Prefix)
 	}
 
-	first, last := eng.NewSnapshot(), eng.NewSnapshot()
+	first, last := eng.NewReading(), eng.NewReading()
 	var deadline <-chan time.Time
 	if cfg.Run.Duration > 0 {
 		t := time.NewTimer(cfg.Run.Duration)
@@ -226,7 +226,7 @@ func runProbe(out io.Writer, cfg *config.Config, host hostfs.FS, f runFlags) err
 		return serr
 	}
 	// Counters before the loops start: the report is the run's delta.
-	eng.Snapshot(first)
+	eng.Read(first)
 	if err := eng.Start(); err != nil {
 		debug.SetGCPercent(gcPercent)
 		_ = stopAll()
@@ -276,7 +276,7 @@ loop:
 	if smp != nil {
 		_ = smp.Final()
 	}
-	eng.Snapshot(last)
+	eng.Read(last)
 	debug.SetGCPercent(gcPercent)
 	_ = unix.Munlockall()
 	if statusFD >= 0 && tty {

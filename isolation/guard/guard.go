@@ -3,6 +3,8 @@ package guard
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/rxprobe/rxprobe/stats/dropclass"
 )
 
 // Interrupt kinds the guard watches on RX CPUs, in report order. Device
@@ -41,27 +43,23 @@ func KindOf(id string) (kind int, ok bool) {
 	return 0, false
 }
 
-// Layers of the drop ledger, in report order.
+// Layers of the drop ledger, in report order: the drop classes of
+// stats/dropclass, which defines them.
 const (
-	LayerPortBuffer = iota
-	LayerHostTooSlow
-	LayerMempoolEmpty
-	LayerCaptureRing
-	LayerKernelPath
-	NumLayers
+	LayerPortBuffer   = int(dropclass.PortBuffer)
+	LayerHostTooSlow  = int(dropclass.HostTooSlow)
+	LayerMempoolEmpty = int(dropclass.MempoolEmpty)
+	LayerCaptureRing  = int(dropclass.CaptureRing)
+	LayerKernelPath   = int(dropclass.KernelPath)
+	LayerErrors       = int(dropclass.Errors)
+	NumLayers         = int(dropclass.NumClasses)
 )
 
-// LayerNames are the ledger's layer labels.
-var LayerNames = [NumLayers]string{"port_buffer", "host_too_slow", "mempool_empty", "capture_ring", "kernel_path"}
+// LayerNames are the ledger's layer labels (dropclass.Names).
+var LayerNames = dropclass.Names
 
-// LayerWhy explains each layer in one sentence.
-var LayerWhy = [NumLayers]string{
-	"the NIC's port buffer overflowed before DMA (rx_discards_phy): more traffic than the PCIe/host path drains, or pause frames",
-	"descriptors were not refilled in time (imissed, rx_out_of_buffer): the RX loop fell behind",
-	"no free mbuf to refill the RX ring (rx_nombuf): the mempool is too small or mbufs are held elsewhere",
-	"the capture ring was full: the capture writer fell behind",
-	"the kernel dropped frames before the probe's socket saw them (the bound interface's rx_dropped, backlog drops included)",
-}
+// LayerWhy explains each layer in one sentence (dropclass.Why).
+var LayerWhy = dropclass.Why
 
 // Limits are the expected per-second interrupt levels on an RX CPU.
 type Limits [NumIRQKinds]float64
@@ -103,8 +101,8 @@ type CPUInput struct {
 // QueueInput is one loop's cumulative gap histogram and its identity.
 type QueueInput struct {
 	Port, Queue, CPU int
-	// WorstGapNs is the upper bound of the highest histogram bucket that
-	// grew during the second (0: no poll, or the caller does not know).
+	// WorstGapNs is the worst gap of the second as counters.WorstGap
+	// gives it (0: no poll, or the caller does not know).
 	WorstGapNs uint64
 	Packets    uint64 // cumulative
 }
@@ -294,14 +292,6 @@ func (g *Guard) add(e Event) {
 // loops were launched: waking their threads is not a violation). Drops
 // are still counted across it: the ledger covers the whole run.
 func (g *Guard) Rebase() { g.rebase = true }
-
-// Annotate sets the detail of the events of the last second (e.g. the
-// flight recorder's attribution).
-func (g *Guard) Annotate(events []Event, detail func(e *Event) string) {
-	for i := range events {
-		events[i].Detail = detail(&events[i])
-	}
-}
 
 // Violations returns the cumulative violation count of CPU index i by kind
 // (index KindGap for loop gaps).

@@ -80,16 +80,36 @@ type Collector struct {
 	comp *compiled // schema of the attached segment, nil until decoded
 }
 
+// ownMetric is a metric the exporter emits itself: its name and help, in
+// one place.
+type ownMetric struct{ name, help string }
+
+// The exporter's own metrics. A schema that uses one of their names is
+// rejected (see reserved).
+var (
+	ownUp = ownMetric{MetricUp,
+		"1 when the exporter read a consistent rxprobe snapshot younger than three stats intervals (at least 3s), else 0."}
+	ownAge = ownMetric{MetricAge,
+		"Seconds since the RX process last published a snapshot (its heartbeat)."}
+	ownBuildInfo = ownMetric{MetricBuildInfo,
+		"Build of the RX process that writes the snapshot, and its segment prefix; always 1."}
+	ownReadErrors = ownMetric{MetricReadErrors,
+		"Scrapes that found the shared-memory segment but could not export it (bad header, writer stuck mid-sample, unexportable schema)."}
+	ownScrapeDuration = ownMetric{MetricScrapeDuration,
+		"Time the exporter spent reading the snapshot and building metrics for this scrape."}
+)
+
+// desc builds m's descriptor.
+func (m ownMetric) desc(constLabels prometheus.Labels) *prometheus.Desc {
+	return prometheus.NewDesc(m.name, m.help, nil, constLabels)
+}
+
 // Fixed descriptors.
 var (
-	descUp = prometheus.NewDesc(MetricUp,
-		"1 when the exporter read a consistent rxprobe snapshot younger than three stats intervals (at least 3s), else 0.", nil, nil)
-	descAge = prometheus.NewDesc(MetricAge,
-		"Seconds since the RX process last published a snapshot (its heartbeat).", nil, nil)
-	descReadErrors = prometheus.NewDesc(MetricReadErrors,
-		"Scrapes that found the shared-memory segment but could not export it (bad header, writer stuck mid-sample, unexportable schema).", nil, nil)
-	descScrapeDuration = prometheus.NewDesc(MetricScrapeDuration,
-		"Time the exporter spent reading the snapshot and building metrics for this scrape.", nil, nil)
+	descUp             = ownUp.desc(nil)
+	descAge            = ownAge.desc(nil)
+	descReadErrors     = ownReadErrors.desc(nil)
+	descScrapeDuration = ownScrapeDuration.desc(nil)
 )
 
 // NewCollector returns a Collector for the segment Dir/rxprobe-<Prefix>.
@@ -311,10 +331,13 @@ type histDesc struct {
 var buildKeys = []string{"version", "commit", "goversion", "dpdk"}
 
 // reserved are the names the exporter emits itself.
-var reserved = map[string]bool{
-	MetricUp: true, MetricAge: true, MetricBuildInfo: true,
-	MetricReadErrors: true, MetricScrapeDuration: true,
-}
+var reserved = func() map[string]bool {
+	r := map[string]bool{}
+	for _, m := range []ownMetric{ownUp, ownAge, ownBuildInfo, ownReadErrors, ownScrapeDuration} {
+		r[m.name] = true
+	}
+	return r
+}()
 
 // compile checks that s can be exported as it stands and builds its
 // descriptors. Decode has already checked the value indexes.
@@ -427,8 +450,7 @@ func compile(s *snapshot.Schema, off int) (*compiled, error) {
 			bl[k] = "unknown"
 		}
 	}
-	c.buildInfo = prometheus.NewDesc(MetricBuildInfo,
-		"Build of the RX process that writes the snapshot, and its segment prefix; always 1.", nil, bl)
+	c.buildInfo = ownBuildInfo.desc(bl)
 	if err := c.buildInfo.Err(); err != nil {
 		return nil, fmt.Errorf("%w: build info: %w", ErrSchema, err)
 	}

@@ -1,9 +1,16 @@
 // Package sampler is the stats thread of the RX process: one goroutine,
 // locked to its OS thread on a housekeeping CPU, that every interval reads
-// the engine's counters (ethdev stats, every xstat, the C loops' counters
-// and gap histograms) and the kernel's (interrupts on the RX CPUs,
-// softnet, net/dev, UDP, per-port sysfs counters), makes them monotonic
-// and publishes them into the shared-memory segment the exporter reads.
+// the engine's counters and the kernel's, makes them monotonic and
+// publishes them into the shared-memory segment the exporter reads.
+//
+// It reads the engine through the Engine interface (a counters.Shape and
+// counters.Reading; rx.Engine implements it), so it builds and tests
+// without libdpdk and without root. Each source of counters is one file
+// that declares its metrics (name, kind, help) next to the code that
+// fills them: queues.go (the C loops), ports.go (ethdev stats and every
+// xstat), interrupts.go, softnet.go, netdev.go, sysfs.go, snmp.go and
+// guard.go (the jitter guard and the drop ledger, classified by
+// stats/dropclass).
 //
 // Contract:
 //   - Everything is sized and allocated in New. After the first sample, a
@@ -15,4 +22,6 @@
 //     afterwards.
 //   - Counters are cumulative and never decrease: 32-bit kernel counters
 //     are unwrapped and port counters survive restarts (stats/counter).
+//   - A port whose driver is not in stats/dropclass's table gets one line
+//     on Options.EventFD at New: its drops are only partly classified.
 package sampler

@@ -8,7 +8,8 @@ import (
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
 	"github.com/rxprobe/rxprobe/isolation/guard"
-	"github.com/rxprobe/rxprobe/rx"
+	"github.com/rxprobe/rxprobe/rx/counters"
+	"github.com/rxprobe/rxprobe/stats/dropclass"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
 
@@ -20,54 +21,46 @@ type GuardOptions struct {
 	Limits map[string]float64
 	// GapNs overrides every queue's loop-gap threshold when > 0.
 	GapNs uint64
-	// Attribute, when set, is called on the stats thread for a second that
-	// raised interrupt events and returns a detail for each (who sent the
-	// IPIs). It may allocate: it only runs when something was violated.
-	Attribute func(events []guard.Event, window time.Duration)
 }
 
-// guardState is the guard's part of the sampler: per-second inputs built
-// in preallocated storage.
-type guardState struct {
-	on       bool
+// guardSource is the jitter guard's part of the stats thread: once per
+// second it feeds the guard from the other sources' values (interrupts,
+// gap histograms, drops by class) in preallocated storage, and publishes
+// violations and the drop ledger.
+type guardSource struct {
+	o       *GuardOptions
+	every   int // samples per guard second
+	eventFD int
+	tty     bool // the status line is rewritten in place on the same terminal
+	shape   *counters.Shape
+	cur     *counters.Reading
+	irqs    *interruptSource
+	ports   *portSource
+	sysfs   *sysfsSource
+
 	g        *guard.Guard
-	every    int // samples per guard second
 	n        int
 	in       guard.Input
-	prevHist [][rx.GapBuckets]uint64
+	prevHist [][counters.GapBuckets]uint64
 	rxcpus   []int
 	topDelta []uint64
-	// per port: value indexes of the ledger sources, -1 if absent
-	ports []portLedger
-	// metric slots
+	drop     []dropclass.Input // per port, IMissedAlso preallocated
 	violIdx  [][guard.NumIRQKinds + 1]int
 	dropsIdx [][guard.NumLayers]int
 	line     []byte
-	opts     *GuardOptions
 	lastAt   time.Time
 }
 
-type portLedger struct {
-	discards, oob, kernel []int // indexes into vals (sysfs rx_dropped, hw out_of_buffer)
-}
+var (
+	mViolations = metric{"rxprobe_guard_violations_total", snapshot.Counter,
+		"Seconds in which an RX CPU saw more interrupts of a kind than expected, or a loop gap above the threshold (kind gap)."}
+	mDrops = metric{"rxprobe_drops_total", snapshot.Counter, "Drops by the layer that lost them (the drop ledger)."}
+)
 
-func (s *Sampler) guardSchema(b *snapshot.Builder) error {
-	o := s.o.Guard
-	if o == nil {
-		return nil
-	}
-	g := &s.g
-	g.on, g.opts = true, o
-	g.every = int(time.Second / s.o.Interval)
-	if g.every < 1 {
-		g.every = 1
-	}
-	for _, q := range s.eng.Queues {
-		seen := false
-		for _, c := range g.rxcpus {
-			seen = seen || c == q.CPU
-		}
-		if !seen {
+func (g *guardSource) declare(s *schema) error {
+	o := g.o
+	for _, q := range g.shape.Queues {
+		if g.cpuIndex(q.CPU) < 0 {
 			g.rxcpus = append(g.rxcpus, q.CPU)
 		}
 	}
@@ -86,161 +79,126 @@ func (s *Sampler) guardSchema(b *snapshot.Builder) error {
 		g.in.CPUs = append(g.in.CPUs, guard.CPUInput{CPU: cpu})
 		var vi [guard.NumIRQKinds + 1]int
 		for k, name := range guard.KindNames {
-			vi[k] = b.Add("rxprobe_guard_violations_total", snapshot.Counter, 0, L("cpu", strconv.Itoa(cpu)), L("kind", name))
+			vi[k] = s.add(mViolations, 0, L("cpu", strconv.Itoa(cpu)), L("kind", name))
 		}
 		g.violIdx = append(g.violIdx, vi)
 	}
 	g.topDelta = make([]uint64, len(g.rxcpus))
-	for _, q := range s.eng.Queues {
+	for _, q := range g.shape.Queues {
 		th := o.GapNs
 		if th == 0 {
-			th = guard.GapThresholdNs(q.Port.Cfg.RXRing, q.Port.Cfg.LineRateGbps)
+			p := g.shape.Ports[q.Port]
+			th = guard.GapThresholdNs(p.RXRing, p.LineRateGbps)
 		}
 		cfg.GapNs = append(cfg.GapNs, th)
-		g.in.Queues = append(g.in.Queues, guard.QueueInput{Port: portIndex(s.eng, q.Port), Queue: int(q.ID), CPU: q.CPU})
+		g.in.Queues = append(g.in.Queues, guard.QueueInput{Port: q.Port, Queue: int(q.ID), CPU: q.CPU})
 	}
-	g.prevHist = make([][rx.GapBuckets]uint64, len(s.eng.Queues))
-	for i, p := range s.eng.Ports {
+	g.prevHist = make([][counters.GapBuckets]uint64, len(g.shape.Queues))
+	for i, p := range g.shape.Ports {
 		var di [guard.NumLayers]int
 		for l, name := range guard.LayerNames {
-			di[l] = b.Add("rxprobe_drops_total", snapshot.Counter, 0, L("port", p.Cfg.Name), L("layer", name))
+			di[l] = s.add(mDrops, 0, L("port", p.Name), L("layer", name))
 		}
 		g.dropsIdx = append(g.dropsIdx, di)
-		var pl portLedger
-		for k, sl := range s.syss {
-			lbl := s.sysLabels[k]
-			if lbl.port != i {
-				continue
-			}
-			switch {
-			case lbl.name == "rx_dropped" || hasSuffix(lbl.name, "/rx_dropped"):
-				pl.kernel = append(pl.kernel, sl.idx)
-			case hasSuffix(lbl.name, "/out_of_buffer"):
-				pl.oob = append(pl.oob, sl.idx)
-			}
-		}
-		g.ports = append(g.ports, pl)
+		g.drop = append(g.drop, dropclass.Input{IMissedAlso: make([]uint64, len(g.sysfs.oobIdx[i]))})
 	}
 	g.g = guard.New(cfg)
 	g.line = make([]byte, 0, 512)
-	b.Help("rxprobe_guard_violations_total", "Seconds in which an RX CPU saw more interrupts of a kind than expected, or a loop gap above the threshold (kind gap).")
-	b.Help("rxprobe_drops_total", "Drops by the layer that lost them (the drop ledger).")
 	return nil
 }
 
-func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
-
-func portIndex(e *rx.Engine, p *rx.Port) int {
-	for i := range e.Ports {
-		if e.Ports[i] == p {
-			return i
-		}
-	}
-	return -1
+// rebase starts the next guard second now (after the loops' launch).
+func (g *guardSource) rebase() {
+	g.g.Rebase()
+	g.n = g.every - 1
 }
 
-// guardSample feeds the guard once per second. It does not allocate
-// unless an event is raised.
-func (s *Sampler) guardSample() {
-	g := &s.g
-	if !g.on {
-		return
-	}
+// sample feeds the guard once per second. It does not allocate unless an
+// event is raised.
+func (g *guardSource) sample(v []uint64) error {
 	g.n++
 	if g.n < g.every && g.started() {
-		return
+		return nil
 	}
-	if !in0(g, s) {
-		return
+	if g.started() && !g.cur.At.After(g.lastAt) {
+		return nil // a forced second that would be empty
 	}
 	g.n = 0
 	in := &g.in
-	in.At = s.cur.At
+	in.At = g.cur.At
+	g.interrupts(v)
+	for i := range in.Queues {
+		c := &g.cur.Queues[i]
+		in.Queues[i].Packets = c.Packets
+		in.Queues[i].WorstGapNs, _ = counters.WorstGap(&g.prevHist[i], &c.GapHist)
+		g.prevHist[i] = c.GapHist
+	}
+	in.Drops = [guard.NumLayers]uint64{}
+	for i := range g.drop {
+		d := g.classify(i, v)
+		for l := range d {
+			v[g.dropsIdx[i][l]] = d[l]
+			in.Drops[l] += d[l]
+		}
+	}
+	if events := g.g.Second(in); len(events) > 0 {
+		g.logEvents(events)
+	}
+	g.lastAt = in.At
+	for ci := range g.rxcpus {
+		vi := g.g.Violations(ci)
+		for k := range vi {
+			v[g.violIdx[ci][k]] = vi[k]
+		}
+	}
+	return nil
+}
+
+// interrupts sums the watched rows by kind per RX CPU and names the
+// device IRQ that grew most.
+func (g *guardSource) interrupts(v []uint64) {
+	in := &g.in
 	for i := range in.CPUs {
 		in.CPUs[i].Counts = [guard.NumIRQKinds]uint64{}
 		in.CPUs[i].TopIRQ = ""
 		g.topDelta[i] = 0
 	}
-	for k := range s.irqs {
-		sl := &s.irqs[k]
+	for k := range g.irqs.slots {
+		sl := &g.irqs.slots[k]
 		if sl.kind < 0 {
 			continue
 		}
-		v := s.vals[sl.idx]
-		ci := g.cpuIndex(s.irq.CPUs[sl.pos])
+		val := v[sl.idx]
+		ci := g.cpuIndex(g.irqs.irq.CPUs[sl.pos])
 		if ci < 0 {
 			continue
 		}
-		in.CPUs[ci].Counts[sl.kind] += v
-		if sl.kind == guard.KindIRQ && v-sl.last > g.topDelta[ci] && v >= sl.last {
-			g.topDelta[ci] = v - sl.last
+		in.CPUs[ci].Counts[sl.kind] += val
+		if sl.kind == guard.KindIRQ && val >= sl.last && val-sl.last > g.topDelta[ci] {
+			g.topDelta[ci] = val - sl.last
 			in.CPUs[ci].TopIRQ = sl.name
 		}
-		sl.last = v
-	}
-	for i := range in.Queues {
-		c := &s.cur.Queues[i]
-		in.Queues[i].Packets = c.Packets
-		in.Queues[i].WorstGapNs = 0
-		for k := rx.GapBuckets - 1; k >= 0; k-- {
-			if c.GapHist[k] != g.prevHist[i][k] {
-				if k == rx.GapBuckets-1 {
-					in.Queues[i].WorstGapNs = rx.GapBucketLimitNs(k-1) * 2
-				} else {
-					in.Queues[i].WorstGapNs = rx.GapBucketLimitNs(k)
-				}
-				break
-			}
-		}
-		g.prevHist[i] = c.GapHist
-	}
-	in.Drops = [guard.NumLayers]uint64{}
-	for i := range s.ports {
-		ps, pl := &s.ports[i], &g.ports[i]
-		var d [guard.NumLayers]uint64
-		if ps.discardsPhy >= 0 {
-			d[guard.LayerPortBuffer] = s.vals[ps.discardsIdx]
-		}
-		host := s.vals[ps.imissed]
-		oob := uint64(0)
-		if ps.outOfBuffer >= 0 {
-			oob = s.vals[ps.oobIdx]
-		}
-		for _, idx := range pl.oob {
-			oob = max(oob, s.vals[idx])
-		}
-		d[guard.LayerHostTooSlow] = max(host, oob) // mlx5 reports out_of_buffer as imissed too
-		d[guard.LayerMempoolEmpty] = s.vals[ps.nombuf]
-		for _, idx := range pl.kernel {
-			d[guard.LayerKernelPath] += s.vals[idx]
-		}
-		for l := range d {
-			s.vals[g.dropsIdx[i][l]] = d[l]
-			in.Drops[l] += d[l]
-		}
-	}
-	events := g.g.Second(in)
-	if len(events) > 0 {
-		if g.opts.Attribute != nil && !g.lastAt.IsZero() {
-			g.opts.Attribute(events, in.At.Sub(g.lastAt))
-		}
-		s.logEvents(events)
-	}
-	g.lastAt = in.At
-	for ci := range g.rxcpus {
-		v := g.g.Violations(ci)
-		for k := range v {
-			s.vals[g.violIdx[ci][k]] = v[k]
-		}
+		sl.last = val
 	}
 }
 
-// in0 skips a forced second that would be empty (no time passed).
-func in0(g *guardState, s *Sampler) bool { return g.lastAt.IsZero() || s.cur.At.After(g.lastAt) }
+// classify is port i's cumulative drops by class (stats/dropclass).
+func (g *guardSource) classify(i int, v []uint64) dropclass.Drops {
+	in := &g.drop[i]
+	g.ports.input(i, in)
+	in.Kernel = 0
+	for _, idx := range g.sysfs.kernelIdx[i] {
+		in.Kernel += v[idx]
+	}
+	for k, idx := range g.sysfs.oobIdx[i] {
+		in.IMissedAlso[k] = v[idx]
+	}
+	return g.ports.slots[i].plan.Classify(in)
+}
 
-func (g *guardState) started() bool { return !g.lastAt.IsZero() }
+func (g *guardSource) started() bool { return !g.lastAt.IsZero() }
 
-func (g *guardState) cpuIndex(cpu int) int {
+func (g *guardSource) cpuIndex(cpu int) int {
 	for i, c := range g.rxcpus {
 		if c == cpu {
 			return i
@@ -249,26 +207,29 @@ func (g *guardState) cpuIndex(cpu int) int {
 	return -1
 }
 
-// logEvents writes one line per event to EventFD.
-func (s *Sampler) logEvents(events []guard.Event) {
-	if s.o.EventFD < 0 {
+// logEvents writes one line per event to the event descriptor.
+func (g *guardSource) logEvents(events []guard.Event) {
+	if g.eventFD < 0 {
 		return
 	}
 	for i := range events {
 		e := &events[i]
-		l := s.g.line[:0]
-		l = append(l, "\nrxprobe guard: cpu "...)
+		l := g.line[:0]
+		if g.tty {
+			l = append(l, '\n') // end the status line being rewritten in place
+		}
+		l = append(l, "rxprobe guard: cpu "...)
 		l = strconv.AppendInt(l, int64(e.CPU), 10)
 		l = append(l, ": "...)
 		if e.Kind == "gap" {
 			l = append(l, "loop gap "...)
-			l = rx.AppendDuration(l, e.Count)
+			l = counters.AppendDuration(l, e.Count)
 			l = append(l, " on port "...)
 			l = strconv.AppendInt(l, int64(e.Port), 10)
 			l = append(l, " queue "...)
 			l = strconv.AppendInt(l, int64(e.Queue), 10)
 			l = append(l, " (threshold "...)
-			l = rx.AppendDuration(l, uint64(e.Limit))
+			l = counters.AppendDuration(l, uint64(e.Limit))
 			l = append(l, ')')
 		} else {
 			l = strconv.AppendUint(l, e.Count, 10)
@@ -287,11 +248,9 @@ func (s *Sampler) logEvents(events []guard.Event) {
 			l = append(l, e.Detail...)
 		}
 		l = append(l, '\n')
-		_, _ = unix.Write(s.o.EventFD, l)
-		s.g.line = l
+		_, _ = unix.Write(g.eventFD, l)
+		g.line = l
 	}
 }
 
-// Guard returns the jitter guard (nil without Options.Guard). Read it only
-// after Stop.
-func (s *Sampler) Guard() *guard.Guard { return s.g.g }
+func (g *guardSource) close() {}

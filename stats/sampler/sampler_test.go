@@ -1,177 +1,308 @@
 package sampler
 
 import (
-	"fmt"
+	"io"
 	"os"
-	"runtime"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/rxprobe/rxprobe/internal/cpuset"
-	"github.com/rxprobe/rxprobe/rx"
-	"github.com/rxprobe/rxprobe/rx/config"
+	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/stats/shm"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
 
-// One engine per test binary (EAL starts once per process): net_null on
-// ordinary memory, one loop on CPU 1 (CPU 0 on a one-CPU host).
-var (
-	eng    *rx.Engine
-	engErr error
-)
-
-func TestMain(m *testing.M) {
-	runtime.LockOSThread() // EAL adopts this thread; every engine call stays on it
-	cpu := "1"
-	if runtime.NumCPU() < 2 {
-		cpu = "0"
-	}
-	cfg := &config.Config{
-		EAL:   config.EAL{NoHuge: true, LogLevel: "error", FilePrefix: fmt.Sprintf("rxpsmp%d", os.Getpid())},
-		Ports: []config.Port{{Device: "net_null0", RXQueues: 1, RXCPUs: cpu, RXRing: 1024, Burst: 32, MbufCache: 256, DataRoom: 2176}},
-		Stats: config.Stats{Interval: 100 * time.Millisecond, ShmDir: "/dev/shm"},
-	}
-	online := cpuset.Of(0)
-	if cpu == "1" {
-		online = cpuset.Of(0, 1)
-	}
-	if engErr = cfg.Validate(online); engErr == nil {
-		eng, engErr = rx.Open(cfg, rx.Options{})
-	}
-	code := m.Run()
-	if eng != nil {
-		_ = eng.Close()
-	}
-	os.Exit(code)
+// fakeEngine is an Engine whose counters the test sets.
+type fakeEngine struct {
+	shape counters.Shape
+	now   counters.Reading // what the next Read returns
+	t     time.Time
 }
 
-func TestSamplerPublishesWithoutAllocating(t *testing.T) {
-	if engErr != nil {
-		t.Fatalf("engine: %v", engErr)
+func (f *fakeEngine) Shape() *counters.Shape        { return &f.shape }
+func (f *fakeEngine) NewReading() *counters.Reading { return counters.NewReading(&f.shape) }
+func (f *fakeEngine) Read(r *counters.Reading) {
+	f.t = f.t.Add(time.Second)
+	f.now.At = f.t
+	r.CopyFrom(&f.now)
+}
+
+// mlx5Names are xstat names as DPDK 22.11's mlx5 lists them (a subset of
+// stats/dropclass/testdata/mlx5_pci.txt).
+var mlx5Names = []string{"rx_good_packets", "rx_missed_errors", "rx_errors", "rx_mbuf_allocation_errors",
+	"rx_q0_packets", "rx_q0_errors", "rx_phy_crc_errors", "rx_phy_discard_packets", "rx_prio0_buf_discard_packets", "rx_out_of_buffer"}
+
+// newFake is two ports: a ConnectX-5 (PCI, its netdev and RDMA counters
+// in the fixture's sysfs) with one queue on CPU 1, and a port of a driver
+// the drop table does not know.
+func newFake() *fakeEngine {
+	f := &fakeEngine{t: time.Unix(1_700_000_000, 0), shape: counters.Shape{TSCHz: 1_000_000_000,
+		Ports: []counters.Port{
+			{Name: "cx5", Device: "0000:3b:00.0", Driver: "mlx5_pci", XStatNames: mlx5Names, RXRing: 1024},
+			{Name: "other", Device: "net_bnxt0", Driver: "net_bnxt", XStatNames: []string{"rx_good_packets", "rx_discards"}, RXRing: 1024},
+		},
+		Queues: []counters.Queue{{Port: 0, ID: 0, CPU: 1}, {Port: 1, ID: 0, CPU: 1}}}}
+	f.now = *counters.NewReading(&f.shape)
+	return f
+}
+
+// hostRoot copies testdata/host (proc files from a real machine) and adds
+// the ConnectX-5's sysfs counters.
+func hostRoot(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	err := filepath.WalkDir("testdata/host", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("testdata/host", path)
+		writeFile(t, root, rel, string(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	s, err := New(eng, Options{Interval: 100 * time.Millisecond, ShmDir: dir, Prefix: "smptest", StatusFD: -1,
-		Build: map[string]string{"version": "test"}})
+	dev := "sys/bus/pci/devices/0000:3b:00.0"
+	writeFile(t, root, dev+"/infiniband/mlx5_0/ports/1/hw_counters/out_of_buffer", "0\n")
+	writeFile(t, root, dev+"/net/ens1f0/.keep", "")
+	writeFile(t, root, "sys/class/net/ens1f0/statistics/rx_dropped", "0\n")
+	return root
+}
+
+func writeFile(t *testing.T, root, rel, content string) {
+	t.Helper()
+	p := filepath.Join(root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// published reads the segment back.
+type published struct {
+	t   *testing.T
+	r   *shm.Reader
+	buf []byte
+	sc  *snapshot.Schema
+	off int
+}
+
+func openPublished(t *testing.T, dir, prefix string) *published {
+	r, err := shm.Open(dir, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return &published{t: t, r: r, buf: make([]byte, r.PayloadSize())}
+}
+
+func (p *published) read() {
+	p.t.Helper()
+	if _, err := p.r.Read(p.buf); err != nil {
+		p.t.Fatal(err)
+	}
+	sc, off, err := snapshot.Decode(p.buf)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.sc, p.off = sc, off
+}
+
+// value is the series of metric with every given label, or -1 if absent.
+func (p *published) index(metric string, labels ...string) int {
+	for _, se := range p.sc.Series {
+		if se.Metric != metric {
+			continue
+		}
+		ok := true
+		for i := 0; i+1 < len(labels); i += 2 {
+			ok = ok && slices.Contains(se.Labels, snapshot.L(labels[i], labels[i+1]))
+		}
+		if ok {
+			return se.Index
+		}
+	}
+	return -1
+}
+
+func (p *published) value(metric string, labels ...string) uint64 {
+	p.t.Helper()
+	i := p.index(metric, labels...)
+	if i < 0 {
+		p.t.Fatalf("no series %s %v", metric, labels)
+	}
+	return snapshot.ValueAt(p.buf, p.off, i)
+}
+
+// The published metric names: deploy/check.sh, the alert rules and the
+// dashboard depend on them.
+var wantMetrics = []string{
+	"rxprobe_cpu_interrupts_total", "rxprobe_drops_total", "rxprobe_guard_violations_total",
+	"rxprobe_loop_busy_seconds_total", "rxprobe_loop_empty_polls_total", "rxprobe_loop_max_gap_seconds",
+	"rxprobe_loop_polls_total", "rxprobe_netdev_rx_dropped_total", "rxprobe_port_rx_packets_total",
+	"rxprobe_rx_bytes_total", "rxprobe_rx_discards_phy_total", "rxprobe_rx_errors_total",
+	"rxprobe_rx_missed_total", "rxprobe_rx_nombuf_total", "rxprobe_rx_out_of_buffer_total",
+	"rxprobe_rx_packets_total", "rxprobe_softnet_dropped_total", "rxprobe_softnet_time_squeeze_total",
+	"rxprobe_stats_sample_seconds", "rxprobe_stats_samples_total", "rxprobe_sysfs_counter_total",
+	"rxprobe_udp_in_errors_total", "rxprobe_udp_rcvbuf_errors_total", "rxprobe_xstat_total",
+}
+
+func TestSchemaNamesHelpAndTheMlx5DropCounters(t *testing.T) {
+	f, dir := newFake(), t.TempDir()
+	s, err := New(f, Options{HostRoot: hostRoot(t), Interval: 100 * time.Millisecond, ShmDir: dir, Prefix: "fk",
+		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	p := openPublished(t, dir, "fk")
+	p.read()
+	var got []string
+	for _, se := range p.sc.Series {
+		if !slices.Contains(got, se.Metric) {
+			got = append(got, se.Metric)
+		}
+		if se.Help == "" || strings.HasPrefix(se.Help, "rxprobe snapshot metric") {
+			t.Errorf("%s has no help", se.Metric)
+		}
+	}
+	for _, h := range p.sc.Histograms {
+		if h.Metric != "rxprobe_loop_gap_seconds" || h.Help == "" {
+			t.Errorf("histogram %s help %q", h.Metric, h.Help)
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, wantMetrics) {
+		t.Errorf("metrics\n got %v\nwant %v", got, wantMetrics)
+	}
+	// The ConnectX-5's port buffer counter is found by its DPDK name; the
+	// other driver has no such metric, only its xstats.
+	if p.index("rxprobe_rx_discards_phy_total", "port", "cx5") < 0 || p.index("rxprobe_rx_out_of_buffer_total", "port", "cx5") < 0 {
+		t.Error("cx5 lacks rxprobe_rx_discards_phy_total or rxprobe_rx_out_of_buffer_total")
+	}
+	if p.index("rxprobe_rx_discards_phy_total", "port", "other") >= 0 {
+		t.Error("a driver outside the table got rxprobe_rx_discards_phy_total")
+	}
+	if p.index("rxprobe_xstat_total", "port", "other", "name", "rx_discards") < 0 {
+		t.Error("the unknown driver's xstats are not exported")
+	}
+	for _, layer := range []string{"port_buffer", "host_too_slow", "mempool_empty", "capture_ring", "kernel_path", "errors"} {
+		if p.index("rxprobe_drops_total", "port", "cx5", "layer", layer) < 0 {
+			t.Errorf("no drops_total layer %s", layer)
+		}
+	}
+}
+
+func TestLedgerClassifiesAndSamplingDoesNotAllocate(t *testing.T) {
+	f, dir, root := newFake(), t.TempDir(), hostRoot(t)
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	defer wr.Close()
+	s, err := New(f, Options{HostRoot: root, Interval: time.Second, ShmDir: dir, Prefix: "fk",
+		StatusFD: -1, EventFD: int(wr.Fd()), Guard: &GuardOptions{GapNs: 1_000_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Sample(); err != nil { // the guard's starting point
+		t.Fatal(err)
+	}
+	x := f.now.Ports[0].XStats
+	at := func(name string) int { return slices.Index(mlx5Names, name) }
+	f.now.Ports[0].Stats = counters.PortStats{IPackets: 1000, IMissed: 40, IErrors: 2, RXNoMbuf: 3}
+	x[at("rx_phy_discard_packets")] = 500
+	x[at("rx_prio0_buf_discard_packets")] = 300 // part of the 500
+	x[at("rx_out_of_buffer")] = 45              // imissed's drops, read later
+	x[at("rx_phy_crc_errors")] = 7
+	writeFile(t, root, "sys/bus/pci/devices/0000:3b:00.0/infiniband/mlx5_0/ports/1/hw_counters/out_of_buffer", "50\n")
+	writeFile(t, root, "sys/class/net/ens1f0/statistics/rx_dropped", "6\n")
+	f.now.Ports[1].Stats = counters.PortStats{IMissed: 11}
+	f.now.Ports[1].XStats[1] = 99 // rx_discards: unknown meaning, not classified
+	f.now.Queues[0].GapHist[counters.GapBuckets-1] = 1
+	// Five TLB shootdowns on the RX CPU during the second.
+	irqs, err := os.ReadFile(filepath.Join(root, "proc/interrupts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlb := regexp.MustCompile(`(?m)^(\s*TLB:\s+\d+\s+)(\d+)`)
+	m := tlb.FindSubmatch(irqs)
+	if m == nil {
+		t.Fatal("fixture has no TLB row")
+	}
+	n, _ := strconv.Atoi(string(m[2]))
+	writeFile(t, root, "proc/interrupts", tlb.ReplaceAllString(string(irqs), "${1}"+strconv.Itoa(n+5)))
 	if err := s.Sample(); err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Start(); err != nil {
-		t.Fatal(err)
+	p := openPublished(t, dir, "fk")
+	p.read()
+	for _, tc := range []struct {
+		port, layer string
+		want        uint64
+	}{
+		{"cx5", "port_buffer", 500},
+		{"cx5", "host_too_slow", 50}, // max(imissed 40, rx_out_of_buffer 45, hw_counters 50)
+		{"cx5", "mempool_empty", 3},
+		{"cx5", "kernel_path", 6},
+		{"cx5", "errors", 9}, // ierrors 2 + PHY CRC errors 7
+		{"other", "host_too_slow", 11},
+		{"other", "port_buffer", 0},
+	} {
+		if got := p.value("rxprobe_drops_total", "port", tc.port, "layer", tc.layer); got != tc.want {
+			t.Errorf("drops %s/%s = %d, want %d", tc.port, tc.layer, got, tc.want)
+		}
 	}
-	s.LaunchTSC(rx.TSC())
-	time.Sleep(100 * time.Millisecond)
+	if got := p.value("rxprobe_rx_discards_phy_total", "port", "cx5"); got != 500 {
+		t.Errorf("rx_discards_phy_total = %d, want 500", got)
+	}
+	if got := p.value("rxprobe_rx_out_of_buffer_total", "port", "cx5"); got != 45 {
+		t.Errorf("rx_out_of_buffer_total = %d, want 45", got)
+	}
+	if got := s.Guard().Ledger(); got[0] != 500 || got[1] != 61 {
+		t.Errorf("guard ledger %v, want port_buffer 500, host_too_slow 61", got)
+	}
+	// The gap in the open-ended bucket: the guard gets its lower bound,
+	// the same number the status line shows after ">".
+	ev, _ := s.Guard().Events()
+	if len(ev) != 2 || ev[0].Kind != "TLB" || ev[0].CPU != 1 || ev[0].Count != 5 ||
+		ev[1].Kind != "gap" || ev[1].Count != counters.GapBucketLimitNs(counters.GapBuckets-2) {
+		t.Errorf("events %+v, want 5 TLB on cpu 1 and one gap of %d ns on queue 0", ev, counters.GapBucketLimitNs(counters.GapBuckets-2))
+	}
+	if got := p.value("rxprobe_guard_violations_total", "cpu", "1", "kind", "TLB"); got != 1 {
+		t.Errorf("TLB violations %d, want 1", got)
+	}
+	wr.Close()
+	b, _ := io.ReadAll(rd)
+	log := string(b)
+	if n := strings.Count(log, "driver \"net_bnxt\" is not in the drop table"); n != 1 {
+		t.Errorf("unknown-driver note %d times, want once:\n%s", n, log)
+	}
+	if !strings.Contains(log, "rxprobe guard: cpu 1: loop gap ") || strings.Contains(log, "\n\n") {
+		t.Errorf("guard lines missing or separated by blank lines:\n%q", log)
+	}
 
-	if n := testing.AllocsPerRun(20, func() {
+	s.o.EventFD = -1 // the pipe is closed
+	s.g.eventFD = -1
+	if n := testing.AllocsPerRun(50, func() {
+		f.now.Queues[0].Packets += 100
+		f.now.Ports[0].Stats.IMissed++
 		if err := s.Sample(); err != nil {
 			t.Fatal(err)
 		}
 	}); n != 0 {
 		t.Errorf("a sample allocates %.1f times, want 0", n)
-	}
-
-	r, err := shm.Open(dir, "smptest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	buf := make([]byte, r.PayloadSize())
-	read := func() (*snapshot.Schema, int) {
-		if _, err := r.Read(buf); err != nil {
-			t.Fatal(err)
-		}
-		sc, off, err := snapshot.Decode(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sc, off
-	}
-	find := func(sc *snapshot.Schema, metric string, labels ...string) int {
-		for _, se := range sc.Series {
-			if se.Metric != metric {
-				continue
-			}
-			ok := true
-			for i := 0; i+1 < len(labels); i += 2 {
-				match := false
-				for _, l := range se.Labels {
-					if l.Name == labels[i] && l.Value == labels[i+1] {
-						match = true
-					}
-				}
-				ok = ok && match
-			}
-			if ok {
-				return se.Index
-			}
-		}
-		t.Fatalf("no series %s %v", metric, labels)
-		return -1
-	}
-	sc, off := read()
-	pk := find(sc, "rxprobe_rx_packets_total", "port", "port0", "queue", "0")
-	p1 := snapshot.ValueAt(buf, off, pk)
-	// Stop the loop so the next sample is exact (a running loop's fields
-	// are read one by one and may differ by a poll).
-	eng.Stop()
-	if err := s.Sample(); err != nil {
-		t.Fatal(err)
-	}
-	_, off = read()
-	p2 := snapshot.ValueAt(buf, off, pk)
-	if p1 == 0 || p2 <= p1 {
-		t.Errorf("rx_packets_total did not grow: %d then %d", p1, p2)
-	}
-	// The histogram holds one gap per poll.
-	polls := snapshot.ValueAt(buf, off, find(sc, "rxprobe_loop_polls_total"))
-	var sum uint64
-	h := sc.Histograms[0]
-	for k := 0; k <= len(h.Bounds); k++ {
-		sum += snapshot.ValueAt(buf, off, h.First+k)
-	}
-	if sum != polls || h.Metric != "rxprobe_loop_gap_seconds" || len(h.Bounds) != rx.GapBuckets-1 {
-		t.Errorf("histogram %s: %d gaps for %d polls, %d bounds", h.Metric, sum, polls, len(h.Bounds))
-	}
-	if snapshot.ValueAt(buf, off, h.Sum) == 0 {
-		t.Error("histogram sum is 0 after the loop ran")
-	}
-	good := find(sc, "rxprobe_xstat_total", "name", "rx_good_packets")
-	if v := snapshot.ValueAt(buf, off, good); v != p2 {
-		t.Errorf("xstat rx_good_packets %d < loop packets %d", v, p2)
-	}
-	loc := find(sc, "rxprobe_cpu_interrupts_total", "kind", "LOC")
-	_ = loc // present for the RX CPU: the local timer row exists on every x86 host
-	find(sc, "rxprobe_udp_rcvbuf_errors_total")
-	find(sc, "rxprobe_netdev_rx_dropped_total", "device", "lo")
-	if sc.Build["version"] != "test" || sc.Prefix != "smptest" {
-		t.Errorf("schema build %v prefix %q", sc.Build, sc.Prefix)
-	}
-}
-
-func TestStdioReadsBaselineStillPublishes(t *testing.T) {
-	if engErr != nil {
-		t.Fatalf("engine: %v", engErr)
-	}
-	dir := t.TempDir()
-	s, err := New(eng, Options{Interval: 100 * time.Millisecond, ShmDir: dir, Prefix: "smpstdio", StatusFD: -1, StdioReads: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(250 * time.Millisecond)
-	if err := s.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(s.o.ShmDir + "/rxprobe-smpstdio"); !os.IsNotExist(err) {
-		t.Errorf("segment not removed by Close: %v", err)
 	}
 }

@@ -7,8 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/rxprobe/rxprobe/rx"
-	"github.com/rxprobe/rxprobe/rx/config"
+	"github.com/rxprobe/rxprobe/rx/counters"
 )
 
 func TestSysfsCountersOfMlx5AndVdevPorts(t *testing.T) {
@@ -32,7 +31,7 @@ func TestSysfsCountersOfMlx5AndVdevPorts(t *testing.T) {
 	mk("sys/class/net/ens1f0/statistics/rx_missed_errors")
 	mk("sys/class/net/veth0/statistics/rx_dropped")
 
-	pci := &rx.Port{Cfg: config.Port{Name: "cx5", Device: "0000:3b:00.0"}}
+	pci := counters.Port{Name: "cx5", Device: "0000:3b:00.0"}
 	want := []sysfsFile{
 		{"mlx5_0/1/out_of_buffer", dev + "/infiniband/mlx5_0/ports/1/hw_counters/out_of_buffer"},
 		{"mlx5_0/1/out_of_sequence", dev + "/infiniband/mlx5_0/ports/1/hw_counters/out_of_sequence"},
@@ -42,16 +41,16 @@ func TestSysfsCountersOfMlx5AndVdevPorts(t *testing.T) {
 	if d := cmp.Diff(want, sysfsCounters(root, pci), cmp.AllowUnexported(sysfsFile{})); d != "" {
 		t.Errorf("mlx5 port (-want +got):\n%s", d)
 	}
-	short := &rx.Port{Cfg: config.Port{Name: "cx5", Device: "3B:00.0"}} // the same device (hostfs.ParsePCIAddr)
+	short := counters.Port{Name: "cx5", Device: "3B:00.0"} // the same device (hostfs.ParsePCIAddr)
 	if d := cmp.Diff(want, sysfsCounters(root, short), cmp.AllowUnexported(sysfsFile{})); d != "" {
 		t.Errorf("mlx5 port by its short address (-want +got):\n%s", d)
 	}
-	xdp := &rx.Port{Cfg: config.Port{Name: "v", Device: "net_af_xdp0"}, Iface: "veth0"}
+	xdp := counters.Port{Name: "v", Device: "net_af_xdp0", Iface: "veth0"}
 	want = []sysfsFile{{"rx_dropped", "sys/class/net/veth0/statistics/rx_dropped"}}
 	if d := cmp.Diff(want, sysfsCounters(root, xdp), cmp.AllowUnexported(sysfsFile{})); d != "" {
 		t.Errorf("af_xdp port (-want +got):\n%s", d)
 	}
-	if got := sysfsCounters(root, &rx.Port{Cfg: config.Port{Device: "net_null0"}}); len(got) != 0 {
+	if got := sysfsCounters(root, counters.Port{Device: "net_null0"}); len(got) != 0 {
 		t.Errorf("net_null has sysfs counters %v", got)
 	}
 }

@@ -213,12 +213,3 @@ func TestBadInputsAreErrors(t *testing.T) {
 		t.Errorf("second Init returned %v, want the first result %v", err, ealErr)
 	}
 }
-
-func TestGapBucketLimits(t *testing.T) {
-	if GapBucketLimitNs(0) != 64 || GapBucketLimitNs(1) != 128 || GapBucketLimitNs(GapBuckets-2) != 64<<24 {
-		t.Errorf("bucket limits %d %d %d", GapBucketLimitNs(0), GapBucketLimitNs(1), GapBucketLimitNs(GapBuckets-2))
-	}
-	if GapBucketLimitNs(GapBuckets-1) != 0 {
-		t.Error("last bucket must be unbounded")
-	}
-}

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"unsafe"
+
+	"github.com/rxprobe/rxprobe/rx/counters"
 )
 
 // ErrNotInitialized is returned by calls that need the EAL before Init succeeded.
@@ -61,9 +63,6 @@ func RuntimeDir() string {
 	}
 	return C.GoString(C.rte_eal_get_runtime_dir())
 }
-
-// Initialized reports whether Init succeeded.
-func Initialized() bool { return initDone }
 
 // Cleanup releases EAL resources (rte_eal_cleanup). Safe to call when Init
 // failed or never ran.
@@ -121,14 +120,6 @@ func WorkerLcores() []uint {
 	return out
 }
 
-// LcoreCPU is the first CPU lcore id is pinned to, or -1.
-func LcoreCPU(lcore uint) int {
-	return int(C.rte_lcore_to_cpu_id(C.int(lcore)))
-}
-
-// SocketOfLcore is the NUMA socket of lcore.
-func SocketOfLcore(lcore uint) int { return int(C.rte_lcore_to_socket_id(C.uint(lcore))) }
-
 // SetStop sets (or clears) the process-wide stop flag every loop polls.
 func SetStop(stop bool) {
 	var v C.uint32_t
@@ -142,10 +133,7 @@ func SetStop(stop bool) {
 func WaitAll() { C.rte_eal_mp_wait_lcore() }
 
 // Events are the link-state and removal events seen since Init.
-type Events struct {
-	LinkChanges uint64
-	Removals    uint64
-}
+type Events = counters.Events
 
 // ReadEvents returns the event counters.
 func ReadEvents() Events {

@@ -11,37 +11,26 @@ import (
 	"fmt"
 	"net"
 	"unsafe"
+
+	"github.com/rxprobe/rxprobe/rx/counters"
 )
 
-// GapBuckets is the number of loop-gap histogram buckets. Bucket 0 counts
-// gaps <= 64 ns, bucket k gaps <= 64<<k ns, and the last bucket every gap
-// longer than 64<<(GapBuckets-2) ns (about 1.07 s).
-const GapBuckets = C.RXP_GAP_BUCKETS
+// GapBuckets is the number of loop-gap histogram buckets
+// (counters.GapBuckets, which the C loops must match).
+const GapBuckets = counters.GapBuckets
+
+// The C histogram and counters.GapBuckets are the same size: neither
+// array length below may be negative.
+var (
+	_ [C.RXP_GAP_BUCKETS - counters.GapBuckets]struct{}
+	_ [counters.GapBuckets - C.RXP_GAP_BUCKETS]struct{}
+)
 
 // MaxBurst is the largest burst a loop accepts.
 const MaxBurst = C.RXP_MAX_BURST
 
-// GapBucketLimitNs is the upper bound of bucket k in nanoseconds; the last
-// bucket has no bound (returns 0).
-func GapBucketLimitNs(k int) uint64 {
-	if k >= GapBuckets-1 {
-		return 0
-	}
-	return 64 << uint(k)
-}
-
 // RXCounters is a copy of one RX loop's counters.
-type RXCounters struct {
-	Packets      uint64
-	Bytes        uint64
-	Polls        uint64
-	EmptyPolls   uint64
-	BusyCycles   uint64
-	MaxGapCycles uint64
-	LastTSC      uint64
-	Running      bool
-	GapHist      [GapBuckets]uint64
-}
+type RXCounters = counters.Loop
 
 // RXQueue is one RX queue's poll loop and its C-side counters.
 type RXQueue struct {

@@ -10,19 +10,12 @@ import "C"
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/rxprobe/rxprobe/rx/counters"
 )
 
 // PortStats is a copy of rte_eth_stats' port-wide fields.
-type PortStats struct {
-	IPackets uint64
-	OPackets uint64
-	IBytes   uint64
-	OBytes   uint64
-	IMissed  uint64 // dropped by the NIC: no free descriptor (host too slow)
-	IErrors  uint64
-	OErrors  uint64
-	RXNoMbuf uint64 // RX mbuf allocation failures: mempool empty
-}
+type PortStats = counters.PortStats
 
 // StatsReader reads a port's basic stats into C memory allocated once.
 type StatsReader struct {

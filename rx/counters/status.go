@@ -1,4 +1,4 @@
-package rx
+package counters
 
 import (
 	"strconv"
@@ -8,7 +8,7 @@ import (
 // AppendStatus appends the one-line live view for the interval prev→cur to
 // buf: elapsed time, packet and bit rate, drops by kind during the interval
 // and the worst loop gap. It does not allocate when buf has room (~160 B).
-func AppendStatus(buf []byte, start time.Time, prev, cur *Snapshot) []byte {
+func AppendStatus(buf []byte, start time.Time, prev, cur *Reading) []byte {
 	dt := cur.At.Sub(prev.At).Seconds()
 	if dt <= 0 {
 		dt = 1
@@ -29,7 +29,7 @@ func AppendStatus(buf []byte, start time.Time, prev, cur *Snapshot) []byte {
 	buf = append(buf, " errors "...)
 	buf = strconv.AppendUint(buf, e1-e0, 10)
 	buf = append(buf, "  worst gap "...)
-	ns, unbounded := WorstGapNs(prev, cur)
+	ns, unbounded := WorstGapAll(prev, cur)
 	if unbounded {
 		buf = append(buf, '>')
 	} else {

@@ -1,0 +1,12 @@
+// Package counters holds what an RX engine counts, without DPDK: the shape
+// of a run (ports and queues, described once), one Reading of every
+// counter at a moment, the loop-gap histogram's buckets and the live
+// status line. The engine (package rx) fills a Reading; the stats thread
+// (stats/sampler) and the report read it. It imports no cgo, so its users
+// build and test without libdpdk.
+//
+// Contract:
+//   - A Reading is shaped once (NewReading) and refilled in place; Read,
+//     CopyFrom, WorstGap and AppendStatus never allocate.
+//   - Counters in a Reading are what the engine read, not deltas.
+package counters
