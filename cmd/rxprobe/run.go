@@ -412,7 +412,7 @@ type driftWatcher struct {
 	cmd    *exec.Cmd
 	path   string
 	events []guard.Event
-	attrib []DriftLine
+	attrib []isolation.DriftLine
 	notes  []string
 	exited chan struct{}
 }
@@ -523,7 +523,7 @@ func (w *driftWatcher) stop() []guard.Event {
 	if err == nil {
 		dec := json.NewDecoder(f)
 		for {
-			var l DriftLine
+			var l isolation.DriftLine
 			if dec.Decode(&l) != nil {
 				break
 			}
