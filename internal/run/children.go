@@ -54,13 +54,21 @@ func startChild(args ...string) (*child, error) {
 	return c, nil
 }
 
+// terminate asks the child to exit (SIGTERM) without waiting, so that
+// several children wind down at the same time. Nil-safe.
+func (c *child) terminate() {
+	if c != nil {
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	}
+}
+
 // stop ends the child with SIGTERM and waits for it, killing it after
 // childStopWait. It does nothing on a nil child or one already gone.
 func (c *child) stop() {
 	if c == nil {
 		return
 	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	c.terminate()
 	select {
 	case <-c.exited:
 	case <-time.After(childStopWait):

@@ -168,6 +168,12 @@ func (r *runner) stop() error {
 	if r.last != nil {
 		r.eng.Snapshot(r.last)
 	}
+	// Both children wind down at once; the watcher is waited for and read
+	// when the report is built.
+	r.exp.terminate()
+	if r.watch != nil {
+		r.watch.terminate()
+	}
 	r.quiet.leave()
 	if r.o.StatusFD >= 0 && r.o.StatusTTY {
 		_, _ = unix.Write(r.o.StatusFD, []byte("\n")) // end the rewritten status line
