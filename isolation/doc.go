@@ -15,6 +15,11 @@
 // check cannot pass without it) with the reason; Run never panics on bad
 // input.
 //
+// TakeState and Drift say what changed since start-up that can move work
+// onto the RX CPUs; Watch repeats them every interval (and runs the flight
+// recorder of isolation/tracer) for `rxprobe watch`, the child process of
+// `rxprobe run` that does the allocating part of the guard.
+//
 // File readers and parsers are separate: parsers take an io.Reader or a
 // []byte, bound what they accept and are fuzzed.
 package isolation
