@@ -1,9 +1,10 @@
 // Package hugepages reads and changes the kernel's hugepage pools and finds
 // hugetlbfs mounts.
 //
-// Every file is reached through a host root (FS): ROOT/sys/... and
-// ROOT/proc/..., so tests and offline analysis can point it at a copy of
-// another machine's sysfs and procfs; New("/") is the live host.
+// Every file is reached through a host root (FS, built on hostfs.FS):
+// ROOT/sys/... and ROOT/proc/..., so tests and offline analysis can point it
+// at a copy of another machine's sysfs and procfs; New("/") is the live
+// host.
 //
 // Pools are per NUMA node (/sys/devices/system/node/nodeN/hugepages) when
 // the kernel has NUMA nodes; otherwise, and for the node-independent view,

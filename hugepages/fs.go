@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 // Pool is one hugepage pool: the pages of one size on one NUMA node, or
@@ -35,63 +37,41 @@ type Mount struct {
 // FS is a view of a host's hugepage state through a root directory.
 // The zero FS reads the live host ("/").
 type FS struct {
-	root string
+	host hostfs.FS
 	// writeFile replaces the write of a sysfs file in tests, so that
 	// refusals and partial grants can be simulated; nil means the real one.
 	writeFile func(path string, data []byte) error
 }
 
 // New returns an FS reading ROOT/sys and ROOT/proc; "" means "/".
-func New(root string) FS {
-	if root == "" {
-		root = "/"
-	}
-	return FS{root: root}
-}
+func New(root string) FS { return FS{host: hostfs.New(root)} }
 
 // Root returns the host root the FS reads.
-func (fs FS) Root() string {
-	if fs.root == "" {
-		return "/"
-	}
-	return fs.root
-}
+func (fs FS) Root() string { return fs.host.Root() }
 
-func (fs FS) path(elem ...string) string {
-	return filepath.Join(append([]string{fs.Root()}, elem...)...)
-}
+func (fs FS) path(elem ...string) string { return fs.host.Path(elem...) }
 
 const (
-	nodeDir   = "sys/devices/system/node"
+	nodeDir   = hostfs.NodeDir
 	globalDir = "sys/kernel/mm/hugepages"
 )
 
 // nodes returns the NUMA node numbers that have a hugepages directory,
 // sorted; nil when the kernel exposes none (no NUMA).
 func (fs FS) nodes() ([]int, error) {
-	ents, err := os.ReadDir(fs.path(nodeDir))
-	if errors.Is(err, os.ErrNotExist) {
+	if !fs.host.HasNUMA() {
 		return nil, nil
 	}
+	all, err := fs.host.Nodes()
 	if err != nil {
-		return nil, fmt.Errorf("hugepages: listing NUMA nodes: %w", err)
+		return nil, fmt.Errorf("hugepages: %w", err)
 	}
 	var out []int
-	for _, e := range ents {
-		num, ok := strings.CutPrefix(e.Name(), "node")
-		if !ok {
-			continue
+	for _, n := range all {
+		if fs.host.Exists(fmt.Sprintf("%s/node%d/hugepages", nodeDir, n)) {
+			out = append(out, n)
 		}
-		n, err := strconv.Atoi(num)
-		if err != nil || n < 0 {
-			continue
-		}
-		if _, err := os.Stat(fs.path(nodeDir, e.Name(), "hugepages")); err != nil {
-			continue
-		}
-		out = append(out, n)
 	}
-	slices.Sort(out)
 	return out, nil
 }
 

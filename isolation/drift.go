@@ -1,7 +1,6 @@
 package isolation
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"sort"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 // State is what the drift check compares over time: the host settings that
@@ -48,17 +48,10 @@ type TaskState struct {
 // housekeeping CPUs hk. excludePID leaves one process (rxprobe itself) out.
 // It allocates freely: rxprobe runs it in the watcher process, never in
 // the RX process.
-func TakeState(h Host, rx, hk cpuset.Set, excludePID int) (State, error) {
+func TakeState(h hostfs.FS, rx, hk cpuset.Set, excludePID int) (State, error) {
 	st := State{IRQs: map[string]IRQState{}, Pinned: map[int]TaskState{}}
-	names := map[string]string{}
-	if b, err := h.readFile("proc/interrupts", 4<<20); err == nil {
-		if in, err := parseInterrupts(bytes.NewReader(b)); err == nil {
-			for _, r := range in.Rows {
-				names[r.IRQ] = r.Name
-			}
-		}
-	}
-	ents, err := os.ReadDir(h.path("proc/irq"))
+	names, _ := interruptNames(h) // names are a courtesy: absent, the IRQ numbers remain
+	ents, err := os.ReadDir(h.Path("proc/irq"))
 	if err != nil {
 		return st, fmt.Errorf("isolation: drift: %w", err)
 	}
@@ -66,8 +59,8 @@ func TakeState(h Host, rx, hk cpuset.Set, excludePID int) (State, error) {
 		if !e.IsDir() {
 			continue
 		}
-		aff, err1 := h.readList("proc/irq/" + e.Name() + "/smp_affinity_list")
-		eff, err2 := h.readList("proc/irq/" + e.Name() + "/effective_affinity_list")
+		aff, err1 := h.ReadCPUList("proc/irq/" + e.Name() + "/smp_affinity_list")
+		eff, err2 := h.ReadCPUList("proc/irq/" + e.Name() + "/effective_affinity_list")
 		if err1 != nil {
 			continue
 		}
@@ -75,18 +68,18 @@ func TakeState(h Host, rx, hk cpuset.Set, excludePID int) (State, error) {
 			eff = aff
 		}
 		if !aff.Intersect(rx).IsEmpty() || !eff.Intersect(rx).IsEmpty() {
-			st.IRQs[e.Name()] = IRQState{Name: names[e.Name()], Affinity: aff, Effective: eff}
+			st.IRQs[e.Name()] = IRQState{Name: names[e.Name()].Device, Affinity: aff, Effective: eff}
 		}
 	}
-	procs, _ := os.ReadDir(h.path("proc"))
+	procs, _ := os.ReadDir(h.Path("proc"))
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
 		if err != nil || pid == excludePID {
 			continue
 		}
-		tasks, _ := os.ReadDir(h.path("proc", p.Name(), "task"))
+		tasks, _ := os.ReadDir(h.Path("proc", p.Name(), "task"))
 		for _, t := range tasks {
-			b, err := h.readFile("proc/"+p.Name()+"/task/"+t.Name()+"/status", maxSmall)
+			b, err := h.ReadFile("proc/"+p.Name()+"/task/"+t.Name()+"/status", hostfs.MaxSmall)
 			if err != nil {
 				continue
 			}
@@ -99,18 +92,18 @@ func TakeState(h Host, rx, hk cpuset.Set, excludePID int) (State, error) {
 			}
 		}
 	}
-	if pids, err := h.findProcess("irqbalance"); err == nil && len(pids) > 0 {
+	if pids, err := findProcess(h, "irqbalance"); err == nil && len(pids) > 0 {
 		st.IRQBalance = pids[0]
 		for _, f := range []string{"etc/default/irqbalance", "etc/sysconfig/irqbalance"} {
-			if b, err := h.readFile(f, maxSmall); err == nil {
+			if b, err := h.ReadFile(f, hostfs.MaxSmall); err == nil {
 				vars := parseShellVars(b)
 				st.IRQBalanceBanned = strings.TrimSpace(vars["IRQBALANCE_BANNED_CPULIST"] + " " + vars["IRQBALANCE_BANNED_CPUS"])
 			}
 		}
 	}
-	st.THP, _ = h.readString("sys/kernel/mm/transparent_hugepage/enabled")
-	st.NUMABalancing, _ = h.readString("proc/sys/kernel/numa_balancing")
-	st.KSM, _ = h.readString("sys/kernel/mm/ksm/run")
+	st.THP, _ = h.ReadString("sys/kernel/mm/transparent_hugepage/enabled")
+	st.NUMABalancing, _ = h.ReadString("proc/sys/kernel/numa_balancing")
+	st.KSM, _ = h.ReadString("sys/kernel/mm/ksm/run")
 	return st, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 func writeTree(t *testing.T, root string, files map[string]string) {
@@ -45,7 +46,7 @@ func TestDriftNamesWhatMovedOntoRXCPUs(t *testing.T) {
 		"proc/sys/kernel/numa_balancing":             "0\n",
 		"sys/kernel/mm/ksm/run":                      "0\n",
 	})
-	h := Host{Root: root}
+	h := hostfs.New(root)
 	before, err := TakeState(h, rx, hk, 0)
 	if err != nil {
 		t.Fatal(err)

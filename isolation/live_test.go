@@ -7,13 +7,14 @@ import (
 
 	"github.com/rxprobe/rxprobe/hugepages"
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 // TestRunLive runs every check against this machine. The verdicts depend
 // on the machine; what must hold is that every check reports, nothing
 // panics and the report is valid JSON.
 func TestRunLive(t *testing.T) {
-	h := Host{Root: "/"}
+	h := hostfs.New("/")
 	online, err := h.OnlineCPUs()
 	if err != nil {
 		t.Fatalf("OnlineCPUs on the live host: %v", err)

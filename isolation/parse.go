@@ -1,16 +1,15 @@
 package isolation
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 // param is one kernel command-line parameter.
@@ -52,8 +51,8 @@ func (c cmdline) raw(name string) string {
 // kernel's part (the rest goes to init). Non-text content and unbalanced
 // quotes are errors.
 func parseCmdline(b []byte) (cmdline, error) {
-	if len(b) > maxSmall {
-		return nil, fmt.Errorf("%d bytes, more than %d", len(b), maxSmall)
+	if len(b) > hostfs.MaxSmall {
+		return nil, fmt.Errorf("%d bytes, more than %d", len(b), hostfs.MaxSmall)
 	}
 	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return nil, errors.New("not text")
@@ -120,101 +119,6 @@ func parseIsolcpus(v string) (flags []string, cpus cpuset.Set, err error) {
 	return flags, cpus, nil
 }
 
-// irqRow is one row of /proc/interrupts.
-type irqRow struct {
-	IRQ    string   // "24" or "LOC"
-	Counts []uint64 // one per CPU column present on the row
-	Desc   string   // everything after the counts: chip, hwirq, type, name
-	Name   string   // the action name(s), e.g. "nvme0q1"
-}
-
-// interrupts is the parsed /proc/interrupts.
-type interrupts struct {
-	CPUs []int // the CPU of each count column
-	Rows []irqRow
-}
-
-// maxInterruptsLine bounds one /proc/interrupts line (1024 CPUs × 11
-// columns plus the description fit well).
-const maxInterruptsLine = 256 << 10
-
-// parseInterrupts reads /proc/interrupts: a header of CPU columns, then
-// rows "IRQ: counts... description". A missing or malformed header and a
-// row without "IRQ:" are errors.
-func parseInterrupts(r io.Reader) (interrupts, error) {
-	var out interrupts
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxInterruptsLine)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := sc.Text()
-		if line == 1 {
-			fields := strings.Fields(text)
-			if len(fields) == 0 {
-				return interrupts{}, errors.New("interrupts: empty header")
-			}
-			for _, f := range fields {
-				n, ok := strings.CutPrefix(f, "CPU")
-				c, err := strconv.Atoi(n)
-				if !ok || err != nil || c < 0 || c >= cpuset.MaxCPUs {
-					return interrupts{}, fmt.Errorf("interrupts: header field %q is not CPUn", f)
-				}
-				out.CPUs = append(out.CPUs, c)
-			}
-			continue
-		}
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		irq, rest, ok := strings.Cut(text, ":")
-		irq = strings.TrimSpace(irq)
-		if !ok || irq == "" || strings.ContainsAny(irq, " \t") {
-			return interrupts{}, fmt.Errorf("interrupts line %d: %q does not start with \"IRQ:\"", line, text)
-		}
-		row := irqRow{IRQ: irq}
-		fields := strings.Fields(rest)
-		i := 0
-		for ; i < len(fields) && i < len(out.CPUs); i++ {
-			v, err := strconv.ParseUint(fields[i], 10, 64)
-			if err != nil {
-				break
-			}
-			row.Counts = append(row.Counts, v)
-		}
-		desc := fields[i:]
-		row.Desc = strings.Join(desc, " ")
-		row.Name = irqName(desc)
-		out.Rows = append(out.Rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		return interrupts{}, fmt.Errorf("interrupts line %d: %w", line+1, err)
-	}
-	if line == 0 {
-		return interrupts{}, errors.New("interrupts: empty file")
-	}
-	return out, nil
-}
-
-// irqName picks the action names out of a row description such as
-// "IR-PCI-MSIX-0000:3b:00.0 0-edge ice-0000:3b:00.0:misc": what follows
-// the trigger type ("-edge", "-level", "Edge", "Level"), or the last field.
-func irqName(desc []string) string {
-	for i, f := range desc {
-		l := strings.ToLower(f)
-		if strings.HasSuffix(l, "edge") || strings.HasSuffix(l, "level") {
-			if i+1 < len(desc) {
-				return strings.Join(desc[i+1:], " ")
-			}
-			return ""
-		}
-	}
-	if len(desc) == 0 {
-		return ""
-	}
-	return desc[len(desc)-1]
-}
-
 // taskStatus is what the checks need from /proc/PID/task/TID/status.
 type taskStatus struct {
 	Name    string
@@ -229,8 +133,8 @@ type taskStatus struct {
 // Cpus_allowed_list are required.
 func parseStatus(b []byte) (taskStatus, error) {
 	var st taskStatus
-	if len(b) > maxSmall {
-		return st, fmt.Errorf("status: %d bytes, more than %d", len(b), maxSmall)
+	if len(b) > hostfs.MaxSmall {
+		return st, fmt.Errorf("status: %d bytes, more than %d", len(b), hostfs.MaxSmall)
 	}
 	var haveName, havePid, haveAllowed, haveKthread bool
 	for line := range strings.SplitSeq(string(b), "\n") {

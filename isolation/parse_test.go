@@ -1,8 +1,6 @@
 package isolation
 
 import (
-	"bytes"
-	"os"
 	"strings"
 	"testing"
 
@@ -73,60 +71,6 @@ func TestParseIsolcpus(t *testing.T) {
 	}
 }
 
-func TestParseInterrupts(t *testing.T) {
-	in := `           CPU0       CPU2
-  0:         12          0   IO-APIC   2-edge      timer
- 24:          1          3  IR-PCI-MSIX-0000:3b:00.0    0-edge      ice-0000:3b:00.0:misc, other
- 27:          0          9  GICv3  30 Level     arch_timer
-NMI:          0          0   Non-maskable interrupts
-ERR:          0
-`
-	got, err := parseInterrupts(strings.NewReader(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := interrupts{
-		CPUs: []int{0, 2},
-		Rows: []irqRow{
-			{IRQ: "0", Counts: []uint64{12, 0}, Desc: "IO-APIC 2-edge timer", Name: "timer"},
-			{IRQ: "24", Counts: []uint64{1, 3}, Desc: "IR-PCI-MSIX-0000:3b:00.0 0-edge ice-0000:3b:00.0:misc, other", Name: "ice-0000:3b:00.0:misc, other"},
-			{IRQ: "27", Counts: []uint64{0, 9}, Desc: "GICv3 30 Level arch_timer", Name: "arch_timer"},
-			{IRQ: "NMI", Counts: []uint64{0, 0}, Desc: "Non-maskable interrupts", Name: "interrupts"},
-			{IRQ: "ERR", Counts: []uint64{0}, Desc: "", Name: ""},
-		},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("parseInterrupts mismatch (-want +got):\n%s", diff)
-	}
-	for _, bad := range []string{"", "\n", "   CPU0 CPUx\n", "CPU0\nno colon here\n", "CPU0\n: 1\n", "CPU99999\n"} {
-		if _, err := parseInterrupts(strings.NewReader(bad)); err == nil {
-			t.Errorf("parseInterrupts(%q) succeeded, want an error", bad)
-		}
-	}
-	// A line longer than the limit is an error, not a hang or a panic.
-	long := "CPU0\n 1: " + strings.Repeat("1 ", maxInterruptsLine) + "\n"
-	if _, err := parseInterrupts(strings.NewReader(long)); err == nil {
-		t.Errorf("parseInterrupts of an over-long line succeeded")
-	}
-}
-
-func TestParseInterruptsFixture(t *testing.T) {
-	b, err := os.ReadFile(hosts + "/isolated-2socket/proc/interrupts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := parseInterrupts(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got.CPUs) != 32 {
-		t.Errorf("%d CPU columns, want 32", len(got.CPUs))
-	}
-	if got.Rows[0].IRQ != "0" || got.Rows[0].Name != "timer" || len(got.Rows[0].Counts) != 32 {
-		t.Errorf("first row = %+v", got.Rows[0])
-	}
-}
-
 func TestParseStatus(t *testing.T) {
 	in := "Name:\tkworker/2:1\nUmask:\t0000\nTgid:\t40\nPid:\t40\nPPid:\t2\nCpus_allowed:\t4\nCpus_allowed_list:\t2\n"
 	got, err := parseStatus([]byte(in))
@@ -184,25 +128,6 @@ func FuzzParseCmdline(f *testing.F) {
 		}
 		if v, ok := c.get("isolcpus"); ok {
 			parseIsolcpus(v) // must not panic
-		}
-	})
-}
-
-// FuzzParseInterrupts checks that parseInterrupts never panics and never
-// returns more counts than CPU columns.
-func FuzzParseInterrupts(f *testing.F) {
-	f.Add("           CPU0       CPU1\n 24:          1          0  IO-APIC   5-edge      ACPI:Ged\nNMI:          0          0   Non-maskable interrupts\nERR:          0\n")
-	f.Add("CPU0 CPU\n")
-	f.Add("CPU0\n1:")
-	f.Fuzz(func(t *testing.T, s string) {
-		got, err := parseInterrupts(strings.NewReader(s))
-		if err != nil {
-			return
-		}
-		for _, r := range got.Rows {
-			if len(r.Counts) > len(got.CPUs) {
-				t.Fatalf("row %q has %d counts for %d CPUs", r.IRQ, len(r.Counts), len(got.CPUs))
-			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package isolation
 
 import (
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,11 +10,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rxprobe/rxprobe/hugepages"
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 const hosts = "../testdata/hosts"
 
-func fixture(name string) Host { return Host{Root: filepath.Join(hosts, name)} }
+func fixture(name string) hostfs.FS { return hostfs.New(filepath.Join(hosts, name)) }
 
 func mustSet(t *testing.T, s string) cpuset.Set {
 	t.Helper()
@@ -137,6 +139,27 @@ func TestRunFixtures(t *testing.T) {
 			},
 		},
 		{
+			name:    "short PCI address is the same device",
+			host:    "isolated-2socket",
+			spec:    Spec{RXCPUs: mustSet(t, "2-5"), Housekeeping: mustSet(t, "0-1"), PCIDevices: []string{"3B:00.0"}, ExcludePID: 3400},
+			want:    passingBut(map[string]Status{"hugepages": "skip", "numa_locality": "pass"}),
+			reasons: map[string][]string{"numa_locality": {"0000:3b:00.0 on node 0"}},
+		},
+		{
+			name:    "port without locality on a two-node host is a warning, not node 0",
+			host:    "isolated-2socket",
+			spec:    Spec{RXCPUs: mustSet(t, "2-5"), Housekeeping: mustSet(t, "0-1"), PCIDevices: []string{"0000:5e:00.0"}, ExcludePID: 3400},
+			want:    passingBut(map[string]Status{"hugepages": "skip", "numa_locality": "warn"}),
+			reasons: map[string][]string{"numa_locality": {"0000:5e:00.0 on an unknown node", "numa_node -1 on a host with nodes [0 1]", "firmware does not say"}},
+		},
+		{
+			name:    "a cross-node port still fails next to one without locality",
+			host:    "isolated-2socket",
+			spec:    Spec{RXCPUs: mustSet(t, "2-5"), Housekeeping: mustSet(t, "0-1"), PCIDevices: []string{"5e:00.0", "af:00.0"}, ExcludePID: 3400},
+			want:    passingBut(map[string]Status{"hugepages": "skip", "numa_locality": "fail"}),
+			reasons: map[string][]string{"numa_locality": {"0000:af:00.0 is on node 1 but RX CPUs 2-5 are on node 0", "0000:5e:00.0 on an unknown node"}},
+		},
+		{
 			name: "garbled host",
 			host: "garbled",
 			spec: Spec{
@@ -152,7 +175,7 @@ func TestRunFixtures(t *testing.T) {
 			reasons: map[string][]string{
 				"isolcpus":          {`"abc" is not a CPU number`},
 				"nohz_full":         {"/proc/cmdline: not text"},
-				"irq_affinity":      {`irq 5: proc/irq/5/smp_affinity_list`, `irq 6: proc/irq/6/effective_affinity_list`, "default_smp_affinity", `header field "CPU" is not CPUn`},
+				"irq_affinity":      {`irq 5: proc/irq/5/smp_affinity_list`, `irq 6: proc/irq/6/effective_affinity_list`, "default_smp_affinity", `bad CPU number in header: "CPU"`},
 				"irqbalance":        {"IRQBALANCE_BANNED_CPULIST"},
 				"hugepages":         {`not a page count: "12x"`},
 				"numa_locality":     {`"bogus" is not a node number`},
@@ -188,6 +211,16 @@ func TestRunFixtures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// passingBut is every check passing except those given.
+func passingBut(except map[string]Status) map[string]Status {
+	out := map[string]Status{}
+	for _, id := range CheckIDs() {
+		out[id] = StatusPass
+	}
+	maps.Copy(out, except)
+	return out
 }
 
 func containsFail(m map[string]Status) bool {
@@ -263,7 +296,7 @@ func TestRunNoRXCPUs(t *testing.T) {
 }
 
 func TestRunEmptyRoot(t *testing.T) {
-	rep := Run(Host{Root: t.TempDir()}, Spec{RXCPUs: cpuset.Of(1), PCIDevices: []string{"0000:00:01.0"},
+	rep := Run(hostfs.New(t.TempDir()), Spec{RXCPUs: cpuset.Of(1), PCIDevices: []string{"0000:00:01.0"},
 		Huge: []hugepages.Need{{Node: 0, Size: hugepages.Size2M, Bytes: 1}}})
 	checkShape(t, rep)
 	if rep.Host != "" {

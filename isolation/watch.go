@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/isolation/tracer"
 )
 
@@ -24,7 +25,7 @@ type DriftLine struct {
 
 // WatchOptions configure Watch.
 type WatchOptions struct {
-	Host         Host
+	Host         hostfs.FS
 	RX           cpuset.Set
 	Housekeeping cpuset.Set
 	// Interval is how often the drift state is re-taken (at least 1 s).

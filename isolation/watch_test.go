@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 // cleanHost writes a host whose IRQ 41 stays off the RX CPUs 2-3.
@@ -29,7 +30,7 @@ func cleanHost(t *testing.T) string {
 // at its next check, and returns nil when its context ends.
 func TestWatchReportsDriftUntilCancelled(t *testing.T) {
 	root := cleanHost(t)
-	o := WatchOptions{Host: Host{Root: root}, RX: cpuset.Of(2, 3), Housekeeping: cpuset.Of(0, 1), Interval: time.Second}
+	o := WatchOptions{Host: hostfs.New(root), RX: cpuset.Of(2, 3), Housekeeping: cpuset.Of(0, 1), Interval: time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	lines := make(chan DriftLine, 16)
@@ -57,7 +58,7 @@ func TestWatchReportsDriftUntilCancelled(t *testing.T) {
 // whose state cannot be read fails at once.
 func TestWatchEndsWhenTheReaderIsGone(t *testing.T) {
 	root := cleanHost(t)
-	o := WatchOptions{Host: Host{Root: root}, RX: cpuset.Of(2, 3), Housekeeping: cpuset.Of(0, 1), Interval: time.Second}
+	o := WatchOptions{Host: hostfs.New(root), RX: cpuset.Of(2, 3), Housekeeping: cpuset.Of(0, 1), Interval: time.Second}
 	writes := 0
 	err := Watch(context.Background(), o, func(l DriftLine) error {
 		writes++
@@ -71,7 +72,7 @@ func TestWatchEndsWhenTheReaderIsGone(t *testing.T) {
 	if err != nil || writes != 2 {
 		t.Errorf("Watch = %v after %d writes, want nil after 2", err, writes)
 	}
-	o.Host = Host{Root: t.TempDir()}
+	o.Host = hostfs.New(t.TempDir())
 	if err := Watch(context.Background(), o, func(DriftLine) error { return nil }); err == nil {
 		t.Error("Watch on an empty host root did not fail")
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rxprobe/rxprobe/isolation"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
 )
@@ -75,7 +75,7 @@ func (e *Engine) Plan() *EALPlan { return e.sess.plan }
 // starts EAL and configures and starts every port. On error everything it
 // created is undone.
 func Open(cfg *config.Config, o Options) (*Engine, error) {
-	host := isolation.Host{Root: o.HostRoot}
+	host := hostfs.New(o.HostRoot)
 	prefix := o.Prefix
 	if prefix == "" {
 		prefix = UniquePrefix("run")
@@ -90,6 +90,7 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if cfg.EAL.NoHuge {
 		e.Degraded = append(e.Degraded, "no hugepages (eal.no_huge): packet memory is ordinary pages, TLB misses and page moves possible")
 	}
+	e.Degraded = append(e.Degraded, NUMAProblems(host, cfg)...)
 	if err := e.sess.start(); err != nil {
 		return nil, err
 	}
@@ -99,7 +100,7 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	return e, nil
 }
 
-func (e *Engine) setup(host isolation.Host) error {
+func (e *Engine) setup(host hostfs.FS) error {
 	e.TSCHz = dpdk.TSCHz()
 	workers := dpdk.WorkerLcores()
 	nodeOf := NodeOf(host)

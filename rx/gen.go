@@ -6,7 +6,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/rxprobe/rxprobe/isolation"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
 )
@@ -27,6 +27,9 @@ type Generator struct {
 	Started  time.Time
 	// SrcMAC is the source MAC the frames carry.
 	SrcMAC net.HardwareAddr
+	// Degraded lists what differs from a clean start (a NUMA node that
+	// could not be found), one line each.
+	Degraded []string
 }
 
 // OpenGenerator starts EAL for cfg.Generator and prepares the TX loop.
@@ -35,8 +38,7 @@ func OpenGenerator(cfg *config.Config, o Options) (*Generator, error) {
 		return nil, &config.FieldError{Field: "generator", Reason: "missing: add a generator section (device, cpu, rate, ...)"}
 	}
 	g := cfg.Generator
-	host := isolation.Host{Root: o.HostRoot}
-	node := portNode(host, g.Device, []int{g.CPU})
+	node, numaErr := portNode(hostfs.New(o.HostRoot), g.Device, []int{g.CPU})
 	prefix := o.Prefix
 	if prefix == "" {
 		prefix = UniquePrefix("gen")
@@ -48,6 +50,9 @@ func OpenGenerator(cfg *config.Config, o Options) (*Generator, error) {
 		return nil, err
 	}
 	e := &Generator{cfg: *g, sess: session{plan: plan}}
+	if numaErr != nil {
+		e.Degraded = append(e.Degraded, numaErr.Error())
+	}
 	if err := e.sess.start(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 // KernelIface returns the kernel interface a virtual device is bound to
@@ -32,10 +34,7 @@ func readNetdev(root, iface string) NetdevCounters {
 	if iface == "" {
 		return NetdevCounters{}
 	}
-	if root == "" {
-		root = "/"
-	}
-	dir := filepath.Join(root, "sys/class/net", iface, "statistics")
+	dir := hostfs.New(root).Sys("class/net", iface, "statistics")
 	get := func(name string) (uint64, bool) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

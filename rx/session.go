@@ -9,7 +9,7 @@ import (
 
 	"github.com/rxprobe/rxprobe/hugepages"
 	"github.com/rxprobe/rxprobe/internal/cpuset"
-	"github.com/rxprobe/rxprobe/isolation"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
 )
@@ -107,24 +107,49 @@ func (s *session) removeFiles() {
 }
 
 // portNode is the NUMA node a port's memory goes on: the PCI device's node,
-// or for a virtual device the node of its first RX CPU.
-func portNode(h isolation.Host, dev string, cpus []int) int {
+// or for a virtual device the node of its first RX CPU. When the node
+// cannot be found (hostfs.ErrNoLocality on a multi-node host, an
+// unreadable numa_node, a missing device) it returns node 0 and the
+// reason, which the caller must report; on a single-node host a device
+// without locality is on node 0 and that is no error.
+func portNode(h hostfs.FS, dev string, cpus []int) (int, error) {
 	if config.IsPCI(dev) {
-		if n, err := h.PCINode(dev); err == nil && n >= 0 {
-			return n
+		n, err := h.PCINode(dev)
+		if err != nil {
+			return 0, fmt.Errorf("rx: port %s: NUMA node unknown, memory placed on node 0: %w", dev, err)
 		}
-		return 0
+		return n, nil
 	}
-	if len(cpus) > 0 {
-		if n, err := h.CPUNode(cpus[0]); err == nil && n >= 0 {
-			return n
-		}
+	if len(cpus) == 0 {
+		return 0, nil
 	}
-	return 0
+	n, err := h.CPUNode(cpus[0])
+	if err != nil {
+		return 0, fmt.Errorf("rx: port %s: NUMA node of RX CPU %d unknown, memory placed on node 0: %w", dev, cpus[0], err)
+	}
+	return n, nil
 }
 
 // NodeOf returns the function that places each port of cfg on a NUMA node
-// of host h. `rxprobe hugepages reserve --config` uses the same placement.
-func NodeOf(h isolation.Host) func(config.Port) int {
-	return func(p config.Port) int { return portNode(h, p.Device, p.QueueCPUs()) }
+// of host h. `rxprobe hugepages reserve --config` and preflight use the
+// same placement. A port whose node cannot be found is placed on node 0;
+// NUMAProblems says which and why, and the engine carries that into the
+// run's degraded list (preflight's numa_locality check reports it too).
+func NodeOf(h hostfs.FS) func(config.Port) int {
+	return func(p config.Port) int {
+		n, _ := portNode(h, p.Device, p.QueueCPUs()) // reported by NUMAProblems
+		return n
+	}
+}
+
+// NUMAProblems lists, one line each, the ports of cfg that NodeOf placed
+// on node 0 because their NUMA node could not be found on h.
+func NUMAProblems(h hostfs.FS, cfg *config.Config) []string {
+	var out []string
+	for _, p := range cfg.Ports {
+		if _, err := portNode(h, p.Device, p.QueueCPUs()); err != nil {
+			out = append(out, err.Error())
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/internal/run"
 	"github.com/rxprobe/rxprobe/isolation"
 	"github.com/rxprobe/rxprobe/rx/config"
@@ -12,8 +13,8 @@ import (
 
 // loadConfig reads and validates the config at path against the host's
 // online CPUs. Every error is a usage error (exit 2) on one line.
-func loadConfig(path, hostRoot string, v *viper.Viper) (*config.Config, isolation.Host, error) {
-	host := isolation.Host{Root: hostRoot}
+func loadConfig(path, hostRoot string, v *viper.Viper) (*config.Config, hostfs.FS, error) {
+	host := hostfs.New(hostRoot)
 	cfg, err := config.Load(path, v)
 	if err != nil {
 		return nil, host, usageError(err)

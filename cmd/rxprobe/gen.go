@@ -83,9 +83,12 @@ func newGenCmd() *cobra.Command {
 		signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
 		defer signal.Stop(sigc)
 
-		gen, err := rx.OpenGenerator(cfg, rx.Options{HostRoot: host.Root})
+		gen, err := rx.OpenGenerator(cfg, rx.Options{HostRoot: host.Root()})
 		if err != nil {
 			return usageError(err)
+		}
+		for _, d := range gen.Degraded {
+			fmt.Fprintf(cmd.ErrOrStderr(), "rxprobe gen: degraded: %s\n", d)
 		}
 		if err := gen.Start(); err != nil {
 			return usageError(fmt.Errorf("%w (cleanup: %v)", err, gen.Close()))

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/isolation"
 )
 
@@ -39,7 +40,7 @@ Exit status: 0 nothing failed, 1 a check failed, 2 the checks could not run.`,
 			if err != nil {
 				return err
 			}
-			rep := isolation.Run(isolation.Host{Root: f.root}, spec)
+			rep := isolation.Run(hostfs.New(f.root), spec)
 			out := cmd.OutOrStdout()
 			if f.asJSON {
 				enc := json.NewEncoder(out)
@@ -62,7 +63,7 @@ Exit status: 0 nothing failed, 1 a check failed, 2 the checks could not run.`,
 	fl.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
 	fl.StringVar(&f.rxCPUs, "rx-cpus", "", "RX CPUs (cpulist) when there is no --config")
 	fl.StringVar(&f.housekeeping, "housekeeping", "", "housekeeping CPUs (cpulist) when there is no --config")
-	fl.StringSliceVar(&f.pci, "pci", nil, "PCI addresses of the ports when there is no --config")
+	fl.StringSliceVar(&f.pci, "pci", nil, "PCI addresses of the ports (0000:3b:00.0 or 3b:00.0) when there is no --config")
 	return cmd
 }
 
@@ -88,7 +89,13 @@ func preflightSpec(cmd *cobra.Command, f preflightFlags) (isolation.Spec, error)
 	if spec.Housekeeping, err = cpuset.Parse(f.housekeeping); err != nil {
 		return spec, usageError(fmt.Errorf("--housekeeping: %w", err))
 	}
-	spec.PCIDevices = f.pci
+	for _, a := range f.pci {
+		canon, err := hostfs.CanonicalPCI(a)
+		if err != nil {
+			return spec, usageError(fmt.Errorf("--pci: %w", err))
+		}
+		spec.PCIDevices = append(spec.PCIDevices, canon)
+	}
 	return spec, nil
 }
 

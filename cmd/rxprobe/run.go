@@ -80,7 +80,7 @@ func newRunCmd() *cobra.Command {
 			return err
 		}
 		tty := isTerminal(1)
-		o := run.Options{HostRoot: host.Root, StatusFD: -1, StatusTTY: tty, ReadyFile: f.readyFile,
+		o := run.Options{HostRoot: host.Root(), StatusFD: -1, StatusTTY: tty, ReadyFile: f.readyFile,
 			Build: run.Build{Version: version, Commit: commit}, Debug: f.debug}
 		if f.status == "always" || (f.status == "auto" && tty) {
 			o.StatusFD = 1

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/internal/parent"
 	"github.com/rxprobe/rxprobe/isolation"
 )
@@ -56,7 +57,7 @@ banned list, THP, NUMA balancing and KSM. It prints one JSON line per change.
 }
 
 func runWatch(out io.Writer, f watchFlags) error {
-	o := isolation.WatchOptions{Host: isolation.Host{Root: f.hostRoot}, Interval: f.interval, ExcludePID: f.excludePID, Trace: f.trace}
+	o := isolation.WatchOptions{Host: hostfs.New(f.hostRoot), Interval: f.interval, ExcludePID: f.excludePID, Trace: f.trace}
 	var err error
 	if o.RX, err = cpuset.Parse(f.rxList); err != nil || o.RX.IsEmpty() {
 		return usageError(fmt.Errorf("--rx-cpus %q: give the RX CPUs as a cpulist (e.g. 1 or 2-9)", f.rxList))

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/internal/run/report"
 	"github.com/rxprobe/rxprobe/isolation"
 	"github.com/rxprobe/rxprobe/isolation/guard"
@@ -121,7 +122,7 @@ func startWatcher(log io.Writer, cfg *config.Config, hostRoot string) *watcher {
 	_ = os.Remove(path)
 	c, err := startChild("watch", "--rx-cpus", cfg.RXCPUSet().String(), "--housekeeping", cfg.HousekeepingSet().String(),
 		"--interval", interval.String(), "--exclude-pid", strconv.Itoa(os.Getpid()),
-		"--parent-pid", strconv.Itoa(os.Getpid()), "--host-root", rootOf(hostRoot),
+		"--parent-pid", strconv.Itoa(os.Getpid()), "--host-root", hostfs.New(hostRoot).Root(),
 		"--trace="+strconv.FormatBool(cfg.Guard.Attribution), "--out", path, "--log")
 	if err != nil {
 		fmt.Fprintf(log, "rxprobe: drift watcher: %v (continuing without it)\n", err)

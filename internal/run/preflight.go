@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/isolation"
 	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/rx/config"
@@ -17,7 +18,7 @@ var ErrPreflight = errors.New("preflight failed")
 
 // Spec is what preflight checks for cfg on host: the RX and housekeeping
 // CPUs, the PCI devices and the hugepages each NUMA node needs.
-func Spec(cfg *config.Config, host isolation.Host) isolation.Spec {
+func Spec(cfg *config.Config, host hostfs.FS) isolation.Spec {
 	return isolation.Spec{
 		RXCPUs:       cfg.RXCPUSet(),
 		Housekeeping: cfg.HousekeepingSet(),
@@ -29,7 +30,7 @@ func Spec(cfg *config.Config, host isolation.Host) isolation.Spec {
 // preflightGate runs the host checks before anything starts. A failure
 // stops the run unless the config allows an unisolated host; then it is
 // returned as a degradation.
-func preflightGate(cfg *config.Config, host isolation.Host) ([]string, error) {
+func preflightGate(cfg *config.Config, host hostfs.FS) ([]string, error) {
 	spec := Spec(cfg, host)
 	spec.ExcludePID = os.Getpid()
 	rep := isolation.Run(host, spec)

@@ -9,8 +9,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/internal/run/report"
-	"github.com/rxprobe/rxprobe/isolation"
 	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/stats/sampler"
@@ -38,7 +38,7 @@ type runner struct {
 // the report is nil; once it started, the report comes back even when
 // stopping failed (the error says what did not stop cleanly).
 func Run(ctx context.Context, cfg *config.Config, o Options) (*report.Report, error) {
-	preflight, err := preflightGate(cfg, isolation.Host{Root: o.HostRoot})
+	preflight, err := preflightGate(cfg, hostfs.New(o.HostRoot))
 	if err != nil {
 		return nil, err
 	}

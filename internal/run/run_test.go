@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
-	"github.com/rxprobe/rxprobe/isolation"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/rx/config"
 )
 
@@ -38,8 +38,8 @@ func nullConfig(t *testing.T, allowUnisolated bool) *config.Config {
 }
 
 func TestPreflightGate(t *testing.T) {
-	isolated := isolation.Host{Root: filepath.Join(hosts, "isolated-2socket")}
-	misconfigured := isolation.Host{Root: filepath.Join(hosts, "misconfigured")}
+	isolated := hostfs.New(filepath.Join(hosts, "isolated-2socket"))
+	misconfigured := hostfs.New(filepath.Join(hosts, "misconfigured"))
 	if d, err := preflightGate(nullConfig(t, false), isolated); err != nil || d != nil {
 		t.Errorf("isolated host: degraded %q, error %v; want neither", d, err)
 	}

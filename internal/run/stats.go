@@ -1,12 +1,9 @@
 package run
 
 import (
-	"os"
-	"path/filepath"
 	"runtime"
-	"strings"
 
-	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/stats/sampler"
@@ -34,16 +31,6 @@ func (r *runner) startStats() error {
 // guardOptions turns the config's guard section into the stats thread's.
 func guardOptions(cfg *config.Config, hostRoot string) *sampler.GuardOptions {
 	o := &sampler.GuardOptions{HZ: cfg.Guard.HZ, Limits: cfg.Guard.Limits, GapNs: uint64(cfg.Guard.GapThresholdUs * 1000)}
-	if b, err := os.ReadFile(filepath.Join(rootOf(hostRoot), "sys/devices/system/cpu/nohz_full")); err == nil {
-		o.NohzFull, _ = cpuset.Parse(strings.TrimSpace(strings.ReplaceAll(string(b), "(null)", "")))
-	}
+	o.NohzFull, _ = hostfs.New(hostRoot).NohzFull() // none when unreadable: the guard then allows the tick
 	return o
-}
-
-// rootOf is the host root as a path ("" is "/").
-func rootOf(hostRoot string) string {
-	if hostRoot == "" {
-		return "/"
-	}
-	return hostRoot
 }

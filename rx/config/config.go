@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/rxprobe/rxprobe/hugepages"
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 )
 
 // ErrInvalid is matched (errors.Is) by every validation error.
@@ -71,7 +71,8 @@ type EAL struct {
 type Port struct {
 	// Name labels the port in reports and metrics; default "port<i>".
 	Name string `mapstructure:"name" yaml:"name"`
-	// Device is a PCI address ("0000:3b:00.0") or a virtual device
+	// Device is a PCI address ("0000:3b:00.0" or "3b:00.0", the same
+	// device; Validate rewrites it as "0000:3b:00.0") or a virtual device
 	// ("net_null0", "net_af_xdp0", ...).
 	Device string `mapstructure:"device" yaml:"device"`
 	// Devargs are the device arguments ("iface=veth0", "rxq_cqe_comp_en=1").
@@ -170,13 +171,12 @@ const (
 	MaxBurst         = 512
 )
 
-var pciRe = regexp.MustCompile(`^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$`)
-
 // VdevDrivers are the virtual device drivers rxprobe accepts.
 var VdevDrivers = []string{"net_null", "net_ring", "net_pcap", "net_af_packet", "net_af_xdp", "net_tap", "net_memif", "net_vhost", "net_virtio_user"}
 
-// IsPCI reports whether dev is a PCI address.
-func IsPCI(dev string) bool { return pciRe.MatchString(dev) }
+// IsPCI reports whether dev is a PCI address, by the one rule of
+// hostfs.ParsePCIAddr ("3b:00.0" and "0000:3b:00.0" alike).
+func IsPCI(dev string) bool { return hostfs.IsPCIAddr(dev) }
 
 func vdevDriver(dev string) (string, bool) {
 	best := ""
@@ -191,17 +191,28 @@ func vdevDriver(dev string) (string, bool) {
 	return best, best != ""
 }
 
-func checkDevice(field, dev string) error {
-	if dev == "" {
+// checkDevice validates the device at *dev and rewrites a PCI address in
+// the canonical form ("3B:00.0" becomes "0000:3b:00.0"), the name DPDK,
+// sysfs and preflight know the device by, so one device has one spelling.
+func checkDevice(field string, dev *string) error {
+	if *dev == "" {
 		return fieldErr(field, "missing: give a PCI address (0000:3b:00.0) or a virtual device (net_null0, net_af_xdp0, ...)")
 	}
-	if IsPCI(dev) {
+	if strings.Contains(*dev, ":") { // meant as a PCI address: vdev names have no ':'
+		canon, err := hostfs.CanonicalPCI(*dev)
+		if err != nil {
+			return fieldErr(field, "%v", err)
+		}
+		*dev = canon
 		return nil
 	}
-	if _, ok := vdevDriver(dev); ok {
+	if _, ok := vdevDriver(*dev); ok {
 		return nil
 	}
-	return fieldErr(field, "unknown device %q: use a PCI address (0000:3b:00.0) or one of %s followed by an instance number (net_null0)", dev, strings.Join(VdevDrivers, ", "))
+	if _, ok := vdevDriver(*dev); ok {
+		return nil
+	}
+	return fieldErr(field, "unknown device %q: use a PCI address (0000:3b:00.0) or one of %s followed by an instance number (net_null0)", *dev, strings.Join(VdevDrivers, ", "))
 }
 
 // RXCPUSet is the union of every port's RX CPUs (valid after Validate).
@@ -277,7 +288,7 @@ func (c *Config) Validate(online cpuset.Set) error {
 	for i := range c.Ports {
 		p := &c.Ports[i]
 		f := func(name string) string { return fmt.Sprintf("ports[%d].%s", i, name) }
-		if err := checkDevice(f("device"), p.Device); err != nil {
+		if err := checkDevice(f("device"), &p.Device); err != nil {
 			return err
 		}
 		if j, dup := devices[p.Device]; dup {
@@ -403,7 +414,7 @@ func (c *Config) Validate(online cpuset.Set) error {
 
 func (g *Generator) validate(online cpuset.Set) error {
 	f := func(name string) string { return "generator." + name }
-	if err := checkDevice(f("device"), g.Device); err != nil {
+	if err := checkDevice(f("device"), &g.Device); err != nil {
 		return err
 	}
 	if !online.Has(g.CPU) {

@@ -65,6 +65,25 @@ func TestGoodConfigGetsDefaults(t *testing.T) {
 	}
 }
 
+// A PCI address in either spelling becomes the kernel's, the name DPDK,
+// sysfs and preflight know the device by.
+func TestPCIDeviceCanonical(t *testing.T) {
+	for _, dev := range []string{"3b:00.0", "0000:3b:00.0", "0000:3B:00.0", "3B:00.0"} {
+		t.Run(dev, func(t *testing.T) {
+			c, err := load(t, "ports:\n  - device: \""+dev+"\"\n    rx_cpus: \"1\"\ngenerator:\n  device: \""+dev+"\"\n  cpu: 2\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Ports[0].Device != "0000:3b:00.0" || c.Generator.Device != "0000:3b:00.0" {
+				t.Errorf("devices = %q, %q; want 0000:3b:00.0", c.Ports[0].Device, c.Generator.Device)
+			}
+			if d := cmp.Diff([]string{"0000:3b:00.0"}, c.PCIDevices()); d != "" || !IsPCI(dev) {
+				t.Errorf("PCIDevices (-want +got):\n%s (IsPCI %v)", d, IsPCI(dev))
+			}
+		})
+	}
+}
+
 func TestShippedConfigsValidate(t *testing.T) {
 	files, _ := filepath.Glob("../../configs/*.yaml")
 	if len(files) == 0 {
@@ -118,6 +137,10 @@ func TestBadConfigsNameTheField(t *testing.T) {
 		{"ring not power of two", port("    rx_ring: 1000\n"), "ports[0].rx_ring", "not a power of two"},
 		{"same cpu twice", "ports:\n  - device: net_null0\n    rx_cpus: \"1\"\n  - device: net_null1\n    rx_cpus: \"1\"\n", "ports[1].rx_cpus", "one loop per CPU"},
 		{"same device twice", "ports:\n  - device: net_null0\n    rx_cpus: \"1\"\n  - device: net_null0\n    rx_cpus: \"2\"\n", "ports[1].device", "each device once"},
+		{"same PCI device in two spellings", "ports:\n  - device: \"3b:00.0\"\n    rx_cpus: \"1\"\n  - device: \"0000:3B:00.0\"\n    rx_cpus: \"2\"\n", "ports[1].device", `"0000:3b:00.0" is also ports[0].device`},
+		{"bad PCI function", "ports:\n  - device: \"3b:00.8\"\n    rx_cpus: \"1\"\n", "ports[0].device", "function is one digit 0 to 7"},
+		{"bad PCI device", "ports:\n  - device: \"0000:3b:20.0\"\n    rx_cpus: \"1\"\n", "ports[0].device", "device is at most 1f"},
+		{"gen bad PCI address", port("") + "generator:\n  device: \"3b:0.0\"\n", "generator.device", "not a PCI address"},
 		{"bad cpulist", port("")[:0] + "ports:\n  - device: net_null0\n    rx_cpus: \"1-x\"\n", "ports[0].rx_cpus", "cpulist"},
 		{"bad page size", "eal:\n  hugepage_size: 4M\n" + port(""), "eal.hugepage_size", "2M or 1G"},
 		{"no ports", "eal:\n  no_huge: true\n", "ports", "no ports"},

@@ -3,14 +3,12 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-)
 
-// DefaultRoot is the host root used when a constructor is given "".
-const DefaultRoot = "/"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
+)
 
 // ErrBufferFull is returned (wrapped) by a reader when the file no longer fits
 // the buffer sized at construction. The reader does not grow its buffer in
@@ -26,13 +24,9 @@ const (
 	maxBufSize = 64 << 20 // refuse to size a buffer beyond this at construction
 )
 
-// hostPath joins root and rel; root "" means DefaultRoot.
-func hostPath(root, rel string) string {
-	if root == "" {
-		root = DefaultRoot
-	}
-	return filepath.Join(root, rel)
-}
+// hostPath is ROOT/rel under the host root root ("" is the live host, as
+// hostfs.New has it).
+func hostPath(root, rel string) string { return hostfs.New(root).Path(rel) }
 
 // procFile is one kernel file kept open for the life of its reader and read
 // with pread from offset 0.

@@ -329,3 +329,40 @@ func (r *InterruptsReader) ReadInto(dst *Interrupts) error {
 
 // Close closes the kept descriptor.
 func (r *InterruptsReader) Close() error { return r.f.Close() }
+
+// ParseInterruptsAll parses /proc/interrupts keeping every CPU column of
+// its header: the whole table, for one-off readers (preflight, the drift
+// watcher, benchmarks). It is ParseInterrupts with the CPUs taken from the
+// header, so both read the format the same way; unlike a reused
+// Interrupts it allocates on every call.
+func ParseInterruptsAll(data []byte) (*Interrupts, error) {
+	header, _ := nextLine(data)
+	var cpus []int
+	for f, r := nextField(header); len(f) > 0; f, r = nextField(r) {
+		if n, ok := parseDec(bytes.TrimPrefix(f, []byte("CPU"))); ok && n <= 1<<31-1 {
+			cpus = append(cpus, int(n)) // a bad field is reported by ParseInterrupts
+		}
+	}
+	s := NewInterrupts(cpus, bytes.Count(data, []byte{'\n'}))
+	if err := ParseInterrupts(data, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Column returns the count of cpu on every per-CPU row of the last sample,
+// by row ID, and whether cpu had a column in its header. Rows that are
+// not per-CPU (ERR, MIS) are left out. It allocates the map.
+func (s *Interrupts) Column(cpu int) (map[string]uint64, bool) {
+	j := slices.Index(s.CPUs, cpu)
+	if j < 0 || !s.Online[j] {
+		return nil, false
+	}
+	out := make(map[string]uint64, len(s.Rows))
+	for _, r := range s.Rows {
+		if r.PerCPU {
+			out[r.ID] = r.Counts[j]
+		}
+	}
+	return out, true
+}

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/rx"
-	"github.com/rxprobe/rxprobe/rx/config"
 )
 
 // sysfsFile is one counter file of a port.
@@ -26,12 +26,11 @@ var hwCounters = []string{"out_of_buffer", "out_of_sequence"}
 // sysfsCounters lists the counter files of port p that exist at start-up
 // (resolved once; globbing is start-up work, never a sample's).
 func sysfsCounters(root string, p *rx.Port) []sysfsFile {
-	if root == "" {
-		root = "/"
-	}
+	host := hostfs.New(root)
+	root = host.Root()
 	var out []sysfsFile
 	add := func(name, rel string) {
-		if _, err := os.Stat(filepath.Join(root, rel)); err == nil {
+		if host.Exists(rel) {
 			out = append(out, sysfsFile{name: name, path: rel})
 		}
 	}
@@ -39,18 +38,14 @@ func sysfsCounters(root string, p *rx.Port) []sysfsFile {
 	if p.Iface != "" {
 		ifaces = append(ifaces, p.Iface)
 	}
-	if config.IsPCI(p.Cfg.Device) {
-		addr := p.Cfg.Device
-		if strings.Count(addr, ":") == 1 {
-			addr = "0000:" + addr
-		}
+	if addr, err := hostfs.CanonicalPCI(p.Cfg.Device); err == nil {
 		dev := filepath.Join("sys/bus/pci/devices", addr)
-		if ents, err := os.ReadDir(filepath.Join(root, dev, "net")); err == nil {
+		if ents, err := os.ReadDir(host.Path(dev, "net")); err == nil {
 			for _, e := range ents {
 				ifaces = append(ifaces, e.Name())
 			}
 		}
-		ib, _ := filepath.Glob(filepath.Join(root, dev, "infiniband", "*", "ports", "*", "hw_counters"))
+		ib, _ := filepath.Glob(host.Path(dev, "infiniband", "*", "ports", "*", "hw_counters"))
 		sort.Strings(ib)
 		for _, d := range ib {
 			rel, _ := filepath.Rel(root, d)

@@ -42,6 +42,10 @@ func TestSysfsCountersOfMlx5AndVdevPorts(t *testing.T) {
 	if d := cmp.Diff(want, sysfsCounters(root, pci), cmp.AllowUnexported(sysfsFile{})); d != "" {
 		t.Errorf("mlx5 port (-want +got):\n%s", d)
 	}
+	short := &rx.Port{Cfg: config.Port{Name: "cx5", Device: "3B:00.0"}} // the same device (hostfs.ParsePCIAddr)
+	if d := cmp.Diff(want, sysfsCounters(root, short), cmp.AllowUnexported(sysfsFile{})); d != "" {
+		t.Errorf("mlx5 port by its short address (-want +got):\n%s", d)
+	}
 	xdp := &rx.Port{Cfg: config.Port{Name: "v", Device: "net_af_xdp0"}, Iface: "veth0"}
 	want = []sysfsFile{{"rx_dropped", "sys/class/net/veth0/statistics/rx_dropped"}}
 	if d := cmp.Diff(want, sysfsCounters(root, xdp), cmp.AllowUnexported(sysfsFile{})); d != "" {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"bytes"
 	"os"
 	"strings"
@@ -128,7 +130,7 @@ func TestParseReport(t *testing.T) {
 
 func TestParseReportBroken(t *testing.T) {
 	q := func(hist string) string {
-		return `{"duration_s": 1, "ports": [{"queues": [{"cpu": 1, "polls": 5, "max_gap_ns": 100, "gap_histogram": [` + hist + `]}]}]}`
+		return `{"duration_s": 1, "rx_packets": 9, "ports": [{"queues": [{"cpu": 1, "polls": 5, "max_gap_ns": 100, "gap_histogram": [` + hist + `]}]}]}`
 	}
 	for name, doc := range map[string]string{
 		"no ports":     `{"duration_s": 1, "ports": []}`,
@@ -161,7 +163,7 @@ func TestGrid(t *testing.T) {
 	if s := gridRatio(6, 4); s != "2 bucket(s) higher (4×)" {
 		t.Error(s)
 	}
-	if medianI([]int{4, 5}) != 5 || medianU([]uint64{3, 1, 2}) != 2 || medianF(nil) != 0 {
+	if medianI([]int{4, 5}) != 5 || medianU([]uint64{3, 1, 2}) != 2 || medianU(nil) != 0 {
 		t.Error("medians")
 	}
 }
@@ -171,7 +173,7 @@ func TestParseFlags(t *testing.T) {
 		t.Setenv(k, "")
 	}
 	s, err := parseFlags(nil, &bytes.Buffer{})
-	if err != nil || s.Rounds != 3 || s.Seconds != 30 || s.CPU != 1 || s.Housekeeping != 0 || !s.Observe || s.RTPrio != 0 {
+	if err != nil || s.Rounds != 5 || s.Seconds != 30 || s.CPU != 1 || s.Housekeeping != 0 || !s.Observe || s.RTPrio != 0 {
 		t.Fatalf("defaults: %+v, %v", s, err)
 	}
 	got := strings.Join(oslatArgs(s, "F"), " ")
@@ -200,6 +202,86 @@ func TestHelpers(t *testing.T) {
 	for ns, want := range map[uint64]string{512: "512ns", 1024: "1.02µs", 16384: "16.4µs", 131072: "131µs", 12654000: "12.7ms", 2_500_000_000: "2.50s"} {
 		if got := fmtNs(ns); got != want {
 			t.Errorf("fmtNs(%d) = %q, want %q", ns, got, want)
+		}
+	}
+}
+
+// mkRun is a run of tool with a histogram on rxprobe's grid: gaps[k] in
+// bucket k (≤ 64<<k ns), maximum max ns, over one second.
+func mkRun(tool string, max uint64, gaps map[int]uint64) runRec {
+	d := dist{MaxLo: max, MaxHi: max}
+	var lo uint64
+	for k := 0; k <= 25; k++ {
+		var hi uint64
+		if k < 25 {
+			hi = 64 << k
+		}
+		d.Lo, d.Hi, d.Counts = append(d.Lo, lo), append(d.Hi, hi), append(d.Counts, gaps[k])
+		d.Samples += gaps[k]
+		lo = hi
+	}
+	return runRec{Tool: tool, D: d, Seconds: 1, CPUShare: 1}
+}
+
+// TestVerdictUsesEveryRow: a worst gap within target is not enough; each
+// gap rate the method names decides too, and both-zero rates are met.
+func TestVerdictUsesEveryRow(t *testing.T) {
+	// Bucket 3 (≤512 ns) holds the bulk; 4 is ≤1.02 µs, 8 ≤16.4 µs, 11
+	// ≤131 µs, 14 ≤1.05 ms, 15 above it.
+	osl := mkRun("oslat", 100_000, map[int]uint64{3: 1_000_000, 5: 100, 9: 10})
+	rx := mkRun("rxprobe", 105_000, map[int]uint64{3: 1_000_000, 5: 100, 9: 10})
+	rounds := func(o, r runRec) []round {
+		var rs []round
+		for i := range 5 {
+			rs = append(rs, round{First: []string{"oslat", "rxprobe"}[i%2], Oslat: o, Rxprobe: r})
+		}
+		return rs
+	}
+	sum := summarize(rounds(osl, rx))
+	if len(sum.Checks) != 3+len(thresholds) {
+		t.Fatalf("%d verdict rows, want worst gap, 2 grid percentiles and %d rates", len(sum.Checks), len(thresholds))
+	}
+	for _, c := range sum.Checks {
+		if !c.Met {
+			t.Errorf("equal runs: %s NOT MET (%s)", c.Name, c.Figure)
+		}
+	}
+	// Same worst gap, but twice the gaps ≥16.4 µs per second.
+	rx2 := mkRun("rxprobe", 105_000, map[int]uint64{3: 1_000_000, 5: 100, 9: 20})
+	sum = summarize(rounds(osl, rx2))
+	var failed []string
+	for _, c := range sum.Checks {
+		if !c.Met {
+			failed = append(failed, c.Name)
+		}
+	}
+	if strings.Join(failed, ",") != "gaps ≥16.4µs per s" {
+		t.Errorf("failed rows %q, want the rate that doubled (worst gap 1.05× and gaps ≥1.02µs 1.09× are met)", failed)
+	}
+	if sum.Checks[0].Name != "worst gap" || !sum.Checks[0].Met {
+		t.Errorf("worst gap row: %+v", sum.Checks[0])
+	}
+	if len(sum.PerRound) != 5 || sum.PerRound[0][0] != 1.05 || sum.PerRound[0][2] != 2 {
+		t.Errorf("per-round ratios %v", sum.PerRound)
+	}
+	// The block states it plainly and the verdict carries the failures.
+	h := hostInfo{Host: benchkit.Host{Date: "2030-01-02 03:04 UTC", CPUs: 2, Binary: "bin/rxprobe", Version: "rxprobe v9 (commit abc1234)", LoadBefore: "0.1 0.1 0.1"}, Oslat: "2.40"}
+	g := benchkit.NewGate(2)
+	g.Before(0.1)
+	g.Rounds(5)
+	s, _ := parseFlags([]string{"-observed=false"}, &bytes.Buffer{})
+	md := markdown(s, h, g, rounds(osl, rx2), sum, nil)
+	for _, w := range []string{
+		"### 2030-01-02 03:04 UTC — rxprobe v9 (commit abc1234)",
+		"- goal worst gap ≤1.1× oslat: met (1.05×)",
+		"- goal gaps ≥16.4µs per s ≤1.1× oslat: NOT MET (2.00× (20 vs 10))",
+		"| 2 | rxprobe | 1.05 |",
+		"| min / median / max | | 1.05 / 1.05 / 1.05 |",
+		"**Verdict: rxprobe vs oslat: goal every row ≤1.1× oslat: NOT MET (gaps ≥16.4µs per s 2.00× (20 vs 10)).**",
+		"- goal gaps ≥131µs per s ≤1.1× oslat: met (1.00× (0 vs 0))",
+	} {
+		if !strings.Contains(md, w) {
+			t.Errorf("markdown lacks %q:\n%s", w, md)
 		}
 	}
 }

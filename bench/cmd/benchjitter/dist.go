@@ -1,11 +1,12 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 )
 
@@ -172,25 +173,6 @@ func parseOslat(data []byte, buckets, cpu int) (oslatResult, error) {
 	return res, nil
 }
 
-// rxReport is the part of `rxprobe run --report` (rx.Report) the bench
-// reads. The bench does not import package rx: that would link DPDK.
-type rxReport struct {
-	DurationS float64 `json:"duration_s"`
-	RXPackets uint64  `json:"rx_packets"`
-	RXMpps    float64 `json:"rx_mpps"`
-	Ports     []struct {
-		Queues []struct {
-			CPU          int    `json:"cpu"`
-			Polls        uint64 `json:"polls"`
-			MaxGapNs     uint64 `json:"max_gap_ns"`
-			GapHistogram []struct {
-				LeNs  *uint64 `json:"le_ns"`
-				Count uint64  `json:"count"`
-			} `json:"gap_histogram"`
-		} `json:"queues"`
-	} `json:"ports"`
-}
-
 // rxprobeResult is one rxprobe run's loop.
 type rxprobeResult struct {
 	Dist    dist
@@ -202,17 +184,11 @@ type rxprobeResult struct {
 // parseReport reads rxprobe's report: one port, one queue polled on cpu,
 // and its gap histogram (log2 buckets 64 ns … 64<<24 ns, then unbounded).
 func parseReport(data []byte, cpu int) (rxprobeResult, error) {
-	var r rxReport
-	if err := json.Unmarshal(data, &r); err != nil {
-		return rxprobeResult{}, fmt.Errorf("rxprobe report: %w", err)
+	r, err := benchkit.ParseRunReport(data, cpu)
+	if err != nil {
+		return rxprobeResult{}, err
 	}
-	if len(r.Ports) != 1 || len(r.Ports[0].Queues) != 1 {
-		return rxprobeResult{}, errors.New("rxprobe report: want one port with one queue")
-	}
-	q := r.Ports[0].Queues[0]
-	if q.CPU != cpu {
-		return rxprobeResult{}, fmt.Errorf("rxprobe report: loop ran on CPU %d, want %d (the config's rx_cpus)", q.CPU, cpu)
-	}
+	q := r.Queue()
 	h := q.GapHistogram
 	if len(h) < 2 || h[len(h)-1].LeNs != nil {
 		return rxprobeResult{}, errors.New("rxprobe report: gap_histogram does not end in an unbounded bucket")
@@ -231,8 +207,8 @@ func parseReport(data []byte, cpu int) (rxprobeResult, error) {
 		d.Samples += b.Count
 		lo = hi
 	}
-	if d.Samples == 0 || r.DurationS <= 0 {
-		return rxprobeResult{}, fmt.Errorf("rxprobe report: %d gaps in %.3f s: nothing measured", d.Samples, r.DurationS)
+	if d.Samples == 0 {
+		return rxprobeResult{}, fmt.Errorf("rxprobe report: no gaps in %.3f s: nothing measured", r.DurationS)
 	}
 	return rxprobeResult{Dist: d, Seconds: r.DurationS, Polls: q.Polls, Mpps: r.RXMpps}, nil
 }
@@ -260,36 +236,4 @@ func trimFloat(v float64) string {
 	default:
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
-}
-
-// medianU and medianF are the median of xs (xs is not modified); 0 for
-// none. An even count averages the middle two.
-func medianF(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func medianU(xs []uint64) uint64 {
-	f := make([]float64, len(xs))
-	for i, x := range xs {
-		f[i] = float64(x)
-	}
-	return uint64(math.Round(medianF(f)))
-}
-
-// medianI is the median of bucket indexes, rounded up (an even count
-// with the middle two in different buckets takes the higher).
-func medianI(xs []int) int {
-	f := make([]float64, len(xs))
-	for i, x := range xs {
-		f[i] = float64(x)
-	}
-	return int(math.Ceil(medianF(f)))
 }

@@ -4,45 +4,37 @@
 // a third run per round repeats rxprobe with its observers busy (stats
 // thread at 100 ms, exporter scraped at 10 Hz). See bench/README.md.
 //
-// Exit status: 0 measured (and, with -require, the target was met),
-// 1 measured but the worst-gap ratio is above -require, 2 could not measure.
+// Exit status: 0 a result (and, with -require, every row within it), 1 a
+// result but a row's rxprobe/oslat ratio is above -require, 2 could not
+// measure, 3 measured but not a result (LOADED machine or fewer than 5
+// rounds: the block is printed marked NOT A RESULT, -markdown not written).
 package main
 
 import (
 	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
 
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
 // settings is one benchmark's parameters.
 type settings struct {
-	Rounds           int
+	benchkit.Common
 	Seconds          int
-	CPU              int
-	Housekeeping     int
-	Config           string
-	Rxprobe          string
 	Oslat            string
 	OslatBuckets     int
 	RTPrio           int
 	Observe          bool
 	ObservedInterval time.Duration
 	ScrapeHz         float64
-	Markdown         string
 	Require          float64
 }
 
@@ -52,42 +44,23 @@ type settings struct {
 // overflow bucket with 1024 buckets).
 var thresholds = []uint64{1024, 16384, 131072, 1048576}
 
-// env gives flags their defaults from BENCH_* variables.
-var env benchkit.Env
-
 func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	var s settings
-	env = benchkit.Env{}
-	fs := flag.NewFlagSet("benchjitter", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.IntVar(&s.Rounds, "rounds", env.Int("BENCH_ROUNDS", 3), "rounds; each runs oslat, then rxprobe (env BENCH_ROUNDS)")
-	fs.IntVar(&s.Seconds, "seconds", env.Int("BENCH_SECONDS", 30), "seconds per run, both tools (env BENCH_SECONDS)")
-	fs.IntVar(&s.CPU, "cpu", env.Int("BENCH_RX_CPU", 1), "measured CPU: oslat's worker, rxprobe's loop (must be the config's rx_cpus) (env BENCH_RX_CPU)")
-	fs.IntVar(&s.Housekeeping, "housekeeping", env.Int("BENCH_HK_CPU", 0), "oslat's main thread, this harness (env BENCH_HK_CPU)")
-	fs.StringVar(&s.Config, "config", "configs/null.yaml", "rxprobe config (one port, one queue)")
-	fs.StringVar(&s.Rxprobe, "rxprobe", env.String("RXPROBE", "bin/rxprobe"), "rxprobe binary (env RXPROBE)")
-	fs.StringVar(&s.Oslat, "oslat", env.String("OSLAT", "oslat"), "oslat binary (env OSLAT)")
+	fs := benchkit.NewFlags("benchjitter", stderr, &s.Common, 5)
+	fs.IntVar(&s.Seconds, "seconds", fs.Env.Int("BENCH_SECONDS", 30), "seconds per run, both tools (env BENCH_SECONDS)")
+	fs.StringVar(&s.Oslat, "oslat", fs.Env.String("OSLAT", "oslat"), "oslat binary (env OSLAT)")
 	fs.IntVar(&s.OslatBuckets, "oslat-buckets", 1024, "oslat --bucket-size: 1 µs buckets, the last one open-ended (4..1024)")
 	fs.IntVar(&s.RTPrio, "rtprio", 0, "oslat --rtprio (SCHED_FIFO); 0: SCHED_OTHER like rxprobe's loop. Applies to oslat only")
 	fs.BoolVar(&s.Observe, "observed", true, "also run rxprobe with stats every -observed-interval and its exporter scraped")
 	fs.DurationVar(&s.ObservedInterval, "observed-interval", 100*time.Millisecond, "stats interval of the observed run")
 	fs.Float64Var(&s.ScrapeHz, "scrape-hz", 10, "scrapes per second of the observed run's exporter")
-	fs.StringVar(&s.Markdown, "markdown", "", "also write the Markdown result block to this file")
-	fs.Float64Var(&s.Require, "require", 0, "exit 1 when rxprobe/oslat worst gap (medians) is above this (0: report only)")
-	if err := fs.Parse(args); err != nil {
+	fs.Float64Var(&s.Require, "require", 0, "exit 1 when any verdict row's rxprobe/oslat ratio (worst gap, common-grid p99/p99.9, gap rates) is above this (0: report only)")
+	if err := fs.Parse(args, &s.Common); err != nil {
 		return s, err
 	}
 	switch {
-	case len(env.Errs) > 0:
-		return s, errors.Join(env.Errs...)
-	case fs.NArg() > 0:
-		return s, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case s.Rounds < 1:
-		return s, fmt.Errorf("-rounds %d: want at least 1", s.Rounds)
 	case s.Seconds < 1:
 		return s, fmt.Errorf("-seconds %d: want at least 1", s.Seconds)
-	case s.CPU < 0 || s.Housekeeping < 0 || s.CPU == s.Housekeeping:
-		return s, fmt.Errorf("-cpu %d, -housekeeping %d: want two different CPUs", s.CPU, s.Housekeeping)
 	case s.OslatBuckets < 4 || s.OslatBuckets > 1024:
 		return s, fmt.Errorf("-oslat-buckets %d: oslat takes 4..1024", s.OslatBuckets)
 	case s.RTPrio < 0 || s.RTPrio > 99:
@@ -124,72 +97,55 @@ func (r runRec) rate(t uint64) (float64, uint64) {
 }
 
 type round struct {
+	First          string // the tool that ran first
 	Oslat, Rxprobe runRec
 	Observed       *runRec
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(benchkit.Main("benchjitter", os.Args[1:], os.Stdout, os.Stderr, parseFlags, measure))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	s, err := parseFlags(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "benchjitter:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rounds, env, err := measure(ctx, s, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "benchjitter:", err)
-		return 2
-	}
+// outcome renders the rounds; -require applies to every verdict row.
+func outcome(s settings, h hostInfo, g *benchkit.Gate, rounds []round) benchkit.Outcome {
 	sum := summarize(rounds)
-	md := markdown(s, env, rounds, sum, args)
-	fmt.Fprintf(stdout, "\n%s", md)
-	if s.Markdown != "" {
-		if err := os.WriteFile(s.Markdown, []byte(md), 0o644); err != nil {
-			fmt.Fprintln(stderr, "benchjitter:", err)
-			return 2
+	o := benchkit.Outcome{Markdown: markdown(s, h, g, rounds, sum, os.Args[1:]), Gate: g, MarkdownFile: s.Markdown}
+	if s.Require > 0 {
+		var over []string
+		for _, c := range sum.Checks {
+			if c.Ratio > s.Require {
+				over = append(over, fmt.Sprintf("%s %s", c.Name, c.Figure))
+			}
+		}
+		if len(over) > 0 {
+			o.RequireFailed = fmt.Sprintf("rxprobe/oslat above %.2f×: %s", s.Require, strings.Join(over, "; "))
 		}
 	}
-	if s.Require > 0 && sum.MaxRatio > s.Require {
-		fmt.Fprintf(stderr, "benchjitter: worst-gap ratio %.2f× is above the allowed %.2f×\n", sum.MaxRatio, s.Require)
-		return 1
-	}
-	return 0
+	return o
 }
 
-// measure runs the rounds and prints one line per run as it goes.
-func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo, error) {
-	if n := runtime.NumCPU(); s.CPU >= n || s.Housekeeping >= n {
-		return nil, hostInfo{}, fmt.Errorf("-cpu %d, -housekeeping %d: this machine has CPUs 0..%d", s.CPU, s.Housekeeping, n-1)
-	}
-	for _, bin := range []string{s.Rxprobe, s.Oslat, "taskset"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			return nil, hostInfo{}, fmt.Errorf("%s: %w (rxprobe: `go build -o bin/rxprobe ./cmd/rxprobe`; oslat, taskset: Debian rt-tests, util-linux)", bin, err)
-		}
+// measure runs the rounds, printing one line per run as it goes.
+func measure(ctx context.Context, s settings, log io.Writer) (benchkit.Outcome, error) {
+	var none benchkit.Outcome
+	if err := benchkit.Preflight(s.CPU, s.Housekeeping, "rxprobe: `make build`; oslat, taskset: Debian rt-tests, util-linux", s.Rxprobe, s.Oslat, "taskset"); err != nil {
+		return none, err
 	}
 	if _, err := os.Stat(s.Config); err != nil {
-		return nil, hostInfo{}, err
+		return none, err
+	}
+	env, err := gatherHost(s.Rxprobe, s.Oslat)
+	if err != nil {
+		return none, err
 	}
 	allCPUs, err := pinSelf(s.Housekeeping)
 	if err != nil {
-		return nil, hostInfo{}, err
+		return none, err
 	}
 	dir, err := os.MkdirTemp("", "benchjitter-")
 	if err != nil {
-		return nil, hostInfo{}, err
+		return none, err
 	}
-	env := gatherHost(s.Oslat)
-	fmt.Fprintf(log, "benchjitter: %s; load average %s; oslat JSON, rxprobe reports and logs in %s\n", env.Model, env.LoadBefore, dir)
-	if l1 := benchkit.Load1(); l1 > 0.25*float64(runtime.NumCPU()) {
-		fmt.Fprintf(log, "benchjitter: WARNING: 1-min load %.2f on %d CPUs: other work competes for CPU %d; the tails measure that work, not the tools\n", l1, runtime.NumCPU(), s.CPU)
-	}
+	g := benchkit.Begin("benchjitter", env.Host, dir, log)
 	fmt.Fprintf(log, "%-5s  %-9s  %6s  %7s  %10s  %9s  %9s  %9s  %s\n", "ROUND", "TOOL", "LOAD1", "ON-CPU", "SAMPLES", "MAX", "P99≤", "P99.9≤", "PER SECOND ≥1µs/16µs/128µs/1ms")
 	line := func(i int, r runRec) {
 		var rates []string
@@ -204,45 +160,61 @@ func measure(ctx context.Context, s settings, log io.Writer) ([]round, hostInfo,
 		fmt.Fprintf(log, "%-5d  %-9s  %6.2f  %6.1f%%  %10d  %9s  %9s  %9s  %s%s\n", i, r.Tool, r.Load1, 100*r.CPUShare, r.D.Samples,
 			fmtNs(r.D.MaxHi), fmtNs(r.p99()), fmtNs(r.p999()), strings.Join(rates, " / "), note)
 	}
+	tools := []string{"oslat", "rxprobe"}
+	if s.Observe {
+		tools = append(tools, "observed")
+	}
 	var rounds []round
 	for i := 1; i <= s.Rounds; i++ {
 		var r round
-		r.Oslat.Tool, r.Oslat.Load1 = "oslat", benchkit.Load1()
-		o, sh, err := runOslat(ctx, s, filepath.Join(dir, fmt.Sprintf("oslat-%d.json", i)), filepath.Join(dir, fmt.Sprintf("oslat-%d.log", i)))
-		if err != nil {
-			return nil, env, fmt.Errorf("round %d: %w", i, err)
-		}
-		r.Oslat.D, r.Oslat.Seconds, r.Oslat.CPUShare = o.Dist, o.Seconds, sh
-		line(i, r.Oslat)
-
-		rx := func(tool string, observe bool) (runRec, error) {
-			rec := runRec{Tool: tool, Load1: benchkit.Load1()}
-			name := fmt.Sprintf("%s-%d", tool, i)
-			res, sh, obs, err := runRxprobe(ctx, s, allCPUs, filepath.Join(dir, name+".json"), filepath.Join(dir, name+".log"), observe)
-			if err != nil {
-				return rec, fmt.Errorf("round %d: %w", i, err)
+		for k, t := range benchkit.Order(i, len(tools)) {
+			tool := tools[t]
+			if k == 0 {
+				r.First = tool
 			}
-			rec.D, rec.Seconds, rec.CPUShare, rec.Polls, rec.Mpps, rec.Obs = res.Dist, res.Seconds, sh, res.Polls, res.Mpps, obs
+			rec, err := runTool(ctx, s, tool, i, dir, allCPUs)
+			if err != nil {
+				return none, fmt.Errorf("round %d: %w", i, err)
+			}
+			g.Run(fmt.Sprintf("round %d %s", i, tool), rec.Load1, rec.CPUShare)
 			line(i, rec)
-			return rec, nil
-		}
-		if r.Rxprobe, err = rx("rxprobe", false); err != nil {
-			return nil, env, err
-		}
-		if s.Observe {
-			o, err := rx("observed", true)
-			if err != nil {
-				return nil, env, err
+			switch tool {
+			case "oslat":
+				r.Oslat = rec
+			case "rxprobe":
+				r.Rxprobe = rec
+			default:
+				r.Observed = &rec
 			}
-			if o.Obs.Scrapes == 0 {
-				return nil, env, fmt.Errorf("round %d: the observed run's exporter was never scraped successfully (%d failures)", i, o.Obs.Failed)
-			}
-			r.Observed = &o
 		}
 		rounds = append(rounds, r)
 	}
-	env.LoadAfter = benchkit.Loadavg()
-	return rounds, env, nil
+	g.Finish(&env.Host, len(rounds))
+	return outcome(s, env, g, rounds), nil
+}
+
+// runTool runs one tool of round i: oslat, rxprobe, or rxprobe observed.
+func runTool(ctx context.Context, s settings, tool string, i int, dir, allCPUs string) (runRec, error) {
+	rec := runRec{Tool: tool, Load1: benchkit.Load1()}
+	name := fmt.Sprintf("%s-%d", tool, i)
+	if tool == "oslat" {
+		o, sh, err := runOslat(ctx, s, filepath.Join(dir, name+".json"), filepath.Join(dir, name+".log"))
+		if err != nil {
+			return rec, err
+		}
+		rec.D, rec.Seconds, rec.CPUShare = o.Dist, o.Seconds, sh
+		return rec, nil
+	}
+	observe := tool == "observed"
+	res, sh, obs, err := runRxprobe(ctx, s, allCPUs, filepath.Join(dir, name+".json"), filepath.Join(dir, name+".log"), observe)
+	if err != nil {
+		return rec, err
+	}
+	if observe && obs.Scrapes == 0 {
+		return rec, fmt.Errorf("the observed run's exporter was never scraped successfully (%d failures)", obs.Failed)
+	}
+	rec.D, rec.Seconds, rec.CPUShare, rec.Polls, rec.Mpps, rec.Obs = res.Dist, res.Seconds, sh, res.Polls, res.Mpps, obs
+	return rec, nil
 }
 
 // toolSummary is one tool's medians over the rounds.
@@ -260,7 +232,26 @@ type summary struct {
 	Oslat, Rxprobe toolSummary
 	Observed       *toolSummary
 	MaxRatio       float64 // rxprobe max / oslat max lower bound (medians)
+	// Checks are the verdict's rows: every row the method names.
+	Checks []check
+	// PerRound are rxprobe/oslat per round: the worst gap, then the gap
+	// rate at each threshold.
+	PerRound [][]float64
 }
+
+// check is one row of the verdict: rxprobe against oslat.
+type check struct {
+	Name   string
+	Ratio  float64 // rxprobe / oslat (grid rows: 2^buckets)
+	Figure string  // the ratio as stated
+	Met    bool
+}
+
+// medianU and medianI are benchkit.Median for ns and bucket indexes:
+// rounded to the ns, and up to the higher bucket (an even count with the
+// middle two in different buckets takes the higher).
+func medianU(xs []uint64) uint64 { return uint64(math.Round(benchkit.Median(xs))) }
+func medianI(xs []int) int       { return int(math.Ceil(benchkit.Median(xs))) }
 
 func summarizeTool(rs []runRec) toolSummary {
 	var mx, mxHi, p99, p999 []uint64
@@ -280,9 +271,9 @@ func summarizeTool(rs []runRec) toolSummary {
 		}
 	}
 	t.Max, t.MaxHi, t.P99, t.P999 = medianU(mx), medianU(mxHi), medianU(p99), medianU(p999)
-	t.GridP99, t.GridP999, t.Share = medianI(g99), medianI(g999), medianF(share)
+	t.GridP99, t.GridP999, t.Share = medianI(g99), medianI(g999), benchkit.Median(share)
 	for k := range thresholds {
-		t.Rates[k] = medianF(rates[k])
+		t.Rates[k] = benchkit.Median(rates[k])
 	}
 	return t
 }
@@ -300,31 +291,64 @@ func summarize(rounds []round) summary {
 		t := summarizeTool(ob)
 		s.Observed = &t
 	}
-	s.MaxRatio = ratio(float64(s.Rxprobe.Max), float64(s.Oslat.Max))
+	s.MaxRatio = benchkit.Ratio(float64(s.Rxprobe.Max), float64(s.Oslat.Max))
+	s.PerRound = perRound(rounds)
+	s.Checks = checks(s)
 	return s
 }
 
-func ratio(a, b float64) float64 {
-	if b == 0 {
-		return math.Inf(1)
+// perRound is, per round, rxprobe/oslat of the worst gap (oslat's lower
+// bound) and of the gap rate at each threshold.
+func perRound(rounds []round) [][]float64 {
+	var out [][]float64
+	for _, x := range rounds {
+		pr := []float64{benchkit.Ratio(float64(x.Rxprobe.D.MaxLo), float64(x.Oslat.D.MaxLo))}
+		for _, th := range thresholds {
+			a, _ := x.Rxprobe.rate(th)
+			b, _ := x.Oslat.rate(th)
+			pr = append(pr, benchkit.Ratio(a, b))
+		}
+		out = append(out, pr)
 	}
-	return a / b
+	return out
 }
 
-// hostInfo identifies the machine, the code and the oslat measured.
+// checks are the verdict's rows, every one the method names: the worst
+// gap, p99 and p99.9 on the common grid, and the rate of gaps per second
+// at each threshold, each rxprobe within target× of oslat (medians over
+// the rounds). A rate both tools have at 0 is met.
+func checks(s summary) []check {
+	c := []check{{Name: "worst gap", Ratio: s.MaxRatio, Figure: fmtRatio(s.MaxRatio) + "×", Met: s.MaxRatio <= target}}
+	for _, g := range []struct {
+		name   string
+		rx, os int
+	}{{"p99 (common grid)", s.Rxprobe.GridP99, s.Oslat.GridP99}, {"p99.9 (common grid)", s.Rxprobe.GridP999, s.Oslat.GridP999}} {
+		r := math.Pow(2, float64(g.rx-g.os))
+		c = append(c, check{Name: g.name, Ratio: r, Figure: gridRatio(g.rx, g.os), Met: r <= target})
+	}
+	for k, th := range thresholds {
+		r := benchkit.Ratio(s.Rxprobe.Rates[k], s.Oslat.Rates[k])
+		c = append(c, check{Name: fmt.Sprintf("gaps ≥%s per s", fmtNs(th)), Ratio: r,
+			Figure: fmt.Sprintf("%s× (%s vs %s)", fmtRatio(r), fmtRate(s.Rxprobe.Rates[k]), fmtRate(s.Oslat.Rates[k])), Met: r <= target})
+	}
+	return c
+}
+
+// hostInfo identifies the machine, the binary and the oslat measured.
 type hostInfo struct {
 	benchkit.Host
 	Oslat string
 }
 
-func gatherHost(oslat string) hostInfo {
-	h := hostInfo{Host: benchkit.GatherHost(), Oslat: "unknown"}
+func gatherHost(rxprobe, oslat string) (hostInfo, error) {
+	host, err := benchkit.GatherHost(rxprobe)
+	h := hostInfo{Host: host, Oslat: "unknown"}
 	if out, err := exec.Command(oslat, "--version").CombinedOutput(); err == nil || len(out) > 0 {
 		if v := oslatVersion(string(out)); v != "" {
 			h.Oslat = v
 		}
 	}
-	return h
+	return h, err
 }
 
 // oslatVersion finds "oslat V 2.40" in oslat's --version output.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,24 +12,14 @@ import (
 const target = 1.1
 
 // markdown renders the result block for bench/RESULTS.md.
-func markdown(s settings, h hostInfo, rs []round, sum summary, args []string) string {
+func markdown(s settings, h hostInfo, g *benchkit.Gate, rs []round, sum summary, args []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s — commit %s\n\n", h.Date, h.Commit)
-	fmt.Fprintf(&b, "- machine: %s, %d CPUs, kernel %s, oslat (rt-tests) %s\n", h.Model, h.CPUs, h.Kernel, h.Oslat)
-	loaded := "quiet"
-	if l := firstFloat(h.LoadBefore); l > 0.25*float64(h.CPUs) {
-		loaded = "LOADED: other work shared the CPUs; the tails measure that work"
-	}
-	fmt.Fprintf(&b, "- load average (1/5/15 min) before: %s, after: %s (%s)\n", h.LoadBefore, h.LoadAfter, loaded)
-	cmd := "benchjitter"
-	if len(args) > 0 {
-		cmd += " " + strings.Join(args, " ")
-	}
-	fmt.Fprintf(&b, "- command: `%s`; %d rounds × %d s, each round oslat, then rxprobe", cmd, len(rs), s.Seconds)
+	b.WriteString(benchkit.Heading("benchjitter", h.Host, g, ", oslat (rt-tests) "+h.Oslat, args))
+	order := "oslat, rxprobe"
 	if s.Observe {
-		b.WriteString(", then rxprobe observed")
+		order += ", rxprobe observed"
 	}
-	b.WriteString("\n")
+	fmt.Fprintf(&b, "- rounds: %d × %d s, each round %s in odd rounds, reversed in even ones\n", len(rs), s.Seconds, order)
 	prio := "SCHED_OTHER, like rxprobe's loop"
 	if s.RTPrio > 0 {
 		prio = fmt.Sprintf("SCHED_FIFO %d: oslat only, rxprobe's loop stays SCHED_OTHER", s.RTPrio)
@@ -99,7 +91,7 @@ func markdown(s settings, h hostInfo, rs []round, sum summary, args []string) st
 		if a == 0 && c == 0 {
 			return "—"
 		}
-		return fmtRatio(ratio(a, c))
+		return fmtRatio(benchkit.Ratio(a, c))
 	}
 	grid := func(a, c float64) string { return gridRatio(int(a), int(c)) }
 	line("max gap", fmt.Sprintf("%s–%s", fmtNs(sum.Oslat.Max), fmtNs(sum.Oslat.MaxHi)),
@@ -119,24 +111,47 @@ func markdown(s settings, h hostInfo, rs []round, sum summary, args []string) st
 	line("loop thread on CPU", fmt.Sprintf("%.1f %%", 100*sum.Oslat.Share),
 		func(t toolSummary) (string, float64) { return fmt.Sprintf("%.1f %%", 100*t.Share), t.Share }, plain)
 
+	b.WriteString("\n| round | first | worst gap rxprobe / oslat |")
+	for _, t := range thresholds {
+		fmt.Fprintf(&b, " gaps ≥%s per s rxprobe / oslat |", fmtNs(t))
+	}
+	b.WriteString("\n|---:|---|---:|" + strings.Repeat("---:|", len(thresholds)) + "\n")
+	cols := make([][]float64, 1+len(thresholds))
+	for i, pr := range sum.PerRound {
+		fmt.Fprintf(&b, "| %d | %s |", i+1, rs[i].First)
+		for k, v := range pr {
+			fmt.Fprintf(&b, " %s |", fmtRatio(v))
+			cols[k] = append(cols[k], v)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| min / median / max | |")
+	for _, c := range cols {
+		sp := benchkit.SpreadOf(c)
+		fmt.Fprintf(&b, " %s / %s / %s |", fmtRatio(sp.Min), fmtRatio(sp.Median), fmtRatio(sp.Max))
+	}
+	b.WriteString("\n\n")
+	fmt.Fprintf(&b, "Goals, rxprobe within %.1f× of oslat (medians over the rounds), every row of the method:\n\n", target)
+	var failed []string
+	for _, c := range sum.Checks {
+		fmt.Fprintf(&b, "- %s\n", g.Goal(fmt.Sprintf("%s ≤%.1f× oslat", c.Name, target), c.Met, c.Figure))
+		if !c.Met {
+			failed = append(failed, c.Name+" "+c.Figure)
+		}
+	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "Target (rxprobe within %.1f× of oslat): worst gap %s× (%s); p99 on the common grid %s (%s); p99.9 %s (%s).\n",
-		target, fmtRatio(sum.MaxRatio), metIf(sum.MaxRatio <= target),
-		gridRatio(sum.Rxprobe.GridP99, sum.Oslat.GridP99), metIf(sum.Rxprobe.GridP99 <= sum.Oslat.GridP99),
-		gridRatio(sum.Rxprobe.GridP999, sum.Oslat.GridP999), metIf(sum.Rxprobe.GridP999 <= sum.Oslat.GridP999))
 	if sum.Observed != nil {
-		fmt.Fprintf(&b, "Observers (stats %s, exporter scraped at %g Hz) vs quiet rxprobe: worst gap %s×, gaps ≥%s per s %s×.\n",
-			s.ObservedInterval, s.ScrapeHz, fmtRatio(ratio(float64(sum.Observed.Max), float64(sum.Rxprobe.Max))),
-			fmtNs(thresholds[0]), fmtRatio(ratio(sum.Observed.Rates[0], sum.Rxprobe.Rates[0])))
+		fmt.Fprintf(&b, "Observers (stats %s, exporter scraped at %g Hz) vs quiet rxprobe: worst gap %s×, gaps ≥%s per s %s×.\n\n",
+			s.ObservedInterval, s.ScrapeHz, fmtRatio(benchkit.Ratio(float64(sum.Observed.Max), float64(sum.Rxprobe.Max))),
+			fmtNs(thresholds[0]), fmtRatio(benchkit.Ratio(sum.Observed.Rates[0], sum.Rxprobe.Rates[0])))
 	}
+	all := fmt.Sprintf("every row ≤%.1f× oslat", target)
+	verdict := benchkit.Goal(all, true, fmt.Sprintf("worst gap %s×", fmtRatio(sum.MaxRatio)))
+	if len(failed) > 0 {
+		verdict = benchkit.Goal(all, false, strings.Join(failed, "; "))
+	}
+	b.WriteString(benchkit.Verdict(g, "rxprobe vs oslat: "+verdict))
 	return b.String()
-}
-
-func metIf(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "NOT met"
 }
 
 // gridRatio is the ratio of two common-grid buckets: 2^(a−b).
@@ -192,13 +207,4 @@ func joinNs(ts []uint64) string {
 		s = append(s, fmtNs(t))
 	}
 	return strings.Join(s, ", ")
-}
-
-func firstFloat(s string) float64 {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(f[0], 64)
-	return v
 }

@@ -211,13 +211,12 @@ func scrape(ctx context.Context, url, ready string, hz float64) observed {
 
 // watchBusiest samples the on-CPU time (/proc/PID/task/TID/schedstat) of
 // every thread of pid every 100 ms, starting once ready exists ("" : at
-// once), until ctx ends. It returns the on-CPU share of the thread that ran
-// the most (the busy loop: oslat's worker, rxprobe's RX lcore) between its
-// first sample and the last one in which it had run; 0 if it cannot tell.
-// Below 1 the loop's CPU was shared with other work.
+// once), until ctx ends. It returns the on-CPU share (benchkit.Busy) of
+// the thread that ran the most (the busy loop: oslat's worker, rxprobe's
+// RX lcore); 0 if it cannot tell. Below 1 the loop's CPU was shared with
+// other work.
 func watchBusiest(ctx context.Context, pid int, ready string) float64 {
-	type span struct{ first, last, prev benchkit.CPUSample }
-	threads := map[int]*span{}
+	threads := map[int]*benchkit.Busy{}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -228,35 +227,28 @@ func watchBusiest(ctx context.Context, pid int, ready string) float64 {
 				if err != nil {
 					continue
 				}
-				b, err := os.ReadFile(filepath.Join(t, "schedstat"))
+				smp, err := benchkit.SampleThread(pid, tid)
 				if err != nil {
 					continue
 				}
-				ns, err := benchkit.ParseSchedstat(b)
-				if err != nil {
-					continue
+				if threads[tid] == nil {
+					threads[tid] = &benchkit.Busy{}
 				}
-				smp := benchkit.CPUSample{At: time.Now(), RunNs: ns}
-				sp := threads[tid]
-				if sp == nil {
-					threads[tid] = &span{smp, smp, smp}
-					continue
-				}
-				if smp.RunNs > sp.prev.RunNs {
-					sp.last = smp
-				}
-				sp.prev = smp
+				threads[tid].Add(smp)
 			}
 		}
 		select {
 		case <-ctx.Done():
-			best, bestRun := 0.0, uint64(0)
-			for _, sp := range threads {
-				if run := sp.last.RunNs - sp.first.RunNs; run > bestRun {
-					best, bestRun = benchkit.Share(sp.first, sp.last), run
+			var best *benchkit.Busy
+			for _, b := range threads {
+				if best == nil || b.Ran() > best.Ran() {
+					best = b
 				}
 			}
-			return best
+			if best == nil {
+				return 0
+			}
+			return best.Share()
 		case <-tick.C:
 		}
 	}

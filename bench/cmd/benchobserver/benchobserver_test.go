@@ -20,7 +20,7 @@ func fixture(t *testing.T, name string) []byte {
 }
 
 func TestParseInterruptsOneCPU(t *testing.T) {
-	a, err := parseInterrupts(fixture(t, "interrupts-a.txt"), 1)
+	a, err := interruptColumn(fixture(t, "interrupts-a.txt"), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,33 +34,33 @@ func TestParseInterruptsOneCPU(t *testing.T) {
 			t.Errorf("row %s: got %d, want %d", id, a[id], v)
 		}
 	}
-	c0, err := parseInterrupts(fixture(t, "interrupts-a.txt"), 0)
+	c0, err := interruptColumn(fixture(t, "interrupts-a.txt"), 0)
 	if err != nil || c0["TLB"] != 75840 || c0["LOC"] != 4506350 {
 		t.Errorf("CPU 0: TLB %d LOC %d (%v)", c0["TLB"], c0["LOC"], err)
 	}
 }
 
 func TestParseInterruptsSparseHeader(t *testing.T) {
-	c, err := parseInterrupts(fixture(t, "interrupts-sparse.txt"), 2)
+	c, err := interruptColumn(fixture(t, "interrupts-sparse.txt"), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c["TLB"] != 20 || c["LOC"] != 2000 || c["0"] != 0 {
 		t.Errorf("CPU 2 (second column): %v", c)
 	}
-	if _, err := parseInterrupts(fixture(t, "interrupts-sparse.txt"), 1); err == nil {
+	if _, err := interruptColumn(fixture(t, "interrupts-sparse.txt"), 1); err == nil {
 		t.Error("CPU 1 is not in the header: want an error")
 	}
 	for _, bad := range []string{"", "garbage\n", "           CPU0\nTLB 3\n", "           CPU0\n"} {
-		if _, err := parseInterrupts([]byte(bad), 0); err == nil {
-			t.Errorf("parseInterrupts(%q): want an error", bad)
+		if _, err := interruptColumn([]byte(bad), 0); err == nil {
+			t.Errorf("interruptColumn(%q): want an error", bad)
 		}
 	}
 }
 
 func TestInterruptsDeltaAndRates(t *testing.T) {
-	a, _ := parseInterrupts(fixture(t, "interrupts-a.txt"), 1)
-	b, _ := parseInterrupts(fixture(t, "interrupts-b.txt"), 1)
+	a, _ := interruptColumn(fixture(t, "interrupts-a.txt"), 1)
+	b, _ := interruptColumn(fixture(t, "interrupts-b.txt"), 1)
 	d := irqDelta(a, b)
 	for id, v := range map[string]uint64{"TLB": 40, "CAL": 60, "RES": 30, "LOC": 3000, "36": 75, "38": 0, "44": 7, "HYP": 0} {
 		if d[id] != v {
@@ -136,7 +136,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Duration != time.Minute || s.Rounds != 2 || s.CPU != 1 || len(s.Scenarios) != 4 || s.Scenarios[0].Name != "baseline" {
+	if s.Duration != time.Minute || s.Rounds != 5 || s.CPU != 1 || len(s.Scenarios) != 4 || s.Scenarios[0].Name != "baseline" {
 		t.Errorf("defaults: %+v", s)
 	}
 	t.Setenv("BENCH_DURATION", "20s")
@@ -192,21 +192,26 @@ func TestSummaryVerdict(t *testing.T) {
 	if strings.Contains(sum.Failure, "rxprobe adds TLB shootdowns (/proc/interrupts)") || strings.Contains(sum.Failure, "stdio") {
 		t.Errorf("unexpected failure: %q", sum.Failure)
 	}
-	md := markdown(s, hostInfo{Host: benchkit.Host{Date: "d", Commit: "c", CPUs: 2, LoadBefore: "0.1 0.1 0.1"}}, rs, sum, nil)
-	for _, w := range []string{"| 1 | baseline |", "**Verdict: rxprobe adds", "NO effect above the noise floor", "quiet"} {
+	g := benchkit.NewGate(2)
+	g.Before(0.1)
+	g.Rounds(5)
+	md := markdown(s, hostInfo{Host: benchkit.Host{Date: "d", Version: "rxprobe v9", CPUs: 2, LoadBefore: "0.1 0.1 0.1"}}, g, rs, sum, nil)
+	for _, w := range []string{"### d — rxprobe v9", "| 1 | baseline |", "**Verdict: rxprobe adds", "NO effect above the noise floor", "(quiet;",
+		"| inprocess | 2 | 11.0 (10.0–12.0) | 0.0 | 0.0, 0.0 |",
+		"goal rxprobe adds no TLB shootdowns, stdio and in-process show their effect: NOT MET (rxprobe's threads sent TLB flushes (tracefs)"} {
 		if !strings.Contains(md, w) {
 			t.Errorf("markdown lacks %q:\n%s", w, md)
 		}
 	}
 }
 
-func TestParseSchedstat(t *testing.T) {
-	if n, ok := parseSchedstat([]byte("123456789 2000 17\n")); !ok || n != 123456789 {
-		t.Errorf("got %d %v", n, ok)
+func TestOverBaselinePerRound(t *testing.T) {
+	mk := func(name string, round int, tlb uint64) result {
+		return result{Scenario: name, Round: round, Window: time.Minute, IRQ: irqCounts{"TLB": tlb}}
 	}
-	for _, bad := range []string{"", "1 2\n", "x 2 3\n"} {
-		if _, ok := parseSchedstat([]byte(bad)); ok {
-			t.Errorf("parseSchedstat(%q): want failure", bad)
-		}
+	rs := []result{mk("baseline", 1, 10), mk("rxprobe", 1, 14), mk("rxprobe", 2, 30), mk("baseline", 2, 31), mk("rxprobe", 3, 5)}
+	got := overBaseline(rs, "rxprobe")
+	if len(got) != 2 || got[0] != 4 || got[1] != -1 {
+		t.Errorf("per round over baseline %v, want [4 -1] (round 3 has no baseline)", got)
 	}
 }

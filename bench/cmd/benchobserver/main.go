@@ -6,25 +6,23 @@
 // unmapped per kernel file read) and the exporter served from inside the
 // RX process with the garbage collector on. See bench/README.md.
 //
-// Exit status: 0 measured (and, with -require, rxprobe added nothing and
-// both bad observers showed their effect), 1 measured but -require failed,
-// 2 could not measure.
+// Exit status: 0 a result (and, with -require, rxprobe added nothing and
+// both bad observers showed their effect), 1 a result but -require
+// failed, 2 could not measure, 3 measured but not a result (LOADED machine
+// or fewer than 5 rounds: the block is printed marked NOT A RESULT and
+// -markdown is not written).
 package main
 
 import (
 	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
 
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -48,57 +46,35 @@ var allScenarios = []scenario{
 }
 
 type settings struct {
+	benchkit.Common
 	Duration      time.Duration
-	Rounds        int
 	Warmup        time.Duration
 	Tail          time.Duration
 	StatsInterval time.Duration
 	ScrapeHz      float64
-	CPU           int
-	Housekeeping  int
 	MetricsAddr   string
-	Config        string
-	Rxprobe       string
-	Markdown      string
 	Scenarios     []scenario
 	Trace         bool
 	GapThreshold  time.Duration
 	Require       bool
 }
 
-// env gives flags their defaults from BENCH_* variables.
-var env benchkit.Env
-
 func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	var s settings
-	env = benchkit.Env{}
 	var names string
-	fs := flag.NewFlagSet("benchobserver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.DurationVar(&s.Duration, "duration", env.Duration("BENCH_DURATION", 60*time.Second), "length of each rxprobe run (env BENCH_DURATION)")
-	fs.IntVar(&s.Rounds, "rounds", env.Int("BENCH_ROUNDS", 2), "rounds; each runs every scenario once, order reversed every other round (env BENCH_ROUNDS)")
+	fs := benchkit.NewFlags("benchobserver", stderr, &s.Common, 5)
+	fs.DurationVar(&s.Duration, "duration", fs.Env.Duration("BENCH_DURATION", 60*time.Second), "length of each rxprobe run (env BENCH_DURATION)")
 	fs.DurationVar(&s.Warmup, "warmup", 5*time.Second, "the window opens this long after the run's ready file appears")
 	fs.DurationVar(&s.Tail, "tail", 2*time.Second, "the window closes this long before the run's end")
 	fs.DurationVar(&s.StatsInterval, "stats-interval", 100*time.Millisecond, "rxprobe --stats-interval")
 	fs.Float64Var(&s.ScrapeHz, "scrape-hz", 10, "GETs of /metrics per second")
-	fs.IntVar(&s.CPU, "cpu", env.Int("BENCH_RX_CPU", 1), "the RX CPU of the config, where interrupts are counted (env BENCH_RX_CPU)")
-	fs.IntVar(&s.Housekeeping, "housekeeping", env.Int("BENCH_HK_CPU", 0), "CPU the bench process pins itself to (env BENCH_HK_CPU)")
 	fs.StringVar(&s.MetricsAddr, "metrics-addr", "127.0.0.1:9470", "rxprobe --metrics-addr; must be free before each run")
-	fs.StringVar(&s.Config, "config", "configs/null.yaml", "rxprobe config (one net_null port on -cpu)")
-	fs.StringVar(&s.Rxprobe, "rxprobe", env.String("RXPROBE", "bin/rxprobe"), "rxprobe binary (env RXPROBE)")
-	fs.StringVar(&s.Markdown, "markdown", "", "also write the Markdown result block to this file")
 	fs.StringVar(&names, "scenarios", "baseline,rxprobe,stdio,inprocess", "scenarios to run (baseline is required)")
 	fs.BoolVar(&s.Trace, "trace", true, "also attribute TLB shootdowns with tlb:tlb_flush in a tracefs instance of the bench's own")
 	fs.DurationVar(&s.GapThreshold, "gap-threshold", 10*time.Microsecond, "count loop gaps above the first histogram bound at or above this")
 	fs.BoolVar(&s.Require, "require", false, "exit 1 unless rxprobe adds no TLB shootdowns and stdio and inprocess both show an effect")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args, &s.Common); err != nil {
 		return s, err
-	}
-	if len(env.Errs) > 0 {
-		return s, errors.Join(env.Errs...)
-	}
-	if fs.NArg() > 0 {
-		return s, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	seen := map[string]bool{}
 	for _, n := range strings.Split(names, ",") {
@@ -116,8 +92,6 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	switch {
 	case !seen["baseline"]:
 		return s, errors.New("-scenarios: baseline is required (everything is compared with it)")
-	case s.Rounds < 1:
-		return s, fmt.Errorf("-rounds %d: want at least 1", s.Rounds)
 	case s.Warmup < 3*time.Second:
 		// rxprobe's steady-state heap window starts 2 s after launch.
 		return s, fmt.Errorf("-warmup %s: want at least 3s (past rxprobe's own 2 s warm-up)", s.Warmup)
@@ -129,50 +103,22 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 		return s, fmt.Errorf("-stats-interval %s: want > 0", s.StatsInterval)
 	case s.ScrapeHz <= 0 || s.ScrapeHz > 1000:
 		return s, fmt.Errorf("-scrape-hz %g: want 0 < Hz ≤ 1000", s.ScrapeHz)
-	case s.CPU < 0 || s.Housekeeping < 0 || s.CPU == s.Housekeeping:
-		return s, fmt.Errorf("-cpu %d, -housekeeping %d: want two different CPUs", s.CPU, s.Housekeeping)
 	}
 	return s, nil
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(benchkit.Main("benchobserver", os.Args[1:], os.Stdout, os.Stderr, parseFlags, measure))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	s, err := parseFlags(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "benchobserver:", err)
-		return 2
-	}
-	if err := pinProcess(s.Housekeeping); err != nil {
-		fmt.Fprintln(stderr, "benchobserver:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	res, env, err := measure(ctx, s, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "benchobserver:", err)
-		return 2
-	}
+// outcome renders the runs; -require needs every check to pass.
+func outcome(s settings, h hostInfo, g *benchkit.Gate, res []result) benchkit.Outcome {
 	sum := summarize(s, res)
-	md := markdown(s, env, res, sum, args)
-	fmt.Fprintf(stdout, "\n%s", md)
-	if s.Markdown != "" {
-		if err := os.WriteFile(s.Markdown, []byte(md), 0o644); err != nil {
-			fmt.Fprintln(stderr, "benchobserver:", err)
-			return 2
-		}
-	}
+	o := benchkit.Outcome{Markdown: markdown(s, h, g, res, sum, os.Args[1:]), Gate: g, MarkdownFile: s.Markdown}
 	if s.Require && !sum.Pass {
-		fmt.Fprintln(stderr, "benchobserver: -require: "+sum.Failure)
-		return 1
+		o.RequireFailed = sum.Failure
 	}
-	return 0
+	return o
 }
 
 // pinProcess confines every thread of the bench (the Go runtime's

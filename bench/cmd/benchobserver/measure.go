@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -47,62 +45,58 @@ func perMinute(n uint64, w time.Duration) float64 {
 	return float64(n) / w.Minutes()
 }
 
-// measure runs the rounds, printing a line per run as it goes.
-func measure(ctx context.Context, s settings, log io.Writer) ([]result, hostInfo, error) {
-	if s.CPU >= runtime.NumCPU() {
-		return nil, hostInfo{}, fmt.Errorf("-cpu %d: this machine has CPUs 0..%d", s.CPU, runtime.NumCPU()-1)
+// measure pins the bench to the housekeeping CPU and runs the rounds,
+// printing a line per run as it goes.
+func measure(ctx context.Context, s settings, log io.Writer) (benchkit.Outcome, error) {
+	var none benchkit.Outcome
+	if err := pinProcess(s.Housekeeping); err != nil {
+		return none, err
 	}
-	if _, err := exec.LookPath(s.Rxprobe); err != nil {
-		return nil, hostInfo{}, fmt.Errorf("%s: %w (build it: go build -o bin/rxprobe ./cmd/rxprobe)", s.Rxprobe, err)
+	if err := benchkit.Preflight(s.CPU, s.Housekeeping, "build it: make build", s.Rxprobe); err != nil {
+		return none, err
 	}
 	if _, err := os.Stat(s.Config); err != nil {
-		return nil, hostInfo{}, err
+		return none, err
 	}
 	if _, err := readInterrupts(s.CPU); err != nil {
-		return nil, hostInfo{}, err
+		return none, err
 	}
 	var tr *tlbTrace
 	if s.Trace {
 		var err error
 		if tr, err = newTLBTrace(fmt.Sprintf("benchobserver-%d", os.Getpid())); err != nil {
-			return nil, hostInfo{}, fmt.Errorf("%w (run with -trace=false to count /proc/interrupts only)", err)
+			return none, fmt.Errorf("%w (run with -trace=false to count /proc/interrupts only)", err)
 		}
 		defer tr.remove()
 	}
 	dir, err := os.MkdirTemp("", "benchobserver-")
 	if err != nil {
-		return nil, hostInfo{}, err
+		return none, err
 	}
-	env := gatherHost()
-	if out, err := exec.Command(s.Rxprobe, "version").Output(); err == nil {
-		env.Binary = strings.TrimSpace(string(out))
+	host, err := benchkit.GatherHost(s.Rxprobe)
+	if err != nil {
+		return none, err
 	}
-	fmt.Fprintf(log, "benchobserver: %s; load average %s; logs and reports in %s\n", env.Model, env.LoadBefore, dir)
-	if l := benchkit.Load1(); l > 0.25*float64(runtime.NumCPU()) {
-		fmt.Fprintf(log, "benchobserver: WARNING: 1-min load %.2f on %d CPUs: other work shares the machine; its interrupts land on CPU %d too\n", l, runtime.NumCPU(), s.CPU)
-	}
+	env := hostInfo{Host: host}
+	g := benchkit.Begin("benchobserver", env.Host, dir, log)
 	fmt.Fprintf(log, "benchobserver: %d round(s) × %d scenario(s) × %s ≈ %s\n", s.Rounds, len(s.Scenarios), s.Duration,
 		(time.Duration(s.Rounds*len(s.Scenarios)) * (s.Duration + 3*time.Second)).Round(time.Minute))
 	fmt.Fprintln(log, header())
 	var out []result
 	for round := 1; round <= s.Rounds; round++ {
-		order := append([]scenario(nil), s.Scenarios...)
-		if round%2 == 0 {
-			for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
-				order[i], order[j] = order[j], order[i]
-			}
-		}
-		for _, sc := range order {
+		for _, k := range benchkit.Order(round, len(s.Scenarios)) {
+			sc := s.Scenarios[k]
 			r, err := runScenario(ctx, s, sc, round, dir, tr, log)
 			if err != nil {
-				return nil, env, fmt.Errorf("round %d, %s: %w", round, sc.Name, err)
+				return none, fmt.Errorf("round %d, %s: %w", round, sc.Name, err)
 			}
+			g.Run(fmt.Sprintf("round %d %s", round, sc.Name), r.Load1, r.OnCPU)
 			fmt.Fprintln(log, row(r))
 			out = append(out, r)
 		}
 	}
-	env.LoadAfter = benchkit.Loadavg()
-	return out, env, nil
+	g.Finish(&env.Host, s.Rounds)
+	return outcome(s, env, g, out), nil
 }
 
 func header() string {
@@ -202,8 +196,8 @@ func runScenario(ctx context.Context, s settings, sc scenario, round int, dir st
 		return fail(err)
 	}
 	t0 := time.Now()
-	loop := loopThread(cmd.Process.Pid)
-	run0, haveRun0 := runNs(cmd.Process.Pid, loop)
+	loop, _ := benchkit.FindWorker(cmd.Process.Pid)
+	run0, err0 := benchkit.SampleThread(cmd.Process.Pid, loop)
 	if tr != nil {
 		tids := map[int]bool{}
 		threadIDs(cmd.Process.Pid, tids)
@@ -225,8 +219,8 @@ func runScenario(ctx context.Context, s settings, sc scenario, round int, dir st
 	}
 	b, err := readInterrupts(s.CPU)
 	r.Window = time.Since(t0)
-	if run1, ok := runNs(cmd.Process.Pid, loop); ok && haveRun0 && loop != 0 && run1 >= run0 {
-		r.OnCPU = float64(run1-run0) / float64(r.Window.Nanoseconds())
+	if run1, err1 := benchkit.SampleThread(cmd.Process.Pid, loop); err0 == nil && err1 == nil && loop != 0 {
+		r.OnCPU = benchkit.Share(run0, run1)
 	}
 	if err != nil {
 		scr.stop()
@@ -299,12 +293,9 @@ func sleepUntil(ctx context.Context, t time.Time, done chan error) error {
 	}
 }
 
-// hostInfo identifies the machine, the code and the binary measured.
+// hostInfo identifies the machine and the binary measured.
 type hostInfo struct {
 	benchkit.Host
-	Binary string // `rxprobe version` of the binary measured
 }
-
-func gatherHost() hostInfo { return hostInfo{Host: benchkit.GatherHost()} }
 
 var errNoBaseline = errors.New("no baseline run")

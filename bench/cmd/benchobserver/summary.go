@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"fmt"
 	"math"
 	"sort"
@@ -26,6 +28,9 @@ type scenarioSummary struct {
 	WindowSeconds                    float64 // median
 	ScrapesOK, ScrapesTotal          int
 	BaselineTLBCount, BaselineWindow float64
+	// PerRound is the TLB rate over the same round's baseline, per round
+	// (per minute).
+	PerRound []float64
 }
 
 type summary struct {
@@ -36,18 +41,6 @@ type summary struct {
 	Checks     []string
 	Pass       bool
 	Failure    string
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // summarize takes medians per scenario and compares each with baseline.
@@ -80,7 +73,7 @@ func summarize(s settings, rs []result) summary {
 			ss.ScrapesOK += r.Scrapes.OK
 			ss.ScrapesTotal += r.Scrapes.OK + r.Scrapes.Failed
 		}
-		ss.TLB, ss.CAL, ss.RES, ss.LOC, ss.IRQ = median(tlb), median(cal), median(res), median(loc), median(all)
+		ss.TLB, ss.CAL, ss.RES, ss.LOC, ss.IRQ = benchkit.Median(tlb), benchkit.Median(cal), benchkit.Median(res), benchkit.Median(loc), benchkit.Median(all)
 		if len(tlb) > 0 {
 			ss.TLBMin, ss.TLBMax = tlb[0], tlb[0]
 			for _, v := range tlb {
@@ -89,10 +82,10 @@ func summarize(s settings, rs []result) summary {
 		}
 		ss.RXTLB = -1
 		if ss.HaveTrace {
-			ss.RXTLB = median(rxt)
+			ss.RXTLB = benchkit.Median(rxt)
 		}
-		ss.Mpps, ss.Mallocs, ss.WindowSeconds = median(mpps), uint64(median(mallocs)), median(win)
-		ss.BaselineTLBCount = median(counts)
+		ss.Mpps, ss.Mallocs, ss.WindowSeconds = benchkit.Median(mpps), uint64(benchkit.Median(mallocs)), benchkit.Median(win)
+		ss.BaselineTLBCount = benchkit.Median(counts)
 		sum.Scenarios = append(sum.Scenarios, ss)
 	}
 	var base scenarioSummary
@@ -127,6 +120,7 @@ func summarize(s settings, rs []result) summary {
 	}
 	for i := range sum.Scenarios {
 		ss := &sum.Scenarios[i]
+		ss.PerRound = overBaseline(rs, ss.Name)
 		ss.Noise = noise
 		ss.TLBExcess = ss.TLB - base.TLB
 		if ss.HaveTrace {
@@ -180,6 +174,24 @@ func summarize(s settings, rs []result) summary {
 	return sum
 }
 
+// overBaseline is, per round that ran both, the TLB rate of scenario
+// minus the baseline's in the same round (per minute).
+func overBaseline(rs []result, scenario string) []float64 {
+	base := map[int]float64{}
+	for _, r := range rs {
+		if r.Scenario == "baseline" {
+			base[r.Round] = r.perMin("TLB")
+		}
+	}
+	var out []float64
+	for _, r := range rs {
+		if b, ok := base[r.Round]; ok && r.Scenario == scenario {
+			out = append(out, r.perMin("TLB")-b)
+		}
+	}
+	return out
+}
+
 // senders renders per-thread counts, largest first: "rxp-stats 12, rxprobe 1".
 func senders(m map[string]uint64) string {
 	if len(m) == 0 {
@@ -209,24 +221,9 @@ func signed(v float64) string {
 }
 
 // markdown renders the block for bench/RESULTS.md.
-func markdown(s settings, h hostInfo, rs []result, sum summary, args []string) string {
+func markdown(s settings, h hostInfo, g *benchkit.Gate, rs []result, sum summary, args []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s — commit %s\n\n", h.Date, h.Commit)
-	fmt.Fprintf(&b, "- machine: %s, %d CPUs, kernel %s\n", h.Model, h.CPUs, h.Kernel)
-	if h.Binary != "" {
-		// The commit above is the working tree's; the binary may differ.
-		fmt.Fprintf(&b, "- binary: `%s` (%s)\n", s.Rxprobe, h.Binary)
-	}
-	loaded := "quiet"
-	if l := firstFloat(h.LoadBefore); l > 0.25*float64(h.CPUs) {
-		loaded = "LOADED: other work shared the CPUs and its interrupts land on the RX CPU too"
-	}
-	fmt.Fprintf(&b, "- load average (1/5/15 min) before: %s, after: %s (%s)\n", h.LoadBefore, h.LoadAfter, loaded)
-	cmd := "benchobserver"
-	if len(args) > 0 {
-		cmd += " " + strings.Join(args, " ")
-	}
-	fmt.Fprintf(&b, "- command: `%s`\n", cmd)
+	b.WriteString(benchkit.Heading("benchobserver", h.Host, g, "", args))
 	fmt.Fprintf(&b, "- each run: `rxprobe run --config %s --duration %s --stats-interval %s` + scenario flags; RX CPU %d; window from %s after the ready file to %s before the end; /metrics scraped at %g Hz by the bench (pinned to CPU %d) in every scenario (baseline: a dummy server in the bench); %d round(s), order reversed every other round\n",
 		s.Config, s.Duration, s.StatsInterval, s.CPU, s.Warmup, s.Tail, s.ScrapeHz, s.Housekeeping, s.Rounds)
 	addrs := map[string]bool{}
@@ -268,32 +265,35 @@ func markdown(s settings, h hostInfo, rs []result, sum summary, args []string) s
 			r.Scrapes.OK, r.Scrapes.OK+r.Scrapes.Failed, r.Load1)
 	}
 	b.WriteString("\nMedians per scenario (per minute), and the TLB rate over baseline:\n\n")
-	b.WriteString("| scenario | runs | TLB (min–max) | TLB over baseline | RX-sent TLB | CAL | RES | LOC | all IRQs | Mpps | worst max gap | steady mallocs |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| scenario | runs | TLB (min–max) | TLB over baseline | over baseline per round | RX-sent TLB | CAL | RES | LOC | all IRQs | Mpps | worst max gap | steady mallocs |\n")
+	b.WriteString("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, ss := range sum.Scenarios {
 		rx := "-"
 		if ss.HaveTrace {
 			rx = fmt.Sprintf("%.1f", ss.RXTLB)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.1f (%.1f–%.1f) | %s | %s | %.1f | %.1f | %.1f | %.1f | %.3f | %s | %d |\n",
-			ss.Name, ss.Runs, ss.TLB, ss.TLBMin, ss.TLBMax, signed(ss.TLBExcess), rx, ss.CAL, ss.RES, ss.LOC, ss.IRQ, ss.Mpps, fmtDur(ss.MaxGap), ss.Mallocs)
+		per := make([]string, len(ss.PerRound))
+		for i, v := range ss.PerRound {
+			per[i] = signed(v)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.1f (%.1f–%.1f) | %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %.3f | %s | %d |\n",
+			ss.Name, ss.Runs, ss.TLB, ss.TLBMin, ss.TLBMax, signed(ss.TLBExcess), strings.Join(per, ", "), rx, ss.CAL, ss.RES, ss.LOC, ss.IRQ, ss.Mpps, fmtDur(ss.MaxGap), ss.Mallocs)
 	}
-	fmt.Fprintf(&b, "\n**Verdict: %s.**\n\n", sum.Verdict)
+	fmt.Fprintf(&b, "\nMedians: %s.\n\n", sum.Verdict)
 	if sum.Attributed != "" {
-		fmt.Fprintf(&b, "**%s.**\n\n", sum.Attributed)
+		fmt.Fprintf(&b, "%s.\n\n", sum.Attributed)
+	}
+	if !g.Result() && len(sum.Checks) > 0 {
+		b.WriteString("Checks, not judged (NOT A RESULT):\n\n")
 	}
 	for _, c := range sum.Checks {
 		fmt.Fprintf(&b, "- %s\n", c)
 	}
-	return b.String()
-}
-
-func firstFloat(s string) float64 {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return 0
+	goal := "rxprobe adds no TLB shootdowns, stdio and in-process show their effect"
+	gl := g.Goal(goal, sum.Pass, "every check PASS")
+	if !sum.Pass {
+		gl = g.Goal(goal, false, sum.Failure)
 	}
-	var v float64
-	_, _ = fmt.Sscanf(f[0], "%g", &v)
-	return v
+	b.WriteString("\n" + benchkit.Verdict(g, sum.Verdict+"; "+gl))
+	return b.String()
 }

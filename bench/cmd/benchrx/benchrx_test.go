@@ -216,7 +216,7 @@ func TestParseReport(t *testing.T) {
 
 func TestParseFlags(t *testing.T) {
 	s := defaults(t)
-	if s.Burst != 32 || s.Rounds != 3 || s.Seconds != 5 || s.CPU != 1 || s.Housekeeping != 0 {
+	if s.Burst != 32 || s.Rounds != 7 || s.Seconds != 5 || s.CPU != 1 || s.Housekeeping != 0 {
 		t.Errorf("defaults: %+v", s)
 	}
 	t.Setenv("BENCH_BURST", "64")
@@ -238,28 +238,50 @@ func TestParseFlags(t *testing.T) {
 
 func TestMarkdown(t *testing.T) {
 	rs := []round{
-		{Testpmd: testpmdResult{Mpps: 50}, Rxprobe: rxprobeResult{Mpps: 49}},
-		{Testpmd: testpmdResult{Mpps: 40}, Rxprobe: rxprobeResult{Mpps: 52}},
-		{Testpmd: testpmdResult{Mpps: 60}, Rxprobe: rxprobeResult{Mpps: 51}},
+		{First: "testpmd", Testpmd: testpmdResult{Mpps: 50, CPUShare: 1}, Rxprobe: rxprobeResult{Mpps: 49, CPUShare: 0.98}},
+		{First: "rxprobe", Testpmd: testpmdResult{Mpps: 40, CPUShare: 1}, Rxprobe: rxprobeResult{Mpps: 52, CPUShare: 1}},
+		{First: "testpmd", Testpmd: testpmdResult{Mpps: 60, CPUShare: 1}, Rxprobe: rxprobeResult{Mpps: 51, CPUShare: 1}},
+		{First: "rxprobe", Testpmd: testpmdResult{Mpps: 50, CPUShare: 1}, Rxprobe: rxprobeResult{Mpps: 55, CPUShare: 1}},
+		{First: "testpmd", Testpmd: testpmdResult{Mpps: 45, CPUShare: 1}, Rxprobe: rxprobeResult{Mpps: 45, CPUShare: 1}},
 	}
-	h := hostInfo{Host: benchkit.Host{Date: "2030-01-02 03:04 UTC", Model: "Test CPU", CPUs: 2, Kernel: "6.1.0",
-		Commit: "abc1234", LoadBefore: "1.50 1.00 0.50", LoadAfter: "0.10 0.20 0.30"}, DPDK: "22.11.11"}
-	md := markdown(defaults(t), h, rs, []string{"-rounds", "3"})
+	h := hostInfo{Host: benchkit.Host{Date: "2030-01-02 03:04 UTC", Model: "Test CPU", CPUs: 2, Kernel: "6.1.0", Binary: "bin/rxprobe",
+		Version: "rxprobe v9 (commit abc1234, go1.26.8, DPDK 22.11.11)", LoadBefore: "0.10 0.20 0.30", LoadAfter: "1.10 0.20 0.30"}, DPDK: "22.11.11"}
+	quiet := benchkit.NewGate(2)
+	quiet.Before(0.1)
+	quiet.Rounds(len(rs))
+	md := markdown(defaults(t), h, quiet, rs, []string{"-rounds", "5"})
 	for _, want := range []string{
-		"### 2030-01-02 03:04 UTC — commit abc1234",
-		"Test CPU, 2 CPUs, kernel 6.1.0",
-		"LOADED",
-		"`benchrx -rounds 3`",
-		"| **median** | **50.000** | **51.000** | **1.020** | | 0.000 / 0.000 (ratio 0.000) | | | |",
-		"target ≥ 1.00×: met",
+		"### 2030-01-02 03:04 UTC — rxprobe v9 (commit abc1234, go1.26.8, DPDK 22.11.11)\n",
+		"Test CPU, 2 CPUs, kernel 6.1.0, DPDK 22.11.11",
+		"- binary: `bin/rxprobe`: `rxprobe v9 (commit abc1234",
+		"(quiet;",
+		"`benchrx -rounds 5`",
+		"| 2 | rxprobe | 40.000 | 52.000 | 1.300 |",
+		"| testpmd Mpps | 40.000 | 50.000 | 60.000 |",
+		"| rxprobe Mpps | 45.000 | 51.000 | 55.000 |",
+		"| per-round ratio rxprobe/testpmd | 0.850 | 1.000 | 1.300 |",
+		"per round: 0.980, 1.300, 0.850, 1.100, 1.000",
+		"goal rxprobe ≥1.00× testpmd (ratio of medians): met (1.020×)",
+		"**Verdict: rxprobe/testpmd 1.020× over 5 rounds",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	rs[1].Rxprobe.Mpps = 45
-	if md := markdown(defaults(t), h, rs, nil); !strings.Contains(md, "NOT met") {
-		t.Errorf("ratio below 1 not flagged:\n%s", md)
+	rs[0].Rxprobe.Mpps = 45
+	rs[2].Rxprobe.Mpps = 45
+	if md := markdown(defaults(t), h, quiet, rs, nil); !strings.Contains(md, "goal rxprobe ≥1.00× testpmd (ratio of medians): NOT MET (0.900×)") || !strings.Contains(md, "**Verdict:") {
+		t.Errorf("ratio below 1 not stated plainly:\n%s", md)
+	}
+	// The same figures on a LOADED machine: marked, no verdict.
+	loaded := benchkit.NewGate(2)
+	loaded.Before(0.1)
+	loaded.Run("round 1 rxprobe", 0.1, 0.98)
+	loaded.Rounds(len(rs))
+	md = markdown(defaults(t), h, loaded, rs, nil)
+	if !strings.HasPrefix(md, "### NOT A RESULT") || !strings.Contains(md, "LOADED: rerun") || strings.Contains(md, "Verdict:") ||
+		strings.Contains(md, "NOT MET") || !strings.Contains(md, "goal rxprobe ≥1.00× testpmd (ratio of medians): not judged (NOT A RESULT)") {
+		t.Errorf("LOADED block:\n%s", md)
 	}
 }
 
@@ -295,29 +317,5 @@ func TestParseStatus(t *testing.T) {
 	}
 	if got := parseStatus([]byte("rxprobe run: 3.0 s, 1 packets, 64 bytes, 61.986 Mpps\n")); len(got) != 0 {
 		t.Errorf("summary line parsed as status: %v", got)
-	}
-}
-
-func TestSchedstatAndShare(t *testing.T) {
-	ns, err := benchkit.ParseSchedstat([]byte("3751659488 5214211 26\n"))
-	if err != nil || ns != 3751659488 {
-		t.Errorf("parseSchedstat = %d, %v", ns, err)
-	}
-	for _, bad := range []string{"", "1 2\n", "x 2 3\n"} {
-		if _, err := benchkit.ParseSchedstat([]byte(bad)); err == nil {
-			t.Errorf("benchkit.ParseSchedstat(%q) accepted", bad)
-		}
-	}
-	t0 := time.Unix(100, 0)
-	a := benchkit.CPUSample{At: t0, RunNs: 1e9}
-	if got := benchkit.Share(a, benchkit.CPUSample{At: t0.Add(2 * time.Second), RunNs: 2.5e9}); got != 0.75 {
-		t.Errorf("share = %v, want 0.75", got)
-	}
-	if got := benchkit.Share(a, benchkit.CPUSample{At: t0, RunNs: 2e9}); got != 0 {
-		t.Errorf("share over no time = %v, want 0", got)
-	}
-	// The process's own thread is not an EAL worker.
-	if _, err := findWorker(os.Getpid()); err == nil {
-		t.Error("findWorker found an EAL worker in the test process")
 	}
 }

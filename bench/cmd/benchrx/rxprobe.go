@@ -1,9 +1,10 @@
 package main
 
 import (
+	"github.com/rxprobe/rxprobe/bench/internal/benchkit"
+
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -92,22 +93,6 @@ func setScalar(m *yaml.Node, key, val, tag string) {
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: val, Style: style})
 }
 
-// rxReport is the part of `rxprobe run --report` (rx.Report) the bench
-// reads. The bench does not import package rx: that would link DPDK.
-type rxReport struct {
-	DurationS float64 `json:"duration_s"`
-	RXPackets uint64  `json:"rx_packets"`
-	RXMpps    float64 `json:"rx_mpps"`
-	Ports     []struct {
-		IMissed  uint64 `json:"imissed"`
-		RXNoMbuf uint64 `json:"rx_nombuf"`
-		Queues   []struct {
-			CPU      int    `json:"cpu"`
-			MaxGapNs uint64 `json:"max_gap_ns"`
-		} `json:"queues"`
-	} `json:"ports"`
-}
-
 type rxprobeResult struct {
 	Mpps float64 // the report's rx_mpps: packets / loop run time
 	// Steady is the mean of the per-second status rates after the first
@@ -125,22 +110,13 @@ type rxprobeResult struct {
 
 // parseReport checks a report against the settings and extracts the result.
 func parseReport(data []byte, s settings) (rxprobeResult, error) {
-	var r rxReport
-	if err := json.Unmarshal(data, &r); err != nil {
-		return rxprobeResult{}, fmt.Errorf("rxprobe report: %w", err)
-	}
-	if len(r.Ports) != 1 || len(r.Ports[0].Queues) != 1 {
-		return rxprobeResult{}, errors.New("rxprobe report: want one port with one queue")
-	}
-	if cpu := r.Ports[0].Queues[0].CPU; cpu != s.CPU {
-		return rxprobeResult{}, fmt.Errorf("rxprobe report: loop ran on CPU %d, want %d", cpu, s.CPU)
-	}
-	if r.DurationS <= 0 || r.RXPackets == 0 {
-		return rxprobeResult{}, fmt.Errorf("rxprobe report: %d packets in %.3f s: nothing measured", r.RXPackets, r.DurationS)
+	r, err := benchkit.ParseRunReport(data, s.CPU)
+	if err != nil {
+		return rxprobeResult{}, err
 	}
 	return rxprobeResult{Mpps: r.RXMpps, Packets: r.RXPackets, DurationS: r.DurationS,
 		Drops:  r.Ports[0].IMissed + r.Ports[0].RXNoMbuf,
-		MaxGap: time.Duration(r.Ports[0].Queues[0].MaxGapNs)}, nil
+		MaxGap: time.Duration(r.Queue().MaxGapNs)}, nil
 }
 
 // runRxprobe runs `rxprobe run` for s.Seconds on the rewritten config.

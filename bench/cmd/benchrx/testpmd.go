@@ -234,14 +234,14 @@ func runTestpmd(ctx context.Context, s settings, prefix, logPath string) (res te
 		return res, err
 	}
 	show := "show port stats 0"
-	tid, _ := findWorker(cmd.Process.Pid)
+	tid, _ := benchkit.FindWorker(cmd.Process.Pid)
 	if err := send(show, 10*time.Second); err != nil {
 		return res, err
 	}
 	t0 := time.Now()
 	var c0, c1 benchkit.CPUSample
 	if tid != 0 {
-		c0, _ = sampleThread(cmd.Process.Pid, tid)
+		c0, _ = benchkit.SampleThread(cmd.Process.Pid, tid)
 	}
 	if err := sleepCtx(ctx, time.Duration(s.Seconds*float64(time.Second))); err != nil {
 		return res, err
@@ -251,7 +251,7 @@ func runTestpmd(ctx context.Context, s settings, prefix, logPath string) (res te
 	}
 	window := time.Since(t0)
 	if tid != 0 {
-		c1, _ = sampleThread(cmd.Process.Pid, tid)
+		c1, _ = benchkit.SampleThread(cmd.Process.Pid, tid)
 	}
 	if err := send("stop", 10*time.Second); err != nil {
 		return res, err

@@ -1,6 +1,3 @@
-// Package benchkit is what rxprobe's benchmark harnesses share: settings
-// from the environment, the identity of the machine and code measured,
-// the load average, and a thread's share of CPU time.
 package benchkit
 
 import (
@@ -8,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -71,20 +67,25 @@ func (e *Env) String(name, def string) string {
 	return def
 }
 
-// Host identifies the machine and the code measured.
+// Host identifies the machine and the binary measured.
 type Host struct {
-	Date       string
-	Model      string
-	CPUs       int
-	Kernel     string
-	Commit     string
-	LoadBefore string
-	LoadAfter  string
+	Date   string
+	Model  string
+	CPUs   int
+	Kernel string
+	// Binary is the path of the rxprobe binary measured and Version what
+	// `Binary version` printed: the identity of the code measured (the
+	// working tree the harness runs from may hold other code).
+	Binary, Version string
+	LoadBefore      string
+	LoadAfter       string
 }
 
-// GatherHost reads the machine's identity and the current load.
-func GatherHost() Host {
-	h := Host{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CPUs: runtime.NumCPU(), LoadBefore: Loadavg()}
+// GatherHost reads the machine's identity, the current load and the
+// version of the rxprobe binary bin. A binary that cannot say its version
+// is an error: figures of unknown code are not a result.
+func GatherHost(bin string) (Host, error) {
+	h := Host{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CPUs: runtime.NumCPU(), LoadBefore: Loadavg(), Binary: bin}
 	h.Model = "unknown CPU"
 	if out, err := exec.Command("lscpu").Output(); err == nil {
 		if m := LscpuModel(string(out)); m != "" {
@@ -95,15 +96,26 @@ func GatherHost() Host {
 	if err := syscall.Uname(&uts); err == nil {
 		h.Kernel = cString(uts.Release[:])
 	}
-	h.Commit = "unknown"
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		h.Commit = strings.TrimSpace(string(out))
-		// Tracked files changed since HEAD: the binary may not be HEAD.
-		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-			h.Commit += " (working tree has uncommitted changes)"
-		}
+	v, err := BinaryVersion(bin)
+	if err != nil {
+		return h, err
 	}
-	return h
+	h.Version = v
+	return h, nil
+}
+
+// BinaryVersion runs `bin version` and returns its one line of output
+// ("rxprobe v1.2 (commit abc1234, go1.26.8, DPDK 22.11.11)").
+func BinaryVersion(bin string) (string, error) {
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s version: %w (the bench records the measured binary's version; build it with make build)", bin, err)
+	}
+	v := strings.TrimSpace(string(out))
+	if v == "" || strings.Contains(v, "\n") {
+		return "", fmt.Errorf("%s version: printed %q, want one line", bin, v)
+	}
+	return v, nil
 }
 
 // LscpuModel returns lscpu's "Model name" value.
@@ -151,53 +163,4 @@ func Load1() float64 {
 		return -1
 	}
 	return v
-}
-
-// Median of xs (0 for none); xs is not modified.
-func Median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// ParseSchedstat returns the first field of /proc/<pid>/task/<tid>/schedstat:
-// nanoseconds the thread has run on a CPU.
-func ParseSchedstat(b []byte) (uint64, error) {
-	f := strings.Fields(string(b))
-	if len(f) != 3 {
-		return 0, fmt.Errorf("schedstat: %d fields, want 3", len(f))
-	}
-	return strconv.ParseUint(f[0], 10, 64)
-}
-
-// CPUSample is a thread's on-CPU time at a moment.
-type CPUSample struct {
-	At    time.Time
-	RunNs uint64
-}
-
-// SampleThread reads tid's schedstat.
-func SampleThread(pid, tid int) (CPUSample, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/schedstat", pid, tid))
-	if err != nil {
-		return CPUSample{}, err
-	}
-	ns, err := ParseSchedstat(b)
-	return CPUSample{At: time.Now(), RunNs: ns}, err
-}
-
-// Share is the fraction of wall time between a and b the thread was on a
-// CPU (0 when it cannot tell).
-func Share(a, b CPUSample) float64 {
-	wall := b.At.Sub(a.At)
-	if wall <= 0 || b.RunNs < a.RunNs {
-		return 0
-	}
-	return float64(b.RunNs-a.RunNs) / float64(wall.Nanoseconds())
 }
