@@ -27,6 +27,11 @@
 // kernel setting against its good and bad values; result.go holds the
 // Report types and context.go what the checks share.
 //
+// TakeState and Drift say what changed since start-up that can move work
+// onto the RX CPUs; Watch repeats them every interval (and runs the flight
+// recorder of isolation/tracer) for `rxprobe watch`, the child process of
+// `rxprobe run` that does the allocating part of the guard.
+//
 // File readers and parsers are separate: parsers take a []byte, bound what
 // they accept and are fuzzed.
 package isolation

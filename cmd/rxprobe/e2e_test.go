@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/hugepages"
+	"github.com/rxprobe/rxprobe/internal/run/report"
 	"github.com/rxprobe/rxprobe/rx"
 )
 
@@ -23,7 +24,7 @@ import (
 // real rxprobe processes (one EAL each) without a separate build.
 func TestMain(m *testing.M) {
 	if os.Getenv("RXPROBE_AS_MAIN") == "1" {
-		os.Exit(run(os.Args[1:]))
+		os.Exit(execute(os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
@@ -88,9 +89,9 @@ func assertNoLeftovers(t *testing.T, prefix string) {
 	}
 }
 
-func readReport(t *testing.T, path string) rx.Report {
+func readReport(t *testing.T, path string) report.Report {
 	t.Helper()
-	var r rx.Report
+	var r report.Report
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("report: %v", err)
@@ -123,7 +124,7 @@ func rxCPU() int {
 	return 0
 }
 
-func checkReport(t *testing.T, r rx.Report) {
+func checkReport(t *testing.T, r report.Report) {
 	t.Helper()
 	if r.RXPackets == 0 || r.DurationS <= 0 || r.RXMpps <= 0 {
 		t.Fatalf("report shows no traffic: packets %d duration %.2f mpps %.3f", r.RXPackets, r.DurationS, r.RXMpps)

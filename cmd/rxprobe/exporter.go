@@ -8,13 +8,12 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
+	"github.com/rxprobe/rxprobe/internal/parent"
 	"github.com/rxprobe/rxprobe/stats/exporter"
 	"github.com/rxprobe/rxprobe/stats/shm"
 )
@@ -22,12 +21,6 @@ import (
 func init() {
 	rootCmd.AddCommand(newExporterCmd())
 }
-
-// parentPollInterval is how often the exporter checks --parent-pid.
-const parentPollInterval = 500 * time.Millisecond
-
-// segmentPollInterval is how often it looks for the segment while waiting.
-const segmentPollInterval = 50 * time.Millisecond
 
 type exporterFlags struct {
 	attach    string
@@ -65,9 +58,6 @@ ADDR. Without --attach it uses the only segment in DIR. It waits up to
 	return cmd
 }
 
-// errNoSegment: the segment asked for (or any segment) is not there yet.
-var errNoSegment = errors.New("no rxprobe segment")
-
 func runExporter(ctx context.Context, stderr io.Writer, f exporterFlags) error {
 	if f.wait < 0 {
 		return usageError(fmt.Errorf("exporter: --wait %s is negative", f.wait))
@@ -80,125 +70,33 @@ func runExporter(ctx context.Context, stderr io.Writer, f exporterFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var parentGone <-chan struct{}
-	if f.parentPID > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		gone := make(chan struct{})
-		parentGone = gone
-		go watchParent(ctx, f.parentPID, func() { close(gone); cancel() })
-	}
+	ctx, unwatch := parent.Watch(ctx, f.parentPID)
+	defer unwatch()
 	exitQuietly := func() error {
-		select {
-		case <-parentGone:
+		if parent.IsGone(ctx) {
 			fmt.Fprintf(stderr, "rxprobe exporter: parent pid %d is gone, exiting\n", f.parentPID)
-		default:
 		}
 		return nil
 	}
 
-	prefix, err := waitForSegment(ctx, f.shmDir, f.attach, f.wait)
+	srv, err := exporter.Attach(ctx, exporter.AttachOptions{Dir: f.shmDir, Prefix: f.attach, Addr: f.addr, Wait: f.wait,
+		GoMetrics: f.goMetrics, ErrorLog: log.New(stderr, "rxprobe exporter: ", 0)})
 	if ctx.Err() != nil {
+		if srv != nil {
+			srv.Close()
+		}
 		return exitQuietly()
 	}
+	if errors.Is(err, exporter.ErrAddrInUse) {
+		return usageError(fmt.Errorf("%w (another exporter? choose one with --metrics-addr)", err))
+	}
 	if err != nil {
 		return usageError(err)
 	}
-	c, err := exporter.NewCollector(exporter.Options{Dir: f.shmDir, Prefix: prefix})
-	if err != nil {
-		return usageError(err)
-	}
-	defer c.Close()
-	h, err := exporter.NewHandler(c, exporter.HandlerOptions{
-		GoMetrics: f.goMetrics,
-		ErrorLog:  log.New(stderr, "rxprobe exporter: ", 0),
-	})
-	if err != nil {
-		return failError(err)
-	}
-	srv, err := exporter.Listen(f.addr, h)
-	if err != nil {
-		if errors.Is(err, exporter.ErrAddrInUse) {
-			return usageError(fmt.Errorf("%w (another exporter? choose one with --metrics-addr)", err))
-		}
-		return usageError(err)
-	}
-	fmt.Fprintf(stderr, "rxprobe exporter: serving http://%s/metrics for %s\n", srv.Addr(), prefix)
+	defer srv.Close()
+	fmt.Fprintf(stderr, "rxprobe exporter: serving http://%s/metrics for %s\n", srv.Addr(), srv.Prefix)
 	if err := srv.Serve(ctx); err != nil {
 		return failError(err)
 	}
 	return exitQuietly()
-}
-
-// waitForSegment returns the prefix to serve: attach itself once its
-// segment opens, or the only segment in dir. It polls until wait has
-// passed while there is no segment, and fails at once when there are
-// several or the segment is not a readable rxprobe segment. It returns
-// ctx's error when ctx ends first.
-func waitForSegment(ctx context.Context, dir, attach string, wait time.Duration) (string, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		prefix, err := findSegment(dir, attach)
-		if !errors.Is(err, errNoSegment) {
-			return prefix, err
-		}
-		if !time.Now().Before(deadline) {
-			return "", fmt.Errorf("exporter: %w (waited %s)", err, wait)
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(segmentPollInterval):
-		}
-	}
-}
-
-// findSegment looks once; errNoSegment means "not yet".
-func findSegment(dir, attach string) (string, error) {
-	if attach != "" {
-		r, err := shm.Open(dir, attach)
-		if errors.Is(err, shm.ErrNotFound) {
-			return "", fmt.Errorf("%w: %s%s not found in %s", errNoSegment, shm.FilePrefix, attach, dir)
-		}
-		if err != nil {
-			return "", fmt.Errorf("exporter: %w", err)
-		}
-		r.Close()
-		return attach, nil
-	}
-	prefixes, err := shm.List(dir)
-	if err != nil {
-		return "", fmt.Errorf("exporter: %w", err)
-	}
-	switch len(prefixes) {
-	case 0:
-		return "", fmt.Errorf("%w in %s", errNoSegment, dir)
-	case 1:
-		return prefixes[0], nil
-	}
-	return "", fmt.Errorf("exporter: %d rxprobe segments in %s (%s): choose one with --attach", len(prefixes), dir, strings.Join(prefixes, ", "))
-}
-
-// watchParent calls gone once pid has exited, checking at once and then
-// every parentPollInterval, until ctx ends. A process that has exited but
-// is not reaped yet (a zombie) still answers kill(pid, 0); when pid was
-// this process's parent at start, the exporter also notices at once
-// through getppid, since the kernel reparents the children of a process
-// as soon as it exits.
-func watchParent(ctx context.Context, pid int, gone func()) {
-	wasParent := os.Getppid() == pid
-	tick := time.NewTicker(parentPollInterval)
-	defer tick.Stop()
-	for {
-		if (wasParent && os.Getppid() != pid) || unix.Kill(pid, 0) == unix.ESRCH {
-			gone()
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rxprobe/rxprobe/rx"
+	"github.com/rxprobe/rxprobe/internal/run/report"
 )
 
 // guardConfig is net_null on the RX CPU with the drift check every second.
@@ -33,7 +33,7 @@ func haveTracefs() (bool, string) {
 	return true, ""
 }
 
-func eventsOf(r rx.Report, kind string) (n int, details []string) {
+func eventsOf(r report.Report, kind string) (n int, details []string) {
 	for _, e := range r.Events {
 		if e.Kind == kind {
 			n++

@@ -46,10 +46,11 @@ var rootCmd = &cobra.Command{
 }
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(execute(os.Args[1:]))
 }
 
-func run(args []string) int {
+// execute runs the command line args and returns the exit code.
+func execute(args []string) int {
 	rootCmd.SetArgs(args)
 	err := rootCmd.Execute()
 	if err == nil {

@@ -45,6 +45,12 @@
 // (the RX process restarted and created a new segment) the old mapping is
 // dropped and the new file attached, with a fresh schema.
 //
+// # Attaching
+//
+// Attach waits for a segment to appear (or takes the only one in the
+// directory), attaches a Collector and binds the address: everything
+// `rxprobe exporter` does before it serves.
+//
 // # Collector contract
 //
 // The Collector is unchecked (Describe sends nothing): the metric set is

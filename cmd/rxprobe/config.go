@@ -6,8 +6,8 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/rxprobe/rxprobe/internal/hostfs"
+	"github.com/rxprobe/rxprobe/internal/run"
 	"github.com/rxprobe/rxprobe/isolation"
-	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/rx/config"
 )
 
@@ -29,16 +29,6 @@ func loadConfig(path, hostRoot string, v *viper.Viper) (*config.Config, hostfs.F
 	return cfg, host, nil
 }
 
-// specOf is what preflight checks for cfg on host.
-func specOf(cfg *config.Config, host hostfs.FS) isolation.Spec {
-	return isolation.Spec{
-		RXCPUs:       cfg.RXCPUSet(),
-		Housekeeping: cfg.HousekeepingSet(),
-		PCIDevices:   cfg.PCIDevices(),
-		Huge:         cfg.HugepageNeeds(rx.NodeOf(host)),
-	}
-}
-
 // loadSpec reads the config at configPath and returns what preflight and
 // `hugepages reserve --config` check for it on the host at hostRoot.
 func loadSpec(configPath, hostRoot string) (isolation.Spec, error) {
@@ -46,5 +36,5 @@ func loadSpec(configPath, hostRoot string) (isolation.Spec, error) {
 	if err != nil {
 		return isolation.Spec{}, err
 	}
-	return specOf(cfg, host), nil
+	return run.Spec(cfg, host), nil
 }

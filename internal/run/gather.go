@@ -1,0 +1,43 @@
+package run
+
+import (
+	"github.com/rxprobe/rxprobe/internal/run/report"
+	"github.com/rxprobe/rxprobe/rx"
+	"github.com/rxprobe/rxprobe/rx/counters"
+)
+
+// gather turns the engine's counters before the loops started (first)
+// and after they stopped (last) into the report's plain values. It is the
+// one place where the report reads the engine: call it after the loops
+// stopped and before the engine is closed.
+func gather(eng *rx.Engine, first, last *rx.Reading) report.Input {
+	in := report.Input{FilePrefix: eng.Plan().Prefix, EALArgs: eng.Plan().Args, Started: eng.Started, Ended: last.At,
+		TSCHz: eng.TSCHz, FirstTSC: first.TSC, LastTSC: last.TSC,
+		DPDKEvents: report.DPDKEvents{LinkChanges: last.Events.LinkChanges, Removals: last.Events.Removals}}
+	for k := 0; k < rx.GapBuckets-1; k++ {
+		in.GapBoundsNs = append(in.GapBoundsNs, counters.GapBucketLimitNs(k))
+	}
+	qi := 0
+	for i, p := range eng.Ports {
+		f, l := &first.Ports[i].Stats, &last.Ports[i].Stats
+		pi := report.PortInput{Name: p.Cfg.Name, Device: p.Cfg.Device, Driver: p.Info.Driver, NUMANode: p.Node,
+			LinkUp: p.Link.Up, SpeedMbps: p.Link.SpeedMbps,
+			First:      report.PortCounters{IPackets: f.IPackets, IMissed: f.IMissed, IErrors: f.IErrors, RXNoMbuf: f.RXNoMbuf},
+			Last:       report.PortCounters{IPackets: l.IPackets, IMissed: l.IMissed, IErrors: l.IErrors, RXNoMbuf: l.RXNoMbuf},
+			XStatNames: p.XStatNames(), XStats: last.Ports[i].XStats, XStatsFirst: first.Ports[i].XStats, Iface: p.Iface}
+		if p.Iface != "" {
+			if end := eng.ReadKernelCounters(p); end.OK && p.NetdevStart.OK {
+				pi.KernelFirst = &report.KernelCounters{RXPackets: p.NetdevStart.RXPackets, RXDropped: p.NetdevStart.RXDropped}
+				pi.KernelLast = &report.KernelCounters{RXPackets: end.RXPackets, RXDropped: end.RXDropped}
+			}
+		}
+		for ; qi < len(eng.Queues) && eng.Queues[qi].Port == p; qi++ {
+			q, c := eng.Queues[qi], &last.Queues[qi]
+			pi.Queues = append(pi.Queues, report.QueueInput{ID: int(q.ID), CPU: q.CPU, Lcore: q.Lcore,
+				Packets: c.Packets, Bytes: c.Bytes, Polls: c.Polls, EmptyPolls: c.EmptyPolls,
+				BusyCycles: c.BusyCycles, MaxGapCycles: c.MaxGapCycles, GapHist: c.GapHist[:]})
+		}
+		in.Ports = append(in.Ports, pi)
+	}
+	return in
+}
