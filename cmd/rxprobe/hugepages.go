@@ -195,55 +195,27 @@ func reservePages(out io.Writer, fs hugepages.FS, node int, size hugepages.Size,
 	if err != nil {
 		var pe *hugepages.PartialGrantError
 		if errors.As(err, &pe) {
-			fmt.Fprintf(out, "%s %s: granted %d of %d pages\n", nodeLabel(node), size.Flag(), granted, pages)
+			fmt.Fprintf(out, "%s %s: granted %d of %d pages\n", hugepages.NodeLabel(node), size.Flag(), granted, pages)
 		}
 		return hugepagesError(err)
 	}
-	fmt.Fprintf(out, "%s %s: reserved %d pages\n", nodeLabel(node), size.Flag(), granted)
+	fmt.Fprintf(out, "%s %s: reserved %d pages\n", hugepages.NodeLabel(node), size.Flag(), granted)
 	return nil
 }
 
 // reserveForNeeds reserves the pages each need lacks and mounts
-// hugetlbfs for each size that has no mount.
+// hugetlbfs for each size that has no mount (hugepages.FS.Ensure, which
+// `rxprobe demo` uses too).
 func reserveForNeeds(out io.Writer, fs hugepages.FS, needs []hugepages.Need, mountDir string) error {
-	needs = hugepages.MergeNeeds(needs)
-	if len(needs) == 0 {
+	if len(hugepages.MergeNeeds(needs)) == 0 {
 		fmt.Fprintln(out, "config runs with no_huge: nothing to reserve")
 		return nil
 	}
-	mounted := map[hugepages.Size]bool{}
-	for _, n := range needs {
-		free, err := fs.Free(n.Node, n.Size)
-		if err != nil {
-			return hugepagesError(err)
-		}
-		if free >= n.Pages() {
-			fmt.Fprintf(out, "%s %s: %d pages needed, %d free: nothing to reserve\n", nodeLabel(n.Node), n.Size.Flag(), n.Pages(), free)
-		} else if err := reservePages(out, fs, n.Node, n.Size, n.Pages()-free); err != nil {
-			return err
-		}
-		if mounted[n.Size] {
-			continue
-		}
-		mounted[n.Size] = true
-		dir := mountDir
-		if dir == "" || sizesDiffer(needs) {
-			dir = hugepages.DefaultMountDir(n.Size)
-		}
-		if err := ensureMount(out, fs, dir, n.Size); err != nil {
-			return err
-		}
+	_, err := fs.Ensure(needs, mountDir, func(s string) { fmt.Fprintln(out, s) })
+	if err != nil {
+		return hugepagesError(err)
 	}
 	return nil
-}
-
-func sizesDiffer(needs []hugepages.Need) bool {
-	for _, n := range needs {
-		if n.Size != needs[0].Size {
-			return true
-		}
-	}
-	return false
 }
 
 func ensureMount(out io.Writer, fs hugepages.FS, dir string, size hugepages.Size) error {
@@ -252,16 +224,9 @@ func ensureMount(out io.Writer, fs hugepages.FS, dir string, size hugepages.Size
 		return hugepagesError(err)
 	}
 	if mounted {
-		fmt.Fprintf(out, "mounted hugetlbfs pagesize=%s at %s\n", size.Flag(), dir)
+		fmt.Fprintln(out, hugepages.MountedLine(dir, size))
 	}
 	return nil
-}
-
-func nodeLabel(node int) string {
-	if node < 0 {
-		return "all nodes"
-	}
-	return fmt.Sprintf("node %d", node)
 }
 
 func newHugepagesReleaseCmd() *cobra.Command {
@@ -283,7 +248,7 @@ func newHugepagesReleaseCmd() *cobra.Command {
 			if err := hugepages.New(root).Release(node, size, pages); err != nil {
 				return hugepagesError(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: released %d pages\n", nodeLabel(node), size.Flag(), pages)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: released %d pages\n", hugepages.NodeLabel(node), size.Flag(), pages)
 			return nil
 		},
 	}
