@@ -257,7 +257,12 @@ func (s *Sampler) logEvents(events []guard.Event) {
 	for i := range events {
 		e := &events[i]
 		l := s.g.line[:0]
-		l = append(l, "\nrxprobe guard: cpu "...)
+		if s.o.StatusTTY {
+			// Erase the live status line (no newline) the line replaces;
+			// the next tick draws it again below.
+			l = append(l, "\r\x1b[K"...)
+		}
+		l = append(l, "rxprobe guard: cpu "...)
 		l = strconv.AppendInt(l, int64(e.CPU), 10)
 		l = append(l, ": "...)
 		if e.Kind == "gap" {
