@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -479,4 +480,49 @@ func TestLiveSegmentRefusedAcrossProcesses(t *testing.T) {
 		t.Errorf("child's Close did not remove the segment: %v", err)
 	}
 	mustCreate(t, dir, "live", 64) // free again
+}
+
+func TestRemoveStaleRemovesOnlyDeadWriters(t *testing.T) {
+	dir := t.TempDir()
+	if err := childCmd(t, "crash", dir, "dead").Run(); err != nil {
+		t.Fatalf("crashing child: %v", err)
+	}
+	live := mustCreate(t, dir, "live", 64) // our lock is held
+	defer live.Close()
+	cmd := childCmd(t, "hold", dir, "held") // another live process's lock
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); cmd.Wait() }()
+	if _, err := io.ReadFull(out, make([]byte, len("ready\n"))); err != nil {
+		t.Fatalf("holding child: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "other"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The detector first: the dead writer's segment is there.
+	if got, _ := List(dir); !slices.Equal(got, []string{"dead", "held", "live"}) {
+		t.Fatalf("List = %v before the cleanup, want dead, held, live", got)
+	}
+	removed, err := RemoveStale(dir)
+	if err != nil || !slices.Equal(removed, []string{"dead"}) {
+		t.Fatalf("RemoveStale = %v, %v; want [dead]", removed, err)
+	}
+	if got, _ := List(dir); !slices.Equal(got, []string{"held", "live"}) {
+		t.Errorf("List = %v after the cleanup, want held, live", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other")); err != nil {
+		t.Errorf("a file that is not a segment was touched: %v", err)
+	}
+	if removed, err := RemoveStale(filepath.Join(dir, "missing")); removed != nil || err != nil {
+		t.Errorf("RemoveStale(missing dir) = %v, %v; want nothing", removed, err)
+	}
 }
