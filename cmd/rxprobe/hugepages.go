@@ -26,28 +26,6 @@ func newHugepagesCmd() *cobra.Command {
 	return cmd
 }
 
-// poolView is a pool as `hugepages status --json` prints it.
-type poolView struct {
-	Node     int    `json:"node"` // -1: all nodes (the global pool)
-	Size     string `json:"size"` // "2M", "1G"
-	Bytes    uint64 `json:"page_bytes"`
-	Total    uint64 `json:"total"`
-	Free     uint64 `json:"free"`
-	Surplus  uint64 `json:"surplus"`
-	Reserved uint64 `json:"reserved"`
-}
-
-type mountView struct {
-	Path string `json:"path"`
-	Size string `json:"size"`
-}
-
-type hugepagesStatus struct {
-	Root   string      `json:"root"`
-	Pools  []poolView  `json:"pools"`
-	Mounts []mountView `json:"mounts"`
-}
-
 func newHugepagesStatusCmd() *cobra.Command {
 	var root string
 	var asJSON bool
@@ -56,7 +34,7 @@ func newHugepagesStatusCmd() *cobra.Command {
 		Short: "Hugepages per NUMA node and size, and hugetlbfs mounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := readHugepagesStatus(hugepages.New(root))
+			st, err := hugepages.New(root).ReadStatus()
 			if err != nil {
 				return usageError(err)
 			}
@@ -74,35 +52,7 @@ func newHugepagesStatusCmd() *cobra.Command {
 	return cmd
 }
 
-func readHugepagesStatus(fs hugepages.FS) (hugepagesStatus, error) {
-	st := hugepagesStatus{Root: fs.Root(), Pools: []poolView{}, Mounts: []mountView{}}
-	pools, err := fs.Pools()
-	if err != nil {
-		return st, err
-	}
-	if len(pools) > 0 && pools[0].Node >= 0 {
-		// Per-node pools have no reserved count: add the global view.
-		global, err := fs.GlobalPools()
-		if err != nil {
-			return st, err
-		}
-		pools = append(pools, global...)
-	}
-	for _, p := range pools {
-		st.Pools = append(st.Pools, poolView{Node: p.Node, Size: p.Size.Flag(), Bytes: uint64(p.Size),
-			Total: p.Total, Free: p.Free, Surplus: p.Surplus, Reserved: p.Reserved})
-	}
-	mounts, err := fs.Mounts()
-	if err != nil {
-		return st, err
-	}
-	for _, m := range mounts {
-		st.Mounts = append(st.Mounts, mountView{Path: m.Path, Size: m.Size.Flag()})
-	}
-	return st, nil
-}
-
-func printHugepagesStatus(out io.Writer, st hugepagesStatus) {
+func printHugepagesStatus(out io.Writer, st hugepages.Status) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "NODE\tSIZE\tTOTAL\tFREE\tSURPLUS\tRESERVED\t")
 	for _, p := range st.Pools {
