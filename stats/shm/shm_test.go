@@ -445,9 +445,11 @@ func TestStaleSegmentReplaced(t *testing.T) {
 	}
 }
 
-func TestLiveSegmentRefusedAcrossProcesses(t *testing.T) {
-	dir := t.TempDir()
-	cmd := childCmd(t, "hold", dir, "live")
+// startHolder starts a child that creates the segment and holds it until
+// its stdin closes; it returns once the child says it is ready.
+func startHolder(t *testing.T, dir, prefix string) (*exec.Cmd, io.WriteCloser) {
+	t.Helper()
+	cmd := childCmd(t, "hold", dir, prefix)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -459,13 +461,21 @@ func TestLiveSegmentRefusedAcrossProcesses(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	defer stdin.Close()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || line != "ready\n" {
+		stdin.Close()
+		cmd.Wait()
 		t.Fatalf("child did not get ready: %q, %v", line, err)
 	}
-	_, err = Create(dir, "live", 64)
+	return cmd, stdin
+}
+
+func TestLiveSegmentRefusedAcrossProcesses(t *testing.T) {
+	dir := t.TempDir()
+	cmd, stdin := startHolder(t, dir, "live")
+	defer cmd.Wait()
+	defer stdin.Close()
+	_, err := Create(dir, "live", 64)
 	if !errors.Is(err, ErrInUse) {
 		t.Fatalf("Create over a live writer: %v, want ErrInUse", err)
 	}
@@ -489,22 +499,8 @@ func TestRemoveStaleRemovesOnlyDeadWriters(t *testing.T) {
 	}
 	live := mustCreate(t, dir, "live", 64) // our lock is held
 	defer live.Close()
-	cmd := childCmd(t, "hold", dir, "held") // another live process's lock
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdin := startHolder(t, dir, "held") // another live process's lock
 	defer func() { stdin.Close(); cmd.Wait() }()
-	if _, err := io.ReadFull(out, make([]byte, len("ready\n"))); err != nil {
-		t.Fatalf("holding child: %v", err)
-	}
 	if err := os.WriteFile(filepath.Join(dir, "other"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
