@@ -33,7 +33,14 @@ type mounter struct {
 var liveMounter = mounter{
 	root:    "/",
 	mount:   func(fsType, target string) error { return unix.Mount("nodev", target, fsType, 0, "") },
-	unmount: func(target string) error { return unix.Unmount(target, 0) },
+	unmount: func(target string) error {
+		// A process that still holds a file open keeps the mount busy:
+		// detach it then, the kernel drops it with the last user.
+		if err := unix.Unmount(target, 0); err != unix.EBUSY {
+			return err
+		}
+		return unix.Unmount(target, unix.MNT_DETACH)
+	},
 }
 
 // mounted reports whether a filesystem of fsType is mounted at path.
