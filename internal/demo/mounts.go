@@ -31,8 +31,8 @@ type mounter struct {
 }
 
 var liveMounter = mounter{
-	root:    "/",
-	mount:   func(fsType, target string) error { return unix.Mount("nodev", target, fsType, 0, "") },
+	root:  "/",
+	mount: func(fsType, target string) error { return unix.Mount("nodev", target, fsType, 0, "") },
 	unmount: func(target string) error {
 		// A process that still holds a file open keeps the mount busy:
 		// detach it then, the kernel drops it with the last user.
