@@ -257,12 +257,7 @@ func (s *Sampler) logEvents(events []guard.Event) {
 	for i := range events {
 		e := &events[i]
 		l := s.g.line[:0]
-		if s.o.StatusTTY {
-			// Erase the live status line (no newline) the line replaces;
-			// the next tick draws it again below.
-			l = append(l, "\r\x1b[K"...)
-		}
-		l = append(l, "rxprobe guard: cpu "...)
+		l = append(l, "\nrxprobe guard: cpu "...)
 		l = strconv.AppendInt(l, int64(e.CPU), 10)
 		l = append(l, ": "...)
 		if e.Kind == "gap" {
