@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     := bin/rxprobe
 
-.PHONY: all build demo test lint gotest deploy-check fuzz bench-rx bench-jitter bench-observer clean
+.PHONY: all build demo test setup lint gotest deploy-check fuzz bench-rx bench-jitter bench-observer clean
 
 all: build
 
@@ -22,9 +22,17 @@ demo:
 	@$(MAKE) --no-print-directory build
 	./$(BIN) demo
 
-# Every test. Packages run one at a time (-p 1): several of them start DPDK
-# processes whose poll loops share the RX CPU.
-test: lint gotest deploy-check
+# Every test, on a fresh Debian 12 machine too: as root, `setup` first
+# installs what is missing and reserves and mounts what the tests need.
+# Packages run one at a time (-p 1): several of them start DPDK processes
+# whose poll loops share the RX CPU.
+test: setup
+	@$(MAKE) --no-print-directory lint gotest deploy-check
+
+# Idempotent, one line per thing it does; nothing without root.
+setup:
+	@if [ "$$(id -u)" -eq 0 ]; then bash .ci/setup --packages --hugepages; \
+	else echo "make test: not root: nothing installed, reserved or mounted; what needs root is skipped (listed at the end)"; fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -32,8 +40,11 @@ lint:
 	@c=$$(grep -rl --include='*.go' '^import "C"' . | xargs -r -n1 dirname | sort -u); \
 	if [ "$$c" != "./rx/internal/dpdk" ]; then echo "import \"C\" outside rx/internal/dpdk: $$c"; exit 1; fi
 
+# go test's own ok/FAIL lines and exit status, then one line per skip
+# reason with the number of tests it skipped (internal/testsummary).
 gotest:
-	$(GO) test -p 1 -count=1 ./...
+	@$(GO) build -o bin/testsummary ./internal/testsummary
+	set -o pipefail; $(GO) test -json -p 1 -count=1 ./... | bin/testsummary
 
 # Prometheus rules (promtool check + unit tests), scrape config, dashboard.
 deploy-check:

@@ -47,3 +47,8 @@ func readNetdev(root, iface string) NetdevCounters {
 	d, ok2 := get("rx_dropped")
 	return NetdevCounters{RXPackets: p, RXDropped: d, OK: ok1 && ok2}
 }
+
+// ReadKernelCounters reads the RX counters of p's kernel interface now
+// (OK false for a port without one, or when they cannot be read). It
+// allocates: call it at start and stop only.
+func (e *Engine) ReadKernelCounters(p *Port) NetdevCounters { return readNetdev(e.hostRoot, p.Iface) }

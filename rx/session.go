@@ -27,8 +27,9 @@ func wrapHuge(err error) error     { return &hugeErr{err} }
 // session is one EAL lifetime: what it was started with and what it must
 // remove afterwards.
 type session struct {
-	plan *EALPlan
-	up   bool
+	plan   *EALPlan
+	up     bool
+	shmDir string // where stats segments live ("" is shm.DefaultDir)
 }
 
 // hugeDirFor returns the hugetlbfs mount for size.
@@ -69,8 +70,12 @@ func prepare(hostRoot string, noHuge bool, size hugepages.Size, plan func(hugeDi
 	return p, nil
 }
 
-// start runs rte_eal_init with the plan's arguments.
+// start removes what killed runs left behind (saying so in one line on
+// stderr) and runs rte_eal_init with the plan's arguments.
 func (s *session) start() error {
+	if l := staleLine(removeStale(s.shmDir, runtimeBases())); l != "" {
+		fmt.Fprintln(os.Stderr, "rxprobe: "+l)
+	}
 	if err := dpdk.Init(s.plan.Args); err != nil {
 		s.removeFiles()
 		return fmt.Errorf("rx: EAL (%s): %w", strings.Join(s.plan.Args[1:], " "), err)
@@ -95,7 +100,7 @@ func (s *session) removeFiles() {
 	if s.plan == nil || s.plan.Prefix == "" {
 		return
 	}
-	for _, base := range []string{"/var/run/dpdk", filepath.Join(os.TempDir(), "dpdk")} {
+	for _, base := range runtimeBases() {
 		_ = os.RemoveAll(filepath.Join(base, s.plan.Prefix))
 	}
 	if s.plan.HugeDir != "" {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rxprobe/rxprobe/hugepages"
 	"github.com/rxprobe/rxprobe/internal/run/report"
 	"github.com/rxprobe/rxprobe/rx"
@@ -189,8 +191,14 @@ func needHugepages(t *testing.T, pages uint64) {
 	if err != nil || free < pages {
 		t.Skipf("needs %d free 2 MiB hugepages on node 0 (have %d, %v): run `rxprobe hugepages reserve --size 2M --pages %d`", pages, free, err, pages)
 	}
-	if _, err := fs.Mounts(); err != nil {
+	mounts, err := fs.Mounts()
+	if err != nil {
 		t.Skipf("no hugetlbfs mount: %v", err)
+	}
+	for _, m := range mounts {
+		if m.Size == hugepages.Size2M && unix.Access(m.Path, unix.W_OK) != nil {
+			t.Skipf("needs root: hugetlbfs at %s is not writable (DPDK creates its page files there)", m.Path)
+		}
 	}
 }
 

@@ -26,28 +26,6 @@ func newHugepagesCmd() *cobra.Command {
 	return cmd
 }
 
-// poolView is a pool as `hugepages status --json` prints it.
-type poolView struct {
-	Node     int    `json:"node"` // -1: all nodes (the global pool)
-	Size     string `json:"size"` // "2M", "1G"
-	Bytes    uint64 `json:"page_bytes"`
-	Total    uint64 `json:"total"`
-	Free     uint64 `json:"free"`
-	Surplus  uint64 `json:"surplus"`
-	Reserved uint64 `json:"reserved"`
-}
-
-type mountView struct {
-	Path string `json:"path"`
-	Size string `json:"size"`
-}
-
-type hugepagesStatus struct {
-	Root   string      `json:"root"`
-	Pools  []poolView  `json:"pools"`
-	Mounts []mountView `json:"mounts"`
-}
-
 func newHugepagesStatusCmd() *cobra.Command {
 	var root string
 	var asJSON bool
@@ -56,7 +34,7 @@ func newHugepagesStatusCmd() *cobra.Command {
 		Short: "Hugepages per NUMA node and size, and hugetlbfs mounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := readHugepagesStatus(hugepages.New(root))
+			st, err := hugepages.New(root).ReadStatus()
 			if err != nil {
 				return usageError(err)
 			}
@@ -74,35 +52,7 @@ func newHugepagesStatusCmd() *cobra.Command {
 	return cmd
 }
 
-func readHugepagesStatus(fs hugepages.FS) (hugepagesStatus, error) {
-	st := hugepagesStatus{Root: fs.Root(), Pools: []poolView{}, Mounts: []mountView{}}
-	pools, err := fs.Pools()
-	if err != nil {
-		return st, err
-	}
-	if len(pools) > 0 && pools[0].Node >= 0 {
-		// Per-node pools have no reserved count: add the global view.
-		global, err := fs.GlobalPools()
-		if err != nil {
-			return st, err
-		}
-		pools = append(pools, global...)
-	}
-	for _, p := range pools {
-		st.Pools = append(st.Pools, poolView{Node: p.Node, Size: p.Size.Flag(), Bytes: uint64(p.Size),
-			Total: p.Total, Free: p.Free, Surplus: p.Surplus, Reserved: p.Reserved})
-	}
-	mounts, err := fs.Mounts()
-	if err != nil {
-		return st, err
-	}
-	for _, m := range mounts {
-		st.Mounts = append(st.Mounts, mountView{Path: m.Path, Size: m.Size.Flag()})
-	}
-	return st, nil
-}
-
-func printHugepagesStatus(out io.Writer, st hugepagesStatus) {
+func printHugepagesStatus(out io.Writer, st hugepages.Status) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "NODE\tSIZE\tTOTAL\tFREE\tSURPLUS\tRESERVED\t")
 	for _, p := range st.Pools {
@@ -195,55 +145,27 @@ func reservePages(out io.Writer, fs hugepages.FS, node int, size hugepages.Size,
 	if err != nil {
 		var pe *hugepages.PartialGrantError
 		if errors.As(err, &pe) {
-			fmt.Fprintf(out, "%s %s: granted %d of %d pages\n", nodeLabel(node), size.Flag(), granted, pages)
+			fmt.Fprintf(out, "%s %s: granted %d of %d pages\n", hugepages.NodeLabel(node), size.Flag(), granted, pages)
 		}
 		return hugepagesError(err)
 	}
-	fmt.Fprintf(out, "%s %s: reserved %d pages\n", nodeLabel(node), size.Flag(), granted)
+	fmt.Fprintf(out, "%s %s: reserved %d pages\n", hugepages.NodeLabel(node), size.Flag(), granted)
 	return nil
 }
 
 // reserveForNeeds reserves the pages each need lacks and mounts
-// hugetlbfs for each size that has no mount.
+// hugetlbfs for each size that has no mount (hugepages.FS.Ensure, which
+// `rxprobe demo` uses too).
 func reserveForNeeds(out io.Writer, fs hugepages.FS, needs []hugepages.Need, mountDir string) error {
-	needs = hugepages.MergeNeeds(needs)
-	if len(needs) == 0 {
+	if len(hugepages.MergeNeeds(needs)) == 0 {
 		fmt.Fprintln(out, "config runs with no_huge: nothing to reserve")
 		return nil
 	}
-	mounted := map[hugepages.Size]bool{}
-	for _, n := range needs {
-		free, err := fs.Free(n.Node, n.Size)
-		if err != nil {
-			return hugepagesError(err)
-		}
-		if free >= n.Pages() {
-			fmt.Fprintf(out, "%s %s: %d pages needed, %d free: nothing to reserve\n", nodeLabel(n.Node), n.Size.Flag(), n.Pages(), free)
-		} else if err := reservePages(out, fs, n.Node, n.Size, n.Pages()-free); err != nil {
-			return err
-		}
-		if mounted[n.Size] {
-			continue
-		}
-		mounted[n.Size] = true
-		dir := mountDir
-		if dir == "" || sizesDiffer(needs) {
-			dir = hugepages.DefaultMountDir(n.Size)
-		}
-		if err := ensureMount(out, fs, dir, n.Size); err != nil {
-			return err
-		}
+	_, err := fs.Ensure(needs, mountDir, func(s string) { fmt.Fprintln(out, s) })
+	if err != nil {
+		return hugepagesError(err)
 	}
 	return nil
-}
-
-func sizesDiffer(needs []hugepages.Need) bool {
-	for _, n := range needs {
-		if n.Size != needs[0].Size {
-			return true
-		}
-	}
-	return false
 }
 
 func ensureMount(out io.Writer, fs hugepages.FS, dir string, size hugepages.Size) error {
@@ -252,16 +174,9 @@ func ensureMount(out io.Writer, fs hugepages.FS, dir string, size hugepages.Size
 		return hugepagesError(err)
 	}
 	if mounted {
-		fmt.Fprintf(out, "mounted hugetlbfs pagesize=%s at %s\n", size.Flag(), dir)
+		fmt.Fprintln(out, hugepages.MountedLine(dir, size))
 	}
 	return nil
-}
-
-func nodeLabel(node int) string {
-	if node < 0 {
-		return "all nodes"
-	}
-	return fmt.Sprintf("node %d", node)
 }
 
 func newHugepagesReleaseCmd() *cobra.Command {
@@ -283,7 +198,7 @@ func newHugepagesReleaseCmd() *cobra.Command {
 			if err := hugepages.New(root).Release(node, size, pages); err != nil {
 				return hugepagesError(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: released %d pages\n", nodeLabel(node), size.Flag(), pages)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: released %d pages\n", hugepages.NodeLabel(node), size.Flag(), pages)
 			return nil
 		},
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rxprobe/rxprobe/hugepages"
 )
 
 // copyFixture copies a fixture host so a command can write to it.
@@ -45,7 +47,7 @@ func TestHugepagesCmdStatus(t *testing.T) {
 		}
 	}
 	out, code = execCmd(t, newHugepagesCmd(), "status", "--json", "--host-root", "../../testdata/hosts/no-numa")
-	var st hugepagesStatus
+	var st hugepages.Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 {
 		t.Fatalf("status --json: exit %d, %v:\n%s", code, err, out)
 	}

@@ -71,6 +71,9 @@ run:
 				if _, err := os.Stat("/dev/net/tun"); err != nil {
 					t.Skipf("no /dev/net/tun: %v", err)
 				}
+				if os.Geteuid() != 0 {
+					t.Skip("needs root: net_tap creates a TAP interface (CAP_NET_ADMIN)")
+				}
 			}
 			if res.code != 0 {
 				t.Fatalf("exit %d: %s", res.code, res.stderr)

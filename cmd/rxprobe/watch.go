@@ -104,10 +104,16 @@ func runWatch(out io.Writer, f watchFlags) error {
 // leaves the printing to its watcher, so that nothing arrives in the RX
 // process while it runs.
 func logDriftLine(l isolation.DriftLine) {
+	// On a terminal, erase the run's live status line first (it has no
+	// newline); elsewhere the lines follow each other.
+	erase := ""
+	if isTerminal(2) {
+		erase = "\r\x1b[K"
+	}
 	switch l.Kind {
 	case "drift":
-		fmt.Fprintf(os.Stderr, "\nrxprobe guard: drift: %s\n", l.Detail)
+		fmt.Fprintf(os.Stderr, "%srxprobe guard: drift: %s\n", erase, l.Detail)
 	case "attribution", "note":
-		fmt.Fprintf(os.Stderr, "\nrxprobe guard: %s\n", l.Detail)
+		fmt.Fprintf(os.Stderr, "%srxprobe guard: %s\n", erase, l.Detail)
 	}
 }

@@ -45,7 +45,9 @@
 // The writer holds an exclusive flock on its segment for its whole life.
 // Create refuses a name whose lock is held (ErrInUse, naming the path and
 // pid) and replaces one whose lock is free, since the kernel releases the
-// lock of a dead process however it died. The header pid is informative.
+// lock of a dead process however it died. RemoveStale applies the same test
+// to every segment of a directory, so that a start after kill -9 removes
+// what dead writers left. The header pid is informative.
 // The heartbeat lets the exporter tell a live-but-stuck writer from a
 // healthy one.
 package shm

@@ -147,7 +147,7 @@ func Create(dir, prefix string, payloadSize int) (*Writer, error) {
 			w.release()
 			return nil, fmt.Errorf("shm: create %s: %w", path, err)
 		}
-		if err := removeIfStale(path); err != nil {
+		if _, err := removeIfStale(path); err != nil {
 			w.release()
 			return nil, err
 		}
@@ -190,14 +190,15 @@ func build(dir, base string, payloadSize int) (*Writer, string, error) {
 }
 
 // removeIfStale removes path if no live writer holds its lock, and returns
-// an ErrInUse error naming the writer otherwise.
-func removeIfStale(path string) error {
+// an ErrInUse error naming the writer otherwise. removed tells whether it
+// removed the file (false also when the name vanished or changed meanwhile).
+func removeIfStale(path string) (removed bool, err error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err == unix.ENOENT {
-		return nil // vanished meanwhile: retry the link
+		return false, nil // vanished meanwhile: retry the link
 	}
 	if err != nil {
-		return fmt.Errorf("shm: probe existing %s: %w", path, err)
+		return false, fmt.Errorf("shm: probe existing %s: %w", path, err)
 	}
 	defer unix.Close(fd) // also drops our lock on the stale file
 	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
@@ -207,21 +208,55 @@ func removeIfStale(path string) error {
 			if n, _ := unix.Pread(fd, hdr[:], 0); n == HeaderSize && string(hdr[:8]) == Magic {
 				pid = strconv.FormatUint(binary.NativeEndian.Uint64(hdr[offPID:]), 10)
 			}
-			return fmt.Errorf("shm: %s held by writer pid %s: %w", path, pid, ErrInUse)
+			return false, fmt.Errorf("shm: %s held by writer pid %s: %w", path, pid, ErrInUse)
 		}
-		return fmt.Errorf("shm: lock existing %s: %w", path, err)
+		return false, fmt.Errorf("shm: lock existing %s: %w", path, err)
 	}
 	// Stale. Remove it only if the name still refers to the file we locked:
 	// another creator may have replaced it since we opened it.
 	var locked, named unix.Stat_t
 	if unix.Fstat(fd, &locked) != nil || unix.Stat(path, &named) != nil ||
 		locked.Dev != named.Dev || locked.Ino != named.Ino {
-		return nil // retry the link; it will see whatever is there now
+		return false, nil // retry the link; it will see whatever is there now
 	}
-	if err := unix.Unlink(path); err != nil && err != unix.ENOENT {
-		return fmt.Errorf("shm: remove stale %s: %w", path, err)
+	if err := unix.Unlink(path); err != nil {
+		if err == unix.ENOENT {
+			return false, nil
+		}
+		return false, fmt.Errorf("shm: remove stale %s: %w", path, err)
 	}
-	return nil
+	return true, nil
+}
+
+// RemoveStale removes the segments in dir ("" means DefaultDir) whose
+// writer is gone — nobody holds their lock, which the kernel drops when a
+// process dies however it died — and returns their prefixes, sorted. A
+// segment whose lock is held is never touched. A missing dir is no error.
+func RemoveStale(dir string) ([]string, error) {
+	prefixes, err := List(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, p := range prefixes {
+		path, err := segmentPath(dir, p)
+		if err != nil {
+			continue
+		}
+		ok, err := removeIfStale(path)
+		switch {
+		case errors.Is(err, ErrInUse):
+		case err != nil:
+			errs = append(errs, err)
+		case ok:
+			removed = append(removed, p)
+		}
+	}
+	return removed, errors.Join(errs...)
 }
 
 // Path returns the segment's file name.

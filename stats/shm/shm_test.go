@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -444,9 +445,11 @@ func TestStaleSegmentReplaced(t *testing.T) {
 	}
 }
 
-func TestLiveSegmentRefusedAcrossProcesses(t *testing.T) {
-	dir := t.TempDir()
-	cmd := childCmd(t, "hold", dir, "live")
+// startHolder starts a child that creates the segment and holds it until
+// its stdin closes; it returns once the child says it is ready.
+func startHolder(t *testing.T, dir, prefix string) (*exec.Cmd, io.WriteCloser) {
+	t.Helper()
+	cmd := childCmd(t, "hold", dir, prefix)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -458,13 +461,21 @@ func TestLiveSegmentRefusedAcrossProcesses(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	defer stdin.Close()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || line != "ready\n" {
+		stdin.Close()
+		cmd.Wait()
 		t.Fatalf("child did not get ready: %q, %v", line, err)
 	}
-	_, err = Create(dir, "live", 64)
+	return cmd, stdin
+}
+
+func TestLiveSegmentRefusedAcrossProcesses(t *testing.T) {
+	dir := t.TempDir()
+	cmd, stdin := startHolder(t, dir, "live")
+	defer cmd.Wait()
+	defer stdin.Close()
+	_, err := Create(dir, "live", 64)
 	if !errors.Is(err, ErrInUse) {
 		t.Fatalf("Create over a live writer: %v, want ErrInUse", err)
 	}
@@ -479,4 +490,35 @@ func TestLiveSegmentRefusedAcrossProcesses(t *testing.T) {
 		t.Errorf("child's Close did not remove the segment: %v", err)
 	}
 	mustCreate(t, dir, "live", 64) // free again
+}
+
+func TestRemoveStaleRemovesOnlyDeadWriters(t *testing.T) {
+	dir := t.TempDir()
+	if err := childCmd(t, "crash", dir, "dead").Run(); err != nil {
+		t.Fatalf("crashing child: %v", err)
+	}
+	live := mustCreate(t, dir, "live", 64) // our lock is held
+	defer live.Close()
+	cmd, stdin := startHolder(t, dir, "held") // another live process's lock
+	defer func() { stdin.Close(); cmd.Wait() }()
+	if err := os.WriteFile(filepath.Join(dir, "other"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The detector first: the dead writer's segment is there.
+	if got, _ := List(dir); !slices.Equal(got, []string{"dead", "held", "live"}) {
+		t.Fatalf("List = %v before the cleanup, want dead, held, live", got)
+	}
+	removed, err := RemoveStale(dir)
+	if err != nil || !slices.Equal(removed, []string{"dead"}) {
+		t.Fatalf("RemoveStale = %v, %v; want [dead]", removed, err)
+	}
+	if got, _ := List(dir); !slices.Equal(got, []string{"held", "live"}) {
+		t.Errorf("List = %v after the cleanup, want held, live", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other")); err != nil {
+		t.Errorf("a file that is not a segment was touched: %v", err)
+	}
+	if removed, err := RemoveStale(filepath.Join(dir, "missing")); removed != nil || err != nil {
+		t.Errorf("RemoveStale(missing dir) = %v, %v; want nothing", removed, err)
+	}
 }

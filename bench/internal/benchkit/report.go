@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// RunReport is the part of `rxprobe run --report` (rx.Report) the
+// RunReport is the part of `rxprobe run --report` (internal/run/report.Report) the
 // harnesses read.
 type RunReport struct {
 	DurationS   float64      `json:"duration_s"`
