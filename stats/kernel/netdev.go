@@ -1,6 +1,9 @@
 package kernel
 
-import "bytes"
+import (
+	"bytes"
+	"unsafe"
+)
 
 // NetDevStats is one device line of /proc/net/dev.
 type NetDevStats struct {
@@ -17,12 +20,25 @@ type NetDev struct {
 	Devices []NetDevStats
 
 	names map[string]string // interned interface names
+	// arena holds the bytes of interned names: a name first seen mid-run
+	// (a container's veth appearing) is copied here, not allocated.
+	arena []byte
 }
 
-// NewNetDev returns a NetDev with room for devCap devices.
+// Interning bounds: names beyond either cost one allocation each, once.
+const (
+	internNames = 1024     // distinct interface names kept without allocating
+	internBytes = 16 << 10 // their bytes (IFNAMSIZ is 16)
+)
+
+// NewNetDev returns a NetDev with room for devCap devices. Interface names
+// are interned into storage made here: up to internNames distinct names
+// (internBytes of text) are kept without allocating, so interfaces that
+// appear while the probe runs cost nothing on the heap.
 func NewNetDev(devCap int) *NetDev {
 	devCap = max(devCap, 4)
-	return &NetDev{Devices: make([]NetDevStats, 0, devCap), names: make(map[string]string, devCap)}
+	return &NetDev{Devices: make([]NetDevStats, 0, devCap), names: make(map[string]string, internNames),
+		arena: make([]byte, 0, internBytes)}
 }
 
 // Device returns the statistics of the named device from the last sample.
@@ -42,7 +58,16 @@ func (n *NetDev) intern(b []byte) string {
 	if n.names == nil {
 		n.names = make(map[string]string)
 	}
-	s := string(b) // first sight of this name: one allocation
+	var s string
+	if len(b) > 0 && len(n.names) < internNames && len(n.arena)+len(b) <= cap(n.arena) {
+		// The arena never grows (capacity checked), so earlier names stay
+		// where they are.
+		at := len(n.arena)
+		n.arena = append(n.arena, b...)
+		s = unsafe.String(&n.arena[at], len(b))
+	} else {
+		s = string(b) // beyond the bounds: one allocation, once per name
+	}
 	n.names[s] = s
 	return s
 }
@@ -50,9 +75,10 @@ func (n *NetDev) intern(b []byte) string {
 // ParseNetDev parses /proc/net/dev into dst. The two header lines are
 // checked loosely (they must contain '|'). Every device line must have a
 // name, a colon and exactly 16 decimal counters; anything shorter or
-// non-numeric is an error (never a panic). Names are interned, so steady
-// state does not allocate; a device never seen before costs one allocation,
-// as does growing dst.Devices beyond its capacity.
+// non-numeric is an error (never a panic). Names are interned into storage
+// made by NewNetDev, so neither steady state nor a device never seen before
+// allocates (up to internNames names); growing dst.Devices beyond its
+// capacity does.
 func ParseNetDev(data []byte, dst *NetDev) error {
 	const file = "/proc/net/dev"
 	if err := checkComplete(file, data); err != nil {

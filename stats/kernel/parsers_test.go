@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -380,5 +381,39 @@ func TestBufferFull(t *testing.T) {
 	writeFile(t, root, "proc/net/udp", append(small, line...))
 	if err := r.ReadInto(s); err != nil || s.Drops != 1 {
 		t.Fatalf("after shrinking back: %v, Drops %d", err, s.Drops)
+	}
+}
+
+// TestParseNetDevNewDeviceDoesNotAllocate: an interface that appears while
+// the probe runs (a container's veth) is interned without a heap
+// allocation; before interning used an arena, each new name cost one.
+func TestParseNetDevNewDeviceDoesNotAllocate(t *testing.T) {
+	const head = "Inter-|   Receive                                                |  Transmit\n" +
+		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
+	line := func(name string) string {
+		return name + ": 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
+	}
+	n := NewNetDev(8)
+	if err := ParseNetDev([]byte(head+line("lo")+line("eth0")), n); err != nil {
+		t.Fatal(err)
+	}
+	files := make([][]byte, 100)
+	for i := range files {
+		files[i] = []byte(head + line("lo") + line("eth0") + line(fmt.Sprintf("veth%d", i)))
+	}
+	i := 0
+	if allocs := testing.AllocsPerRun(len(files)-1, func() {
+		if err := ParseNetDev(files[i], n); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}); allocs != 0 {
+		t.Errorf("parsing a file with a device never seen before: %v allocations, want 0", allocs)
+	}
+	if d, ok := n.Device("veth99"); !ok || d.RxPackets != 2 || d.Name != "veth99" {
+		t.Errorf("veth99 (the last sample): %+v %v", d, ok)
+	}
+	if d, _ := n.Device("veth42"); d != nil {
+		t.Errorf("veth42 is not in the last sample: %+v", d)
 	}
 }
