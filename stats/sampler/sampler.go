@@ -3,6 +3,7 @@ package sampler
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -205,7 +206,9 @@ func (s *Sampler) schema(b *snapshot.Builder) error {
 	}
 	var rxcpus []int
 	for _, q := range s.eng.Queues {
-		rxcpus = append(rxcpus, q.CPU)
+		if !slices.Contains(rxcpus, q.CPU) { // queues may share a CPU (run.share_rx_cpus)
+			rxcpus = append(rxcpus, q.CPU)
+		}
 	}
 	for i, p := range s.eng.Ports {
 		pl := L("port", p.Cfg.Name)
