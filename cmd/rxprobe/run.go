@@ -96,6 +96,9 @@ func newRunCmd() *cobra.Command {
 		if f.status != "auto" && f.status != "always" && f.status != "never" {
 			return usageError(fmt.Errorf("--status %q: use auto, always or never", f.status))
 		}
+		if err := f.checkDebug(); err != nil {
+			return usageError(err)
+		}
 		cfg, host, err := loadConfig(f.config, f.hostRoot, v)
 		if err != nil {
 			return err
@@ -147,6 +150,7 @@ func runProbe(out io.Writer, cfg *config.Config, host isolation.Host, f runFlags
 		return usageError(err)
 	}
 	eng.Degraded = append(eng.Degraded, degraded...)
+	eng.Degraded = append(eng.Degraded, f.debugDegraded()...)
 	tty := isTerminal(1)
 	statusFD := -1
 	if f.status == "always" || (f.status == "auto" && tty) {
