@@ -242,6 +242,20 @@ func waitExporterUp(t *testing.T, metricsURL string, done chan error) {
 	t.Fatalf("exporter at %s not up within 30s: %s", metricsURL, last)
 }
 
+// startServingRun starts `rxprobe run` with its exporter on a free
+// loopback port and the stats thread at 100 ms, stops it with SIGTERM in
+// t.Cleanup if the test did not, and returns once /metrics serves the
+// run's snapshot. It returns the exporter's address.
+func startServingRun(t *testing.T, cfg, report string, extra ...string) (*exec.Cmd, chan error, string) {
+	t.Helper()
+	addr := freeLoopbackPort(t)
+	cmd, done := startRun(t, cfg, report, append([]string{"--metrics-addr", addr, "--stats-interval", "100ms"}, extra...)...)
+	terminateOnCleanup(t, cmd, done)
+	url := "http://" + addr + "/metrics"
+	waitExporterUp(t, url, done)
+	return cmd, done, addr
+}
+
 // terminateOnCleanup stops the run with SIGTERM (so it removes its DPDK
 // files) if the test ends before stopRun did.
 func terminateOnCleanup(t *testing.T, cmd *exec.Cmd, done chan error) {
@@ -479,11 +493,8 @@ func TestIntegrationPrometheusScrapesRealRun(t *testing.T) {
 	prefix := uniquePrefix(t)
 	cfg := writeConfig(t, nullConfig(prefix, true, ""))
 	rep := filepath.Join(t.TempDir(), "r.json")
-	addr := freeLoopbackPort(t)
-	cmd, done := startRun(t, cfg, rep, "--metrics-addr", addr, "--stats-interval", "100ms")
-	terminateOnCleanup(t, cmd, done)
+	cmd, done, addr := startServingRun(t, cfg, rep)
 	metricsURL := "http://" + addr + "/metrics"
-	waitExporterUp(t, metricsURL, done)
 
 	// promtool lints what a real scrape of this run looks like.
 	scrape := httpGet(t, metricsURL)

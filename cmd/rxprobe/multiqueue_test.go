@@ -108,11 +108,8 @@ func TestIntegrationTwoQueuesNetNull(t *testing.T) {
 	cfg := writeConfig(t, twoQueueConfig(prefix, "null0", "net_null0", "",
 		"guard:\n  gap_threshold_us: 200\n  drift_interval: 0s\n  attribution: false\n"))
 	rep := filepath.Join(t.TempDir(), "r.json")
-	addr := freeLoopbackPort(t)
-	cmd, done := startRun(t, cfg, rep, "--metrics-addr", addr, "--stats-interval", "100ms")
-	terminateOnCleanup(t, cmd, done)
+	cmd, done, addr := startServingRun(t, cfg, rep)
 	url := "http://" + addr + "/metrics"
-	waitExporterUp(t, url, done)
 	time.Sleep(1500 * time.Millisecond) // past the guard's first full second
 
 	fams, body, err := scrapeFamilies(url)
