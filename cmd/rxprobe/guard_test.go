@@ -77,9 +77,19 @@ func TestIntegrationGuardPlantedMunmapThread(t *testing.T) {
 	t.Logf("%d TLB events; e.g. %s", n, details[0])
 }
 
-// munmapThread matches the planted thread of the RX process (the binary is
-// rxprobe, or rxprobe.test when the test binary plays it).
-var munmapThread = regexp.MustCompile(`sent by tid \d+ \(rxprobe[^,()]*, rxp-munmap\)`)
+// munmapThread matches the planted thread of the RX process.
+var munmapThread = regexp.MustCompile(`sent by tid \d+ \(` + regexp.QuoteMeta(rxProcessComm()) + `, rxp-munmap\)`)
+
+// rxProcessComm is the process name the flight recorder gives the RX
+// process: the test binary plays rxprobe, so its file name (rxprobe.test
+// under go test), cut to the kernel's 15-character comm.
+func rxProcessComm() string {
+	name := filepath.Base(os.Args[0])
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	return name
+}
 
 // Planted fault 3: a busy process pinned onto the RX CPU makes loop gaps,
 // and the drift check names it.
@@ -223,10 +233,9 @@ func TestIntegrationGuardCleanRunIsNotTheCause(t *testing.T) {
 }
 
 // rxProcessThread matches the recorder's name of a thread of the RX
-// process itself: "tid N (rxprobe)" or "tid N (rxprobe, thread)" (the
-// binary is rxprobe, or rxprobe.test when the test binary plays it).
-// Threads of other processes read "tid N (pid P, ...)".
-var rxProcessThread = regexp.MustCompile(`sent by tid \d+ \(rxprobe[^,()]*[,)]`)
+// process itself: "tid N (rxprobe.test)" or "tid N (rxprobe.test,
+// thread)". Threads of other processes read "tid N (pid P, ...)".
+var rxProcessThread = regexp.MustCompile(`sent by tid \d+ \(` + regexp.QuoteMeta(rxProcessComm()) + `[,)]`)
 
 func freePort(t *testing.T) string {
 	t.Helper()
