@@ -15,9 +15,6 @@ import (
 // allocation, no GC cycle, and the heap the runtime holds from the OS does
 // not grow.
 func TestIntegrationSteadyStateAllOn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: a 25 s run")
-	}
 	ok, why := haveTracefs()
 	if !ok {
 		t.Skip(why)
