@@ -89,6 +89,7 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
+	e.Degraded = append(e.Degraded, cfg.Degraded()...)
 	if cfg.EAL.NoHuge {
 		e.Degraded = append(e.Degraded, "no hugepages (eal.no_huge): packet memory is ordinary pages, TLB misses and page moves possible")
 	}

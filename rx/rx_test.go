@@ -117,3 +117,19 @@ func TestConfineProcess(t *testing.T) {
 		}
 	}
 }
+
+// Shared RX CPUs (run.share_rx_cpus): EAL maps several worker lcores onto
+// one CPU, one lcore per queue.
+func TestRXPlanSharedCPU(t *testing.T) {
+	c := testConfig()
+	c.Ports = c.Ports[:1]
+	c.Ports[0].RXCPUs = "2"
+	c.Run.ShareRXCPUs = true
+	p := RXPlan(c, "x", "/dev/hugepages", func(config.Port) int { return 0 })
+	if got := strings.Join(p.Args, " "); !strings.Contains(got, "--lcores 0@(0),1@2,2@2 ") {
+		t.Errorf("args %q: want lcores 1 and 2 both on CPU 2", got)
+	}
+	if d := cmp.Diff([]int{2, 2}, p.Workers); d != "" {
+		t.Errorf("workers (-want +got):\n%s", d)
+	}
+}

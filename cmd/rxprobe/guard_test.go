@@ -77,9 +77,19 @@ func TestIntegrationGuardPlantedMunmapThread(t *testing.T) {
 	t.Logf("%d TLB events; e.g. %s", n, details[0])
 }
 
-// munmapThread matches the planted thread of the RX process (the binary is
-// rxprobe, or rxprobe.test when the test binary plays it).
-var munmapThread = regexp.MustCompile(`sent by tid \d+ \(rxprobe[^,()]*, rxp-munmap\)`)
+// munmapThread matches the planted thread of the RX process.
+var munmapThread = regexp.MustCompile(`sent by tid \d+ \(` + regexp.QuoteMeta(rxProcessComm()) + `, rxp-munmap\)`)
+
+// rxProcessComm is the process name the flight recorder gives the RX
+// process: the test binary plays rxprobe, so its file name (rxprobe.test
+// under go test), cut to the kernel's 15-character comm.
+func rxProcessComm() string {
+	name := filepath.Base(os.Args[0])
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	return name
+}
 
 // Planted fault 3: a busy process pinned onto the RX CPU makes loop gaps,
 // and the drift check names it.
@@ -174,30 +184,58 @@ func movableIRQ(t *testing.T) (string, func()) {
 }
 
 // A clean run: whatever the host does to the RX CPU, none of the
-// interrupts come from rxprobe's own threads (stats thread, main thread).
+// interrupts come from the RX process's own threads (main thread, stats
+// thread, Go runtime). The exporter and the watcher are other processes:
+// the recorder names them "(pid N, ...)" and they cannot shoot down the
+// RX CPU's TLB. First a control in the same test: the same detector, on a
+// run with a planted munmap thread, must see that thread named, which
+// proves the flight recorder was recording and the detector matches.
 func TestIntegrationGuardCleanRunIsNotTheCause(t *testing.T) {
 	ok, why := haveTracefs()
 	if !ok {
 		t.Skip(why)
 	}
-	prefix := uniquePrefix(t)
-	rep := filepath.Join(t.TempDir(), "r.json")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	port := freePort(t)
-	cmd := rxprobeCmd(ctx, "run", "--config", guardConfig(t, prefix), "--duration", "6s", "--stats-interval", "100ms",
-		"--metrics-addr", "127.0.0.1:"+port, "--report", rep)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("run: %v\n%s", err, out)
-	}
-	r := readReport(t, rep)
-	self := regexp.MustCompile(`sent by tid \d+ \(rxprobe[^,()]*[,)]`)
-	for _, e := range r.Events {
-		if (e.Kind == "TLB" || e.Kind == "CAL") && self.MatchString(e.Detail) {
-			t.Errorf("rxprobe disturbed its own RX CPU: %s %d at %v: %s", e.Kind, e.Count, e.At, e.Detail)
+	run := func(args ...string) report.Report {
+		t.Helper()
+		prefix := uniquePrefix(t)
+		rep := filepath.Join(t.TempDir(), "r.json")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := rxprobeCmd(ctx, append([]string{"run", "--config", guardConfig(t, prefix), "--stats-interval", "100ms",
+			"--metrics-addr", "127.0.0.1:" + freePort(t), "--report", rep}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("run: %v\n%s", err, out)
 		}
+		return readReport(t, rep)
+	}
+	self := func(r report.Report) (hits []string) {
+		for _, e := range r.Events {
+			if e.Detail != "" && rxProcessThread.MatchString(e.Detail) {
+				hits = append(hits, fmt.Sprintf("%s %d at %s: %s", e.Kind, e.Count, e.At.Format("15:04:05.000"), e.Detail))
+			}
+		}
+		return hits
+	}
+
+	control := self(run("--duration", "4s", "--debug-munmap-hz", "200"))
+	named := false
+	for _, h := range control {
+		named = named || munmapThread.MatchString(h)
+	}
+	if !named {
+		t.Fatalf("control: the planted rxp-munmap thread was not named, so the recorder or the detector is not working; self-attributed events: %q", control)
+	}
+	t.Logf("control: %d events attributed to the RX process, e.g. %s", len(control), control[0])
+
+	if hits := self(run("--duration", "6s")); len(hits) > 0 {
+		t.Errorf("rxprobe disturbed its own RX CPU in a clean run:\n%s", strings.Join(hits, "\n"))
 	}
 }
+
+// rxProcessThread matches the recorder's name of a thread of the RX
+// process itself: "tid N (rxprobe.test)" or "tid N (rxprobe.test,
+// thread)". Threads of other processes read "tid N (pid P, ...)".
+var rxProcessThread = regexp.MustCompile(`sent by tid \d+ \(` + regexp.QuoteMeta(rxProcessComm()) + `[,)]`)
 
 func freePort(t *testing.T) string {
 	t.Helper()

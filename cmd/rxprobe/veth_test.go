@@ -20,13 +20,18 @@ type vethPair struct {
 // newVethPair creates the pair (and a bpffs mount when none exists, which
 // libxdp needs to attach AF_XDP programs reliably) and removes everything
 // in t.Cleanup. It skips when the host does not let us create a namespace.
-func newVethPair(t *testing.T) vethPair {
+func newVethPair(t *testing.T) vethPair { return newNamedVethPair(t, "rxpt") }
+
+// newNamedVethPair is newVethPair with names starting with tag (at most 4
+// characters), so that tests of other packages or helpers running at the
+// same time never meet the same names: TAG-<pid> (netns), TAG<pid>a/b.
+func newNamedVethPair(t *testing.T, tag string) vethPair {
 	t.Helper()
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("needs iproute2: `ip` not found")
 	}
 	id := os.Getpid() % 100000
-	v := vethPair{ns: fmt.Sprintf("rxpt-%d", id), a: fmt.Sprintf("rxpt%da", id), b: fmt.Sprintf("rxpt%db", id)}
+	v := vethPair{ns: fmt.Sprintf("%s-%d", tag, id), a: fmt.Sprintf("%s%da", tag, id), b: fmt.Sprintf("%s%db", tag, id)}
 	if out, err := exec.Command("ip", "netns", "add", v.ns).CombinedOutput(); err != nil {
 		if strings.Contains(string(out), "ermission") || strings.Contains(string(out), "not permitted") {
 			t.Skipf("needs root: creating a network namespace: %s", strings.TrimSpace(string(out)))

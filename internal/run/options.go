@@ -1,6 +1,8 @@
 package run
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
 )
@@ -54,4 +56,52 @@ func (o *Options) log() io.Writer {
 		return os.Stderr
 	}
 	return o.Log
+}
+
+// MaxMunmapHz bounds Debug.MunmapHz: the planted thread's ticker needs a
+// positive interval, and beyond 10 000 a second the fault thread only
+// burns its housekeeping CPU (the README's planted fault uses 200).
+const MaxMunmapHz = 10000
+
+// ErrDebug is matched (errors.Is) by every error of Debug.Check.
+var ErrDebug = errors.New("bad test option")
+
+type debugError struct{ msg string }
+
+func (e *debugError) Error() string        { return e.msg }
+func (e *debugError) Is(target error) bool { return target == ErrDebug }
+
+// Check rejects values and combinations of the switches that cannot work,
+// in one line naming the command-line option; Run calls it before
+// anything starts.
+func (d Debug) Check() error {
+	if d.MunmapHz < 0 || d.MunmapHz > MaxMunmapHz {
+		return &debugError{fmt.Sprintf("--debug-munmap-hz %d: give 1 to %d maps and unmaps a second (0: off)", d.MunmapHz, MaxMunmapHz)}
+	}
+	if d.NoStats && d.InProcessMetrics {
+		return &debugError{"--debug-no-stats and --metrics-inprocess: without the stats thread there is nothing to serve; give one of them"}
+	}
+	if d.NoStats && d.StdioReads {
+		return &debugError{"--debug-no-stats and --debug-stdio-reads: stdio reads are the stats thread's; give one of them"}
+	}
+	return nil
+}
+
+// Degraded returns one line for the report's degraded list per switch in
+// use: each makes the run unlike a production one on purpose.
+func (d Debug) Degraded() []string {
+	var out []string
+	if d.StdioReads {
+		out = append(out, "test option --debug-stdio-reads: every kernel file read maps and unmaps a page (TLB shootdowns on the RX CPUs)")
+	}
+	if d.NoStats {
+		out = append(out, "test option --debug-no-stats: no stats thread, no guard, no exporter, no watcher")
+	}
+	if d.InProcessMetrics {
+		out = append(out, "test option --metrics-inprocess: /metrics served inside the RX process with the GC on")
+	}
+	if d.MunmapHz > 0 {
+		out = append(out, fmt.Sprintf("test option --debug-munmap-hz %d: a planted thread maps and unmaps a page %d times a second", d.MunmapHz, d.MunmapHz))
+	}
+	return out
 }

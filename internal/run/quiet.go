@@ -10,9 +10,9 @@ import (
 	"github.com/rxprobe/rxprobe/internal/run/report"
 )
 
-// warmup is how many seconds pass after the loops start before the
+// Warmup is how long after the loops start the
 // steady-state heap measurement starts.
-const warmup = 2 * time.Second
+const Warmup = 2 * time.Second
 
 // quiet is the process's memory policy while the loops run: no garbage
 // collection (no scavenger madvise) and every page locked and populated.

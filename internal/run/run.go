@@ -38,6 +38,9 @@ type runner struct {
 // the report is nil; once it started, the report comes back even when
 // stopping failed (the error says what did not stop cleanly).
 func Run(ctx context.Context, cfg *config.Config, o Options) (*report.Report, error) {
+	if err := o.Debug.Check(); err != nil {
+		return nil, err
+	}
 	preflight, err := preflightGate(cfg, hostfs.New(o.HostRoot))
 	if err != nil {
 		return nil, err
@@ -48,6 +51,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) (*report.Report, er
 	}
 	r := &runner{cfg: cfg, o: o, eng: eng, stopFault: func() {}}
 	r.degraded = append(append(append(r.degraded, eng.Degraded...), preflight...), o.Degraded...)
+	r.degraded = append(r.degraded, o.Debug.Degraded()...)
 	if err := r.start(); err != nil {
 		r.stop()
 		r.watch.stop()
@@ -128,7 +132,7 @@ func (r *runner) wait(ctx context.Context) {
 		defer t.Stop()
 		deadline = t.C
 	}
-	warm := time.NewTimer(warmup)
+	warm := time.NewTimer(Warmup)
 	defer warm.Stop()
 	var expExited <-chan struct{}
 	if r.exp != nil {

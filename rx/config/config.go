@@ -79,7 +79,9 @@ type Port struct {
 	Devargs string `mapstructure:"devargs" yaml:"devargs"`
 	// RXQueues is the number of RX queues, one poll loop each.
 	RXQueues int `mapstructure:"rx_queues" yaml:"rx_queues"`
-	// RXCPUs is the cpulist of the loops, one CPU per queue in order.
+	// RXCPUs is the cpulist of the loops, one CPU per queue in order. With
+	// run.share_rx_cpus it may name fewer CPUs than queues: queue i then
+	// runs on the (i mod n)-th CPU of the list.
 	RXCPUs string `mapstructure:"rx_cpus" yaml:"rx_cpus"`
 	// RXRing is the RX descriptor ring size (a power of two).
 	RXRing int `mapstructure:"rx_ring" yaml:"rx_ring"`
@@ -160,6 +162,11 @@ type Run struct {
 	Duration        time.Duration `mapstructure:"duration" yaml:"duration"` // 0 = until signalled
 	Report          string        `mapstructure:"report" yaml:"report"`
 	AllowUnisolated bool          `mapstructure:"allow_unisolated" yaml:"allow_unisolated"`
+	// ShareRXCPUs lets several queues' loops share one RX CPU (EAL maps
+	// several worker lcores onto it: --lcores 1@1,2@1). Development only:
+	// loops on one CPU take turns, so each sees the others' time slices as
+	// gaps. The report lists the run as degraded.
+	ShareRXCPUs bool `mapstructure:"share_rx_cpus" yaml:"share_rx_cpus"`
 }
 
 // Defaults, applied before the file is read.
@@ -231,10 +238,45 @@ func (c *Config) HousekeepingSet() cpuset.Set {
 	return s
 }
 
-// QueueCPUs lists port p's loop CPUs in queue order (valid after Validate).
+// QueueCPUs lists port p's loop CPUs in queue order, one per queue (valid
+// after Validate). When rx_cpus names fewer CPUs than there are queues
+// (run.share_rx_cpus), queue i runs on the (i mod n)-th CPU of the list.
 func (p Port) QueueCPUs() []int {
 	s, _ := cpuset.Parse(p.RXCPUs)
-	return s.List()
+	cpus := s.List()
+	if len(cpus) == 0 || len(cpus) >= p.RXQueues {
+		return cpus
+	}
+	out := make([]int, p.RXQueues)
+	for i := range out {
+		out[i] = cpus[i%len(cpus)]
+	}
+	return out
+}
+
+// Degraded lists the development-only settings of c that make a run
+// unlike a production one, one sentence each, for the report's degraded
+// list.
+func (c *Config) Degraded() []string {
+	var out []string
+	if c.Run.ShareRXCPUs && c.sharesRXCPUs() {
+		out = append(out, "shared RX CPUs (run.share_rx_cpus): several loops take turns on one CPU, so each sees the others' time slices as gaps")
+	}
+	return out
+}
+
+// sharesRXCPUs reports whether any CPU runs more than one loop.
+func (c *Config) sharesRXCPUs() bool {
+	seen := map[int]bool{}
+	for _, p := range c.Ports {
+		for _, cpu := range p.QueueCPUs() {
+			if seen[cpu] {
+				return true
+			}
+			seen[cpu] = true
+		}
+	}
+	return false
 }
 
 // PageSize is the configured hugepage size (0 with no_huge).
@@ -330,15 +372,18 @@ func (c *Config) Validate(online cpuset.Set) error {
 		if err != nil {
 			return fieldErr(f("rx_cpus"), "%v: write a cpulist such as \"1\" or \"2-5\"", err)
 		}
-		if cpus.Len() != p.RXQueues {
-			return fieldErr(f("rx_cpus"), "%q names %d CPUs for %d rx_queues: give one CPU per queue", p.RXCPUs, cpus.Len(), p.RXQueues)
+		switch {
+		case c.Run.ShareRXCPUs && (cpus.IsEmpty() || cpus.Len() > p.RXQueues):
+			return fieldErr(f("rx_cpus"), "%q names %d CPUs for %d rx_queues: give 1 to %d CPUs (run.share_rx_cpus spreads the queues over them)", p.RXCPUs, cpus.Len(), p.RXQueues, p.RXQueues)
+		case !c.Run.ShareRXCPUs && cpus.Len() != p.RXQueues:
+			return fieldErr(f("rx_cpus"), "%q names %d CPUs for %d rx_queues: give one CPU per queue (or, on a development host only, set run.share_rx_cpus: true)", p.RXCPUs, cpus.Len(), p.RXQueues)
 		}
 		for _, cpu := range cpus.List() {
 			if !online.Has(cpu) {
 				return fieldErr(f("rx_cpus"), "CPU %d does not exist or is offline (online: %s)", cpu, online)
 			}
-			if rx.Has(cpu) {
-				return fieldErr(f("rx_cpus"), "CPU %d already runs another queue's loop: one loop per CPU", cpu)
+			if rx.Has(cpu) && !c.Run.ShareRXCPUs {
+				return fieldErr(f("rx_cpus"), "CPU %d already runs another queue's loop: one loop per CPU (or, on a development host only, set run.share_rx_cpus: true)", cpu)
 			}
 		}
 		rx = rx.Union(cpus)

@@ -232,3 +232,68 @@ func TestHugepageNeeds(t *testing.T) {
 		t.Errorf("no_huge still needs %v", n)
 	}
 }
+
+// run.share_rx_cpus lets several queues' loops share a CPU (development
+// hosts with few CPUs); without it, one loop per CPU stays the rule.
+func TestShareRXCPUs(t *testing.T) {
+	const share = "run:\n  share_rx_cpus: true\n"
+	t.Run("two queues on one CPU", func(t *testing.T) {
+		c, err := load(t, "ports:\n  - device: net_null0\n    rx_queues: 2\n    rx_cpus: \"1\"\n"+share)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Ports[0].QueueCPUs(); !cmp.Equal(got, []int{1, 1}) {
+			t.Errorf("queue CPUs = %v, want [1 1]", got)
+		}
+		if d := c.Degraded(); len(d) != 1 || !strings.Contains(d[0], "run.share_rx_cpus") {
+			t.Errorf("degraded = %q, want one line naming run.share_rx_cpus", d)
+		}
+		if c.Housekeeping != "0,2-3" {
+			t.Errorf("housekeeping = %q, want every other CPU (0,2-3)", c.Housekeeping)
+		}
+	})
+	t.Run("queues spread round-robin", func(t *testing.T) {
+		c, err := load(t, "ports:\n  - device: net_null0\n    rx_queues: 5\n    rx_cpus: \"1-2\"\n"+share)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Ports[0].QueueCPUs(); !cmp.Equal(got, []int{1, 2, 1, 2, 1}) {
+			t.Errorf("queue CPUs = %v", got)
+		}
+	})
+	t.Run("two ports on one CPU", func(t *testing.T) {
+		c, err := load(t, "ports:\n  - device: net_null0\n    rx_cpus: \"1\"\n  - device: net_null1\n    rx_cpus: \"1\"\n"+share)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Degraded()) != 1 {
+			t.Errorf("degraded = %q", c.Degraded())
+		}
+	})
+	t.Run("set but unused is not degraded", func(t *testing.T) {
+		c, err := load(t, "ports:\n  - device: net_null0\n    rx_queues: 2\n    rx_cpus: \"1-2\"\n"+share)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := c.Degraded(); len(d) != 0 {
+			t.Errorf("degraded = %q with one loop per CPU", d)
+		}
+	})
+	for name, tc := range map[string]struct{ body, reason string }{
+		"more CPUs than queues":  {"ports:\n  - device: net_null0\n    rx_queues: 2\n    rx_cpus: \"1-3\"\n" + share, "give 1 to 2 CPUs"},
+		"off: fewer CPUs":        {"ports:\n  - device: net_null0\n    rx_queues: 2\n    rx_cpus: \"1\"\n", "run.share_rx_cpus"},
+		"still not housekeeping": {"housekeeping_cpus: \"1\"\nports:\n  - device: net_null0\n    rx_queues: 2\n    rx_cpus: \"1\"\n" + share, "also an RX CPU"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := load(t, tc.body)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.reason) {
+				t.Errorf("err = %v, want ErrInvalid saying %q", err, tc.reason)
+			}
+		})
+	}
+	t.Run("not boolean", func(t *testing.T) {
+		if _, err := load(t, "ports:\n  - device: net_null0\n    rx_cpus: \"1\"\nrun:\n  share_rx_cpus: sometimes\n"); err == nil {
+			t.Error("share_rx_cpus: sometimes accepted")
+		}
+	})
+}

@@ -39,6 +39,7 @@ var defaults = map[string]any{
 	"run.duration":           time.Duration(0),
 	"run.report":             "",
 	"run.allow_unisolated":   false,
+	"run.share_rx_cpus":      false,
 }
 
 var portDefaults = map[string]any{

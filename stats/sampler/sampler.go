@@ -3,6 +3,7 @@ package sampler
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -147,7 +148,9 @@ func (s *Sampler) declare(sc *schema) error {
 	root := s.o.HostRoot
 	var rxcpus []int
 	for _, q := range s.shape.Queues {
-		rxcpus = append(rxcpus, q.CPU)
+		if !slices.Contains(rxcpus, q.CPU) { // queues may share a CPU (run.share_rx_cpus)
+			rxcpus = append(rxcpus, q.CPU)
+		}
 	}
 	s.queues = &queueSource{shape: s.shape, cur: s.cur}
 	s.ports = &portSource{shape: s.shape, cur: s.cur}
