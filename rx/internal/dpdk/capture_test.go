@@ -1,0 +1,283 @@
+package dpdk
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rxprobe/rxprobe/rx/capture/pcapng"
+)
+
+// captureCPUs are the CPUs capture threads may use in tests: every CPU but
+// the worker lcore's.
+func captureCPUs(t testing.TB) []int {
+	var cpus []int
+	for c := 0; c < runtime.NumCPU(); c++ {
+		if strconv.Itoa(c) != workerCPU() || runtime.NumCPU() == 1 {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus
+}
+
+type captureRun struct {
+	rx         RXCounters
+	cc         CaptureCounters
+	sent       uint64
+	start, end time.Time
+	dir        string
+}
+
+// runCapture receives what the generators send on a net_ring loopback
+// port through an RX loop with cfg's capture attached; the generators run
+// on the test's thread, the loop on the worker lcore.
+func runCapture(t *testing.T, portName string, cfg CaptureConfig, expr string, gens []GenParams, pause time.Duration) captureRun {
+	t.Helper()
+	port, pool := setupPort(t, portName, 1, 1)
+	t.Cleanup(func() { _ = Stop(port) })
+	var f *Filter
+	if expr != "" {
+		p, err := CompileFilter(expr, cfg.Snaplen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Free()
+		if f, err = p.Load(true); err != nil {
+			t.Fatal(err)
+		}
+		defer f.Free()
+	}
+	q, err := NewRXQueue(port, 0, 32, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Free()
+	cfg.Port, cfg.Queue, cfg.FilterExpr = port, 0, expr
+	if cfg.Dir == "" {
+		cfg.Dir = t.TempDir()
+	}
+	cfg.CPUs = captureCPUs(t)
+	c, err := NewCapture(cfg, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Free()
+	if err := c.Attach(q); err != nil {
+		t.Fatal(err)
+	}
+	r := captureRun{dir: cfg.Dir, start: time.Now()}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	SetStop(false)
+	if err := q.Launch(WorkerLcores()[0]); err != nil {
+		t.Fatal(err)
+	}
+	for _, gp := range gens {
+		g, err := NewGen(port, 0, pool, 0, gp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Run()
+		var gc GenCounters
+		g.Read(&gc)
+		g.Free()
+		r.sent += gc.Sent
+		time.Sleep(pause)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for q.Read(&r.rx); r.rx.Packets < r.sent && time.Now().Before(deadline); q.Read(&r.rx) {
+		time.Sleep(time.Millisecond)
+	}
+	SetStop(true)
+	WaitAll()
+	c.Stop()
+	r.end = time.Now()
+	q.Read(&r.rx)
+	c.Read(&r.cc)
+	if r.rx.Packets != r.sent {
+		t.Fatalf("loop received %d packets, generators sent %d", r.rx.Packets, r.sent)
+	}
+	return r
+}
+
+func genParams(count uint64, size uint16, flows uint32) GenParams {
+	return GenParams{
+		Burst: 32, Size: size, Count: count, Flows: flows, Rate: 1e6, NoDrop: true,
+		SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
+		SrcIP: net.IPv4(10, 0, 0, 1), DstIP: net.IPv4(10, 0, 0, 2), SrcPort: 1024, DstPort: 9,
+	}
+}
+
+func baseConfig() CaptureConfig {
+	return CaptureConfig{
+		Snaplen: 200, RingSize: 1024, BlockSize: 256 << 10, Blocks: 4,
+		Pattern: "cap-p{port}q{queue}-%Y%m%dT%H%M%SZ-{seq}.pcapng", IdleSleep: 20 * time.Microsecond,
+		InterfaceName: "net_ring0", InterfaceDescription: "net_ring0 (net_ring) queue 0; clock: TSC of the RX core, UTC-anchored",
+	}
+}
+
+// files lists the finished capture files in dir, oldest first, and fails
+// on a leftover NAME.part.
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".part") {
+			t.Errorf("unfinished file left behind: %s", e.Name())
+			continue
+		}
+		out = append(out, filepath.Join(dir, e.Name()))
+	}
+	slices.Sort(out) // {seq} orders them
+	return out
+}
+
+// readBack checks the files with capinfos and tshark (no warnings, the
+// packet count) and returns them parsed.
+func readBack(t *testing.T, paths []string) []*pcapng.File {
+	t.Helper()
+	var out []*pcapng.File
+	for _, p := range paths {
+		f, err := pcapng.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+		for _, tool := range [][]string{{"capinfos", "-c", "-M", p}, {"tshark", "-n", "-r", p, "-T", "fields", "-e", "frame.number"}} {
+			if _, err := exec.LookPath(tool[0]); err != nil {
+				t.Fatalf("%s not installed (apt-get install -y tshark)", tool[0])
+			}
+			cmd := exec.Command(tool[0], tool[1:]...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			stdout, err := cmd.Output()
+			if se := strings.TrimSpace(stderr.String()); err != nil || (se != "" && !strings.Contains(se, "Running as user \"root\"")) {
+				t.Errorf("%s: err %v, stderr %q", strings.Join(tool, " "), err, se)
+			}
+			if tool[0] == "tshark" {
+				if n := len(strings.Fields(string(stdout))); n != len(f.Packets) {
+					t.Errorf("%s: tshark reads %d packets, the file holds %d", p, n, len(f.Packets))
+				}
+			} else if !strings.Contains(string(stdout), "Number of packets:   "+strconv.Itoa(len(f.Packets))) {
+				t.Errorf("%s: capinfos says %q, want %d packets", p, stdout, len(f.Packets))
+			}
+		}
+	}
+	return out
+}
+
+func TestCaptureFilteredToPcapng(t *testing.T) {
+	cfg := baseConfig()
+	cfg.RingSize = 8192 // holds every matching packet: no ring drop however late the writer runs
+	// 4 flows (UDP source ports 1024..1027) of two sizes: the filter takes
+	// two flows, exactly half; 1000-byte frames are cut to the snaplen.
+	const expr = "udp src port 1024 or udp src port 1025"
+	r := runCapture(t, "net_ring0", cfg, expr,
+		[]GenParams{genParams(4000, 128, 4), genParams(4000, 1000, 4)}, 0)
+	cc := r.cc
+	if got := cc.Enqueued + cc.FilteredOut + cc.RingDropped; got != r.rx.Packets {
+		t.Errorf("capture stage saw %d packets, loop received %d", got, r.rx.Packets)
+	}
+	if cc.Written+cc.DiskDropped+cc.FilteredOut+cc.RingDropped != r.rx.Packets {
+		t.Errorf("capture equation: rx %d != written %d + disk dropped %d + filtered %d + ring dropped %d",
+			r.rx.Packets, cc.Written, cc.DiskDropped, cc.FilteredOut, cc.RingDropped)
+	}
+	if cc.Written != 4000 || cc.RingDropped != 0 || cc.FilteredOut != 4000 {
+		t.Errorf("matched %d (written %d + ring dropped %d), filtered out %d: want 4000 and 4000",
+			cc.Written+cc.RingDropped, cc.Written, cc.RingDropped, cc.FilteredOut)
+	}
+	if cc.Encoded != cc.Enqueued || cc.Written != cc.Enqueued || cc.DiskDropped != 0 || cc.Errors != 0 {
+		t.Errorf("writer lost packets: %+v", cc)
+	}
+	if cc.FilesStarted != 1 || cc.FilesClosed != 1 {
+		t.Errorf("files started %d, closed %d: want one file", cc.FilesStarted, cc.FilesClosed)
+	}
+	paths := files(t, r.dir)
+	if len(paths) != 1 {
+		t.Fatalf("files %v, want one", paths)
+	}
+	f := readBack(t, paths)[0]
+	if len(f.Packets) != int(cc.Written) {
+		t.Fatalf("file holds %d packets, writer counted %d", len(f.Packets), cc.Written)
+	}
+	if len(f.Interfaces) != 1 {
+		t.Fatalf("%d interface blocks, want 1", len(f.Interfaces))
+	}
+	idb := f.Interfaces[0]
+	if res, _ := idb.Options.Uint64(pcapng.OptIfTsresol); res != 9 || idb.Snaplen != 200 || idb.LinkType != pcapng.LinkTypeEthernet {
+		t.Errorf("interface block: tsresol %d, snaplen %d, linktype %d", res, idb.Snaplen, idb.LinkType)
+	}
+	if fl := idb.Options.String(pcapng.OptIfFilter); fl != "\x00"+expr {
+		t.Errorf("if_filter %q, want type 0 and %q", fl, expr)
+	}
+	if idb.Options.String(pcapng.OptIfName) != "net_ring0" || !strings.Contains(idb.Options.String(pcapng.OptIfDescription), "TSC") {
+		t.Errorf("if_name/if_description: %v", idb.Options)
+	}
+	var prev uint64
+	lo, hi := uint64(r.start.UnixNano()), uint64(r.end.UnixNano())
+	sizes := map[uint32]int{}
+	for i, p := range f.Packets {
+		sizes[p.OrigLen]++
+		want := min(p.OrigLen, 200)
+		if p.CapLen != want {
+			t.Errorf("packet %d: caplen %d of %d, want %d (snaplen 200)", i, p.CapLen, p.OrigLen, want)
+		}
+		if p.Timestamp < prev || p.Timestamp < lo || p.Timestamp > hi {
+			t.Fatalf("packet %d: timestamp %d: previous %d, test ran %d..%d", i, p.Timestamp, prev, lo, hi)
+		}
+		prev = p.Timestamp
+		sport := uint16(p.Data[34])<<8 | uint16(p.Data[35])
+		if sport != 1024 && sport != 1025 {
+			t.Fatalf("packet %d from UDP port %d: the filter should have dropped it", i, sport)
+		}
+		if fl, _ := p.Options.Uint64(pcapng.OptEPBFlags); fl&3 != 1 {
+			t.Errorf("packet %d: epb_flags %#x, want inbound", i, fl)
+		}
+		if qid, ok := p.Options.Uint64(pcapng.OptEPBQueue); !ok || qid != 0 {
+			t.Errorf("packet %d: epb_queue %d (%v)", i, qid, ok)
+		}
+	}
+	if sizes[128] != 2000 || sizes[1000] != 2000 {
+		t.Errorf("original lengths %v in %d packets, want 2000 of 128 and of 1000", sizes, len(f.Packets))
+	}
+	if len(f.Stats) != 1 {
+		t.Fatalf("%d statistics blocks, want 1 at close", len(f.Stats))
+	}
+	isb := f.Stats[0].Options
+	for _, c := range []struct {
+		code uint16
+		name string
+		want uint64
+	}{
+		{pcapng.OptISBIfRecv, "isb_ifrecv", r.rx.Packets},
+		{pcapng.OptISBIfDrop, "isb_ifdrop", 0},
+		{pcapng.OptISBFilterAcc, "isb_filteraccept", cc.Enqueued + cc.RingDropped},
+		{pcapng.OptISBOSDrop, "isb_osdrop", cc.RingDropped},
+		{pcapng.OptISBUsrDeliv, "isb_usrdeliv", cc.Written},
+	} {
+		if got, ok := isb.Uint64(c.code); !ok || got != c.want {
+			t.Errorf("%s = %d (present %v), want %d", c.name, got, ok, c.want)
+		}
+	}
+	// tshark decodes the epb_queue option and the lengths the same way.
+	out, err := exec.Command("tshark", "-n", "-r", paths[0], "-c", "1", "-T", "fields",
+		"-e", "frame.len", "-e", "frame.cap_len", "-e", "frame.interface_queue").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := strings.Fields(string(out)); len(fs) < 2 || fs[1] != strconv.Itoa(int(f.Packets[0].CapLen)) {
+		t.Errorf("tshark: %q", out)
+	}
+}
