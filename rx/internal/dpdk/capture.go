@@ -83,18 +83,18 @@ type CaptureCounters struct {
 	LastTSNs     uint64 // latest packet timestamp written (UTC ns)
 	WriterUp     bool
 	// I/O thread.
-	Written      uint64 // packets in files closed and renamed
-	DiskDropped  uint64 // packets in files that could not be written
-	BytesWritten uint64
+	Written       uint64 // packets in files closed and renamed
+	DiskDropped   uint64 // packets in files that could not be written
+	BytesWritten  uint64
 	BlocksWritten uint64
-	WriteNs      uint64
-	WriteNsMax   uint64
-	FilesClosed  uint64
-	FilesDeleted uint64
-	Errors       uint64
-	LastErrno    uint64
-	Direct       bool // files were opened with O_DIRECT
-	IOUp         bool
+	WriteNs       uint64
+	WriteNsMax    uint64
+	FilesClosed   uint64
+	FilesDeleted  uint64
+	Errors        uint64
+	LastErrno     uint64
+	Direct        bool // files were opened with O_DIRECT
+	IOUp          bool
 }
 
 // Capture is one RX queue's capture stage, writer and I/O thread.

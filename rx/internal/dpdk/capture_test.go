@@ -1,6 +1,7 @@
 package dpdk
 
 import (
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/rx/capture/pcapng"
+	"golang.org/x/sys/unix"
 )
 
 // captureCPUs are the CPUs capture threads may use in tests: every CPU but
@@ -25,6 +27,19 @@ func captureCPUs(t testing.TB) []int {
 		}
 	}
 	return cpus
+}
+
+var loopbackPorts = map[string][2]any{}
+
+// loopbackPort sets a net_ring port up once per process: whatever is sent
+// on its queue 0 is received on its queue 0.
+func loopbackPort(t *testing.T, name string) (uint16, *Mempool) {
+	if p, ok := loopbackPorts[name]; ok {
+		return p[0].(uint16), p[1].(*Mempool)
+	}
+	port, pool := setupPort(t, name, 1, 1)
+	loopbackPorts[name] = [2]any{port, pool}
+	return port, pool
 }
 
 type captureRun struct {
@@ -40,8 +55,7 @@ type captureRun struct {
 // on the test's thread, the loop on the worker lcore.
 func runCapture(t *testing.T, portName string, cfg CaptureConfig, expr string, gens []GenParams, pause time.Duration) captureRun {
 	t.Helper()
-	port, pool := setupPort(t, portName, 1, 1)
-	t.Cleanup(func() { _ = Stop(port) })
+	port, pool := loopbackPort(t, portName)
 	var f *Filter
 	if expr != "" {
 		p, err := CompileFilter(expr, cfg.Snaplen)
@@ -144,8 +158,9 @@ func files(t *testing.T, dir string) []string {
 	return out
 }
 
-// readBack checks the files with capinfos and tshark (no warnings, the
-// packet count) and returns them parsed.
+// readBack parses every file and checks the first and the last with
+// capinfos and tshark (no warnings, the packet count; each run takes a
+// few hundred ms).
 func readBack(t *testing.T, paths []string) []*pcapng.File {
 	t.Helper()
 	var out []*pcapng.File
@@ -155,6 +170,9 @@ func readBack(t *testing.T, paths []string) []*pcapng.File {
 			t.Fatal(err)
 		}
 		out = append(out, f)
+		if p != paths[0] && p != paths[len(paths)-1] {
+			continue
+		}
 		for _, tool := range [][]string{{"capinfos", "-c", "-M", p}, {"tshark", "-n", "-r", p, "-T", "fields", "-e", "frame.number"}} {
 			if _, err := exec.LookPath(tool[0]); err != nil {
 				t.Fatalf("%s not installed (apt-get install -y tshark)", tool[0])
@@ -280,4 +298,146 @@ func TestCaptureFilteredToPcapng(t *testing.T) {
 	if fs := strings.Fields(string(out)); len(fs) < 2 || fs[1] != strconv.Itoa(int(f.Packets[0].CapLen)) {
 		t.Errorf("tshark: %q", out)
 	}
+}
+
+// lastISB is the final statistics block of the last file.
+func lastISB(t *testing.T, fs []*pcapng.File) pcapng.Options {
+	t.Helper()
+	last := fs[len(fs)-1]
+	if len(last.Stats) == 0 {
+		t.Fatal("last file has no statistics block")
+	}
+	return last.Stats[len(last.Stats)-1].Options
+}
+
+func TestCaptureRotatesBySizeKeepingMaxFiles(t *testing.T) {
+	cfg := baseConfig()
+	cfg.RingSize = 8192
+	cfg.RotateBytes = 64 << 10
+	cfg.MaxFiles = 4
+	r := runCapture(t, "net_ring0", cfg, "", []GenParams{genParams(2000, 128, 4), genParams(2000, 1000, 4)}, 0)
+	cc := r.cc
+	if cc.Written != 4000 || cc.Errors != 0 {
+		t.Fatalf("written %d, errors %d (errno %d): want 4000, 0", cc.Written, cc.Errors, cc.LastErrno)
+	}
+	paths := files(t, r.dir)
+	if cc.FilesClosed < 10 || len(paths) != 4 || cc.FilesDeleted != cc.FilesClosed-4 {
+		t.Fatalf("closed %d files, deleted %d, %d left: want >= 10 closed and the newest 4 left", cc.FilesClosed, cc.FilesDeleted, len(paths))
+	}
+	fs := readBack(t, paths)
+	var prev uint64
+	held := 0
+	for i, f := range fs {
+		if f.Size > int(cfg.RotateBytes) {
+			t.Errorf("%s: %d bytes, rotation at %d", paths[i], f.Size, cfg.RotateBytes)
+		}
+		if len(f.Stats) != 1 {
+			t.Errorf("%s: %d statistics blocks, want 1", paths[i], len(f.Stats))
+		}
+		for _, p := range f.Packets {
+			if p.Timestamp < prev {
+				t.Fatalf("%s: timestamps go backwards across files", paths[i])
+			}
+			prev = p.Timestamp
+		}
+		held += len(f.Packets)
+		// isb_usrdeliv counts from the start of the capture: the
+		// deleted files' packets plus those up to this file's end.
+		if d, _ := f.Stats[0].Options.Uint64(pcapng.OptISBUsrDeliv); i > 0 {
+			before, _ := fs[i-1].Stats[0].Options.Uint64(pcapng.OptISBUsrDeliv)
+			if d-before != uint64(len(f.Packets)) {
+				t.Errorf("%s: isb_usrdeliv moved by %d, file holds %d packets", paths[i], d-before, len(f.Packets))
+			}
+		}
+	}
+	if d, _ := lastISB(t, fs).Uint64(pcapng.OptISBUsrDeliv); d != cc.Written || held >= int(cc.Written) {
+		t.Errorf("last isb_usrdeliv %d, written %d, files kept hold %d", d, cc.Written, held)
+	}
+}
+
+func TestCaptureRotatesOnWallClockBoundaries(t *testing.T) {
+	cfg := baseConfig()
+	cfg.RotateEvery = 100 * time.Millisecond
+	// three bursts of traffic with pauses of two periods between them
+	gp := genParams(300, 128, 1)
+	r := runCapture(t, "net_ring0", cfg, "", []GenParams{gp, gp, gp}, 250*time.Millisecond)
+	paths := files(t, r.dir)
+	if len(paths) < 3 {
+		t.Fatalf("%d files after 3 traffic bursts 250 ms apart, rotating every 100 ms", len(paths))
+	}
+	fs := readBack(t, paths)
+	period := uint64(cfg.RotateEvery)
+	total := 0
+	var prevStart uint64
+	for i, f := range fs {
+		total += len(f.Packets)
+		start, ok := f.Stats[0].Options.Time(pcapng.OptISBStartTime)
+		if !ok {
+			t.Fatalf("%s: no isb_starttime", paths[i])
+		}
+		if i > 0 && start/period <= prevStart/period {
+			t.Errorf("%s starts in the same %v period as the file before it", paths[i], cfg.RotateEvery)
+		}
+		prevStart = start
+	}
+	if total != int(r.cc.Written) || r.cc.Written != 900 {
+		t.Errorf("files hold %d packets, written %d, want 900", total, r.cc.Written)
+	}
+}
+
+func TestCaptureSlowWriterDropsAreCounted(t *testing.T) {
+	cfg := baseConfig()
+	cfg.RingSize = 256
+	cfg.SlowWriter = 2 * time.Millisecond // hidden test option: the writer falls behind
+	r := runCapture(t, "net_ring0", cfg, "udp", []GenParams{genParams(6000, 128, 4)}, 0)
+	cc := r.cc
+	if cc.RingDropped == 0 {
+		t.Fatalf("no ring-full drop with a 256-entry ring and a writer sleeping 2 ms per burst: %+v", cc)
+	}
+	if cc.Written+cc.FilteredOut+cc.RingDropped+cc.DiskDropped != r.rx.Packets || cc.FilteredOut != 0 {
+		t.Errorf("capture equation: rx %d != written %d + filtered %d + ring dropped %d + disk dropped %d",
+			r.rx.Packets, cc.Written, cc.FilteredOut, cc.RingDropped, cc.DiskDropped)
+	}
+	fs := readBack(t, files(t, r.dir))
+	isb := lastISB(t, fs)
+	if d, _ := isb.Uint64(pcapng.OptISBOSDrop); d != cc.RingDropped {
+		t.Errorf("isb_osdrop %d, ring dropped %d", d, cc.RingDropped)
+	}
+	if n := len(fs[0].Packets); n != int(cc.Written) {
+		t.Errorf("file holds %d packets, written %d", n, cc.Written)
+	}
+}
+
+func TestCaptureKeepsMinimumFreeSpace(t *testing.T) {
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=4m"); err != nil {
+		if errors.Is(err, unix.EPERM) {
+			t.Skip("needs CAP_SYS_ADMIN to mount a tmpfs")
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dir, 0) })
+	cfg := baseConfig()
+	cfg.Dir = dir
+	cfg.Snaplen = 1500
+	cfg.RingSize = 8192
+	cfg.RotateBytes = 256 << 10
+	cfg.MinFreeBytes = 2 << 20
+	// about 4 MB of packets into a 4 MiB file system that must keep 2 MiB free
+	r := runCapture(t, "net_ring1", cfg, "", []GenParams{genParams(4000, 1000, 1)}, 0)
+	cc := r.cc
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	if free := st.Bavail * uint64(st.Bsize); free < cfg.MinFreeBytes {
+		t.Errorf("%d bytes free, the guard keeps %d", free, cfg.MinFreeBytes)
+	}
+	if cc.FilesDeleted == 0 {
+		t.Errorf("no file deleted while writing 4 MB into 4 MiB keeping 2 MiB free: %+v", cc)
+	}
+	if cc.Written+cc.DiskDropped != 4000 {
+		t.Errorf("written %d + disk dropped %d != 4000", cc.Written, cc.DiskDropped)
+	}
+	readBack(t, files(t, dir))
 }
