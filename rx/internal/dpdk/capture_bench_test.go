@@ -12,18 +12,9 @@ import (
 // With capture on and no filter the writer cannot keep up with net_null:
 // that variant measures filter-less handoff plus ring-full drops.
 func BenchmarkCaptureRXCost(b *testing.B) {
-	port, err := PortByName("net_null0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if !benchPortUp {
-		setupPortB(b, port)
-	}
-	q, err := NewRXQueue(port, 0, 32, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
+	q := benchQueue(b)
 	defer q.Free()
+	port := q.Port
 	prog, err := CompileFilter("udp dst port 53", 256)
 	if err != nil {
 		b.Fatal(err)
@@ -46,6 +37,7 @@ func BenchmarkCaptureRXCost(b *testing.B) {
 	}{{"off", nil, false}, {"on-nofilter", nil, true}, {"on-jit", jit, true}, {"on-interp", interp, true}}
 	pkts := make([]uint64, len(variants))
 	durs := make([]time.Duration, len(variants))
+	handed := make([]uint64, len(variants)) // to the writer, whole run
 	run := func(i int) {
 		v := variants[i]
 		var c *Capture
@@ -64,22 +56,14 @@ func BenchmarkCaptureRXCost(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		var rc RXCounters
-		SetStop(false)
-		if err := q.Launch(WorkerLcores()[0]); err != nil {
-			b.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-		q.Read(&rc)
-		p0, t0 := rc.Packets, time.Now()
-		time.Sleep(200 * time.Millisecond)
-		q.Read(&rc)
-		pkts[i] += rc.Packets - p0
-		durs[i] += time.Since(t0)
-		SetStop(true)
-		WaitAll()
+		p, d := measureRX(b, q, q.Launch)
+		pkts[i] += p
+		durs[i] += d
 		if c != nil {
 			c.Stop()
+			var cc CaptureCounters
+			c.Read(&cc)
+			handed[i] += cc.Enqueued
 			c.Free()
 		}
 	}
@@ -94,6 +78,9 @@ func BenchmarkCaptureRXCost(b *testing.B) {
 		b.ReportMetric(mpps, v.name+"-Mpps")
 		if i > 0 {
 			b.ReportMetric(mpps/off, v.name+"-ratio")
+		}
+		if v.name == "on-nofilter" {
+			b.ReportMetric(float64(handed[i])/durs[i].Seconds()/1e6, v.name+"-handed-Mpps")
 		}
 	}
 }
