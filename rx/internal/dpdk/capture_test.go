@@ -2,6 +2,7 @@ package dpdk
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,6 +43,9 @@ func loopbackPort(t *testing.T, name string) (uint16, *Mempool) {
 	loopbackPorts[name] = [2]any{port, pool}
 	return port, pool
 }
+
+// nicDrops is what every test capture reports as the NIC's drops.
+const nicDrops = 42
 
 type captureRun struct {
 	rx         RXCounters
@@ -87,6 +92,7 @@ func runCapture(t *testing.T, portName string, cfg CaptureConfig, expr string, g
 		t.Fatal(err)
 	}
 	r := captureRun{dir: cfg.Dir, start: time.Now()}
+	c.SetNICDrops(nicDrops)
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +286,7 @@ func TestCaptureFilteredToPcapng(t *testing.T) {
 		want uint64
 	}{
 		{pcapng.OptISBIfRecv, "isb_ifrecv", r.rx.Packets},
-		{pcapng.OptISBIfDrop, "isb_ifdrop", 0},
+		{pcapng.OptISBIfDrop, "isb_ifdrop", nicDrops},
 		{pcapng.OptISBFilterAcc, "isb_filteraccept", cc.Enqueued + cc.RingDropped},
 		{pcapng.OptISBOSDrop, "isb_osdrop", cc.RingDropped},
 		{pcapng.OptISBUsrDeliv, "isb_usrdeliv", cc.Written},
@@ -440,4 +446,91 @@ func TestCaptureKeepsMinimumFreeSpace(t *testing.T) {
 		t.Errorf("written %d + disk dropped %d != 4000", cc.Written, cc.DiskDropped)
 	}
 	readBack(t, files(t, dir))
+}
+
+// TestCaptureKillChild is the capture process TestCaptureSurvivesKill
+// kills: it captures into $RXPROBE_TEST_CAPTURE_DIR until killed. Run on
+// its own it does nothing.
+func TestCaptureKillChild(t *testing.T) {
+	dir := os.Getenv("RXPROBE_TEST_CAPTURE_DIR")
+	if dir == "" {
+		return
+	}
+	port, _ := setupPort(t, "net_null1", 1, 1)
+	q, err := NewRXQueue(port, 0, 32, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := baseConfig()
+	cfg.Port, cfg.Dir, cfg.CPUs = port, dir, captureCPUs(t)
+	cfg.BlockSize, cfg.RotateBytes = 64<<10, 256<<10
+	cfg.SlowWriter = time.Millisecond // about 30 MB/s: a few files a second
+	c, err := NewCapture(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Attach(q); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	SetStop(false)
+	if err := q.Launch(WorkerLcores()[0]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Minute) // killed long before
+}
+
+func TestCaptureSurvivesKill(t *testing.T) {
+	if os.Getenv("RXPROBE_TEST_CAPTURE_DIR") != "" {
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCaptureKillChild$")
+	cmd.Env = append(os.Environ(), "RXPROBE_TEST_CAPTURE_DIR="+dir)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(fmt.Sprintf("/var/run/dpdk/rxptest%d", cmd.Process.Pid)) })
+	finished := func() int {
+		ents, _ := os.ReadDir(dir)
+		n := 0
+		for _, e := range ents {
+			if !strings.HasSuffix(e.Name(), ".part") {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for finished() < 5 && time.Now().Before(deadline) && cmd.ProcessState == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if finished() < 5 {
+		t.Fatalf("the capture process finished %d files before it was killed; its output:\n%s", finished(), out.String())
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".part") {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
+	}
+	slices.Sort(paths)
+	fs := readBack(t, paths) // every finished file whole: parses, capinfos and tshark agree
+	for i, f := range fs {
+		if len(f.Stats) != 1 || len(f.Packets) == 0 {
+			t.Errorf("%s: %d packets, %d statistics blocks: not a whole file", paths[i], len(f.Packets), len(f.Stats))
+		}
+	}
 }
