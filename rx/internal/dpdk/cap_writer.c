@@ -28,6 +28,8 @@
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define ADD(p, v) STORE((p), LOAD(p) + (v))
 
+#define RXP_CAP_STACK (512u << 10)
+
 #define BLK_OPEN 1u
 #define BLK_CLOSE 2u
 #define BLK_STOP 4u
@@ -81,6 +83,7 @@ struct rxp_capw {
 	struct rte_ring *free_blks, *full_blks;
 	struct rxp_blk *blks;
 	uint8_t *mem;
+	uint8_t *stacks;                        /* both threads' stacks */
 	sem_t io_sem;
 	pthread_t writer, io;
 	int started;
@@ -156,10 +159,11 @@ struct rxp_capw *rxp_capw_new(const struct rxp_capw_cfg *cfg, const struct rxp_f
 	w->blks = rte_zmalloc_socket("rxp_blks", sizeof(*w->blks) * cfg->nblocks, 0, cfg->socket);
 	w->mem = rte_malloc_socket("rxp_blkmem", (size_t)cfg->block_size * cfg->nblocks, RXP_CAP_ALIGN, cfg->socket);
 	w->stage = rte_malloc_socket("rxp_stage", cfg->snaplen + EPB_FIXED + EPB_TAIL + 8, 64, cfg->socket);
+	w->stacks = rte_malloc_socket("rxp_stacks", 2 * RXP_CAP_STACK, RXP_CAP_ALIGN, cfg->socket);
 	w->done_cap = cfg->max_files != 0 ? cfg->max_files + 1 : 4096;
 	w->done_names = rte_zmalloc_socket("rxp_names", (size_t)RXP_CAP_NAME_MAX * w->done_cap, 0, cfg->socket);
 	if (w->q.ring == NULL || w->free_blks == NULL || w->full_blks == NULL || w->blks == NULL ||
-	    w->mem == NULL || w->stage == NULL || w->done_names == NULL) {
+	    w->mem == NULL || w->stage == NULL || w->done_names == NULL || w->stacks == NULL) {
 		int e = rte_errno != 0 ? rte_errno : ENOMEM;
 		rxp_capw_free(w);
 		rte_errno = e;
@@ -167,6 +171,7 @@ struct rxp_capw *rxp_capw_new(const struct rxp_capw_cfg *cfg, const struct rxp_f
 	}
 	/* touch every block now: no page faults once capture runs */
 	memset(w->mem, 0, (size_t)cfg->block_size * cfg->nblocks);
+	memset(w->stacks, 0, 2 * RXP_CAP_STACK);
 	for (uint32_t i = 0; i < cfg->nblocks; i++) {
 		w->blks[i].data = w->mem + (size_t)i * cfg->block_size;
 		rte_ring_sp_enqueue(w->free_blks, &w->blks[i]);
@@ -689,7 +694,7 @@ static void *io_main(void *arg)
 	return NULL;
 }
 
-static int spawn(struct rxp_capw *w, pthread_t *t, void *(*fn)(void *), const char *name)
+static int spawn(struct rxp_capw *w, pthread_t *t, void *(*fn)(void *), const char *name, void *stack)
 {
 	pthread_attr_t attr;
 	cpu_set_t set;
@@ -698,6 +703,9 @@ static int spawn(struct rxp_capw *w, pthread_t *t, void *(*fn)(void *), const ch
 		CPU_SET(w->cfg.cpus[i], &set);
 	pthread_attr_init(&attr);
 	pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	/* our own stack: glibc neither maps it at start nor madvises it away
+	 * at exit */
+	pthread_attr_setstack(&attr, stack, RXP_CAP_STACK);
 	int rc = pthread_create(t, &attr, fn, w);
 	pthread_attr_destroy(&attr);
 	if (rc == 0)
@@ -711,11 +719,11 @@ int rxp_capw_start(struct rxp_capw *w)
 		return -EINVAL;
 	char name[16];
 	snprintf(name, sizeof(name), "rxpio-%u.%u", w->cfg.port, w->cfg.queue);
-	int rc = spawn(w, &w->io, io_main, name);
+	int rc = spawn(w, &w->io, io_main, name, w->stacks);
 	if (rc != 0)
 		return -rc;
 	snprintf(name, sizeof(name), "rxpcap-%u.%u", w->cfg.port, w->cfg.queue);
-	rc = spawn(w, &w->writer, writer_main, name);
+	rc = spawn(w, &w->writer, writer_main, name, w->stacks + RXP_CAP_STACK);
 	if (rc != 0) {
 		/* stop the I/O thread: a STOP block of our own */
 		void *b;
@@ -773,6 +781,7 @@ void rxp_capw_free(struct rxp_capw *w)
 	rte_free(w->mem);
 	rte_free(w->stage);
 	rte_free(w->done_names);
+	rte_free(w->stacks);
 	if (w->sem_ok)
 		sem_destroy(&w->io_sem);
 	rte_free(w);
