@@ -153,7 +153,7 @@ struct rxp_capw_counters {
 	uint64_t wire_bytes;       /* original lengths */
 	uint64_t truncated;        /* packets cut to snaplen */
 	uint64_t bursts;
-	uint64_t busy_ns;          /* time spent encoding */
+	uint64_t busy_ns;          /* handling bursts, block waits included */
 	uint64_t block_wait_ns;    /* waiting for a free block: the disk is behind */
 	uint64_t files_started;
 	uint64_t last_ts_ns;       /* latest packet timestamp written */

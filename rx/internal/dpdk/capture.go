@@ -77,7 +77,7 @@ type CaptureCounters struct {
 	WireBytes    uint64 // original lengths
 	Truncated    uint64 // packets cut to snaplen
 	Bursts       uint64
-	BusyNs       uint64 // encoding
+	BusyNs       uint64 // handling bursts, BlockWaitNs included
 	BlockWaitNs  uint64 // waiting for a free block: the disk was behind
 	FilesStarted uint64
 	LastTSNs     uint64 // latest packet timestamp written (UTC ns)

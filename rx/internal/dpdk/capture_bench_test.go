@@ -111,7 +111,7 @@ func BenchmarkCaptureWriter(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer q.Free()
-	var written, bytes, drops, matched uint64
+	var written, bytes, drops, matched, busy, wait, wns uint64
 	var dur time.Duration
 	direct := true
 	for b.Loop() {
@@ -148,6 +148,7 @@ func BenchmarkCaptureWriter(b *testing.B) {
 		drops += cc.RingDropped
 		matched += cc.Enqueued + cc.RingDropped
 		direct = direct && cc.Direct
+		busy, wait, wns = busy+cc.BusyNs, wait+cc.BlockWaitNs, wns+cc.WriteNs
 		if cc.Errors != 0 {
 			b.Fatalf("writer errors: %+v", cc)
 		}
@@ -155,6 +156,11 @@ func BenchmarkCaptureWriter(b *testing.B) {
 	b.ReportMetric(float64(bytes)/dur.Seconds()/1e6, "MB/s")
 	b.ReportMetric(float64(written)/dur.Seconds()/1e6, "written-Mpps")
 	b.ReportMetric(100*float64(drops)/float64(max(matched, 1)), "ring-drop-%")
+	// where the time went: the writer encoding, the writer waiting for a
+	// free block (the disk behind), the I/O thread inside pwrite
+	b.ReportMetric(100*float64(busy)/float64(dur.Nanoseconds()), "writer-busy-%")
+	b.ReportMetric(100*float64(wait)/float64(dur.Nanoseconds()), "writer-blockwait-%")
+	b.ReportMetric(100*float64(wns)/float64(dur.Nanoseconds()), "io-pwrite-%")
 	if !direct {
 		b.Log("the target refused O_DIRECT: buffered writes")
 	}
