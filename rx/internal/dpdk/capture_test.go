@@ -534,3 +534,41 @@ func TestCaptureSurvivesKill(t *testing.T) {
 		}
 	}
 }
+
+func TestCaptureBadConfigAndQuietReads(t *testing.T) {
+	needEAL(t)
+	rxCPU, _ := strconv.Atoi(workerCPU())
+	for name, edit := range map[string]func(*CaptureConfig){
+		"writer on the RX CPU": func(c *CaptureConfig) { c.CPUs = []int{rxCPU} },
+		"no writer CPU":        func(c *CaptureConfig) { c.CPUs = nil },
+		"unaligned block":      func(c *CaptureConfig) { c.BlockSize = 5000 },
+		"ring not power of 2":  func(c *CaptureConfig) { c.RingSize = 1000 },
+		"snaplen too large":    func(c *CaptureConfig) { c.Snaplen = 65536 },
+		"no directory":         func(c *CaptureConfig) { c.Dir = "" },
+	} {
+		cfg := baseConfig()
+		cfg.Dir, cfg.CPUs = t.TempDir(), captureCPUs(t)
+		edit(&cfg)
+		c, err := NewCapture(cfg, nil)
+		if !errors.Is(err, ErrCapture) {
+			t.Errorf("%s: err = %v, want ErrCapture", name, err)
+		}
+		if c != nil {
+			c.Free()
+		}
+	}
+	cfg := baseConfig()
+	cfg.Dir, cfg.CPUs = t.TempDir(), captureCPUs(t)
+	c, err := NewCapture(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Free()
+	if err := c.Start(); !errors.Is(err, ErrCapture) {
+		t.Errorf("Start before Attach: %v", err)
+	}
+	var cc CaptureCounters
+	if n := testing.AllocsPerRun(100, func() { c.Read(&cc) }); n != 0 {
+		t.Errorf("Read allocates %.1f times, want 0", n)
+	}
+}
