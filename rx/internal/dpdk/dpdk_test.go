@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 			"--no-huge", "-m", "256", "--no-pci",
 			"--file-prefix", fmt.Sprintf("rxptest%d", os.Getpid()),
 			"--lcores", "0@0,1@" + workerCPU(),
-			"--vdev", "net_null0", "--vdev", "net_null1",
+			"--vdev", "net_null0", "--vdev", "net_null1", "--vdev", "net_ring0", "--vdev", "net_ring1", "--vdev", "net_null2,size=1514",
 			"--log-level", "lib.eal:error", "--no-telemetry"})
 		close(done)
 	}()

@@ -123,6 +123,10 @@ type GenParams struct {
 	// is more than this far ahead of its schedule: for generators on a CPU
 	// shared with other work.
 	SleepAheadUs uint32
+	// NoDrop retries a full TX queue until it takes the packets or the
+	// stop flag is set, instead of dropping after 1000 tries: for exact
+	// counts over loopback ports.
+	NoDrop bool
 }
 
 // GenCounters is a copy of the generator's counters.
@@ -179,6 +183,9 @@ func NewGen(port, queue uint16, pool *Mempool, socket int, p GenParams) (*Gen, e
 	if p.Rate > 0 {
 		g.cycles_per_pkt_fp = C.uint64_t(float64(TSCHz()) / p.Rate * (1 << 32))
 	}
+	if p.NoDrop {
+		g.tx_retries = C.uint32_t(^uint32(0))
+	}
 	g.sleep_cycles = C.uint64_t(uint64(p.SleepAheadUs) * (TSCHz() / 1_000_000))
 	snap := (*C.struct_rxp_gen_counters)(C.rte_zmalloc(nil, C.sizeof_struct_rxp_gen_counters, C.RTE_CACHE_LINE_SIZE))
 	if snap == nil {
@@ -195,6 +202,11 @@ func (g *Gen) Launch(lcore uint) error {
 	}
 	return nil
 }
+
+// Run runs the generator loop on the calling thread and returns when
+// Count packets were handled or the stop flag is set: for tests that need
+// a sender and a receiver with one worker lcore.
+func (g *Gen) Run() { C.rxp_gen_loop(unsafe.Pointer(g.g)) }
 
 // Read copies the generator's counters into dst without allocating.
 func (g *Gen) Read(dst *GenCounters) {

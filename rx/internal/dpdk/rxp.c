@@ -13,6 +13,9 @@
 #include <malloc.h>
 
 #include "rxp.h"
+#include "cap.h"
+
+#define RXP_TX_RETRIES 1000
 
 static struct rxp_ctl rxp_ctl_block;
 
@@ -115,6 +118,7 @@ int rxp_rx_loop(void *arg)
 	uint64_t packets = c->packets, bytes = c->bytes, polls = c->polls;
 	uint64_t empty = c->empty_polls, busy = c->busy_cycles, max_gap = c->max_gap_cycles;
 	uint64_t prev_busy = 0;
+	const struct rxp_capq *const cap = q->cap;
 
 	/* One TSC read per poll. The gap between two polls is the loop gap; a
 	 * gap that follows a poll which returned packets is time spent on
@@ -143,7 +147,8 @@ int rxp_rx_loop(void *arg)
 			continue;
 		}
 		prev_busy = ~(uint64_t)0;
-		uint64_t nb = rxp_count_free(pkts, n);
+		uint64_t nb = likely(cap == NULL) ? rxp_count_free(pkts, n)
+						  : rxp_cap_stage(cap, c, pkts, n, now);
 		packets += n;
 		bytes += nb;
 		STORE(&c->packets, packets);
@@ -179,6 +184,7 @@ struct rxp_gen *rxp_gen_new(uint16_t port, uint16_t queue, uint16_t burst, int s
 	g->burst = burst;
 	g->pool = pool;
 	g->flows = 1;
+	g->tx_retries = RXP_TX_RETRIES;
 	g->cycles_per_us = rte_get_tsc_hz() / 1000000;
 	if (g->cycles_per_us == 0)
 		g->cycles_per_us = 1;
@@ -219,7 +225,6 @@ int rxp_gen_build(struct rxp_gen *g, const uint8_t *dst_mac, const uint8_t *src_
 
 #define RXP_UDP_SPORT_OFF (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
 #define RXP_SEQ_OFF (RXP_UDP_SPORT_OFF + sizeof(struct rte_udp_hdr))
-#define RXP_TX_RETRIES 1000
 
 int rxp_gen_loop(void *arg)
 {
@@ -267,7 +272,7 @@ int rxp_gen_loop(void *arg)
 			m->pkt_len = len;
 		}
 		uint16_t done = 0;
-		for (int tries = 0; done < n && tries < RXP_TX_RETRIES && !LOAD(g->stop); tries++)
+		for (uint32_t tries = 0; done < n && tries < g->tx_retries && !LOAD(g->stop); tries++)
 			done += rte_eth_tx_burst(g->port, g->queue, pkts + done, n - done);
 		if (done < n) {
 			rte_pktmbuf_free_bulk(pkts + done, n - done);

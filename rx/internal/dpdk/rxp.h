@@ -35,7 +35,13 @@ struct rxp_rxq_counters {
 	uint64_t last_tsc;      /* TSC of the latest poll: a heartbeat */
 	uint64_t running;       /* 1 while the loop runs */
 	uint64_t gap_hist[RXP_GAP_BUCKETS];
+	/* capture stage (cap.h); 0 while no capture is attached */
+	uint64_t cap_enqueued;  /* matched and handed to the writer */
+	uint64_t cap_filtered;  /* did not match the filter, freed */
+	uint64_t cap_dropped;   /* matched, ring full: freed */
 };
+
+struct rxp_capq;
 
 struct rxp_rxq {
 	struct rxp_rxq_counters c;        /* the loop's cache lines */
@@ -47,6 +53,7 @@ struct rxp_rxq {
 	uint64_t ns_mult;                 /* ns = (cycles * ns_mult) >> 32 */
 	uint64_t cycles_1s;               /* gaps above this go to the last bucket */
 	volatile uint32_t *stop;          /* shared stop flag */
+	struct rxp_capq *cap;             /* capture stage; NULL = off */
 };
 
 /* Counters of one generator queue. Written only by its loop. */
@@ -71,6 +78,8 @@ struct rxp_gen {
 	uint64_t cycles_per_pkt_fp;      /* 32.32 fixed point; 0 = unpaced */
 	uint64_t sleep_cycles;           /* sleep when this far ahead; 0 = always spin */
 	uint64_t cycles_per_us;
+	uint32_t tx_retries;             /* tx_burst calls before a drop */
+	uint32_t pad1;
 	struct rte_mempool *pool;
 	volatile uint32_t *stop;
 	uint8_t tmpl[RXP_MAX_PKT];

@@ -1,0 +1,201 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rxprobe/rxprobe/internal/cpuset"
+)
+
+// ErrInvalid is matched (errors.Is) by every validation error.
+var ErrInvalid = errors.New("invalid capture configuration")
+
+// FieldError names the capture field at fault and the fix.
+type FieldError struct {
+	Field  string // e.g. "capture.snaplen"
+	Reason string
+}
+
+func (e *FieldError) Error() string { return "config: capture." + e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Mode is how captured packets are kept.
+type Mode string
+
+// Modes. Trigger (keep the last N MB in memory, write them on an event)
+// is specified in issue 10 and not built yet: Validate rejects it.
+const (
+	ModeContinuous Mode = "continuous"
+	ModeTrigger    Mode = "trigger"
+)
+
+// Limits of the writer (rx/internal/dpdk's cap.h).
+const (
+	MaxSnaplen   = 9216 // RXP_MAX_PKT
+	BlockAlign   = 4096 // O_DIRECT alignment
+	MaxNameBytes = 255  // RXP_CAP_NAME_MAX - 1, after expansion
+	MaxDirBytes  = 1023
+	MaxCPUs      = 64
+)
+
+// Config is the `capture:` section. The zero value is "capture off".
+type Config struct {
+	// Enabled turns capture on for every RX queue.
+	Enabled bool `mapstructure:"enabled" yaml:"enabled"`
+	// Mode is "continuous" (default).
+	Mode Mode `mapstructure:"mode" yaml:"mode"`
+	// Filter is a tcpdump expression; empty keeps every packet.
+	Filter string `mapstructure:"filter" yaml:"filter"`
+	// Snaplen is the most bytes kept of each packet (default and at most
+	// 9216).
+	Snaplen int `mapstructure:"snaplen" yaml:"snaplen"`
+	// Dir is where the files go; Pattern names them: {port}, {queue},
+	// {seq} and strftime conversions in UTC at the file's start.
+	Dir     string `mapstructure:"dir" yaml:"dir"`
+	Pattern string `mapstructure:"pattern" yaml:"pattern"`
+	// RotateMB rotates before a file exceeds this size (0: never).
+	RotateMB int `mapstructure:"rotate_mb" yaml:"rotate_mb"`
+	// RotateEvery rotates at multiples of it since the epoch, i.e. on
+	// wall-clock boundaries (0: never).
+	RotateEvery time.Duration `mapstructure:"rotate_every" yaml:"rotate_every"`
+	// MaxFiles keeps at most this many finished files per queue (0: no
+	// limit); MinFreeMB keeps the file system above this much free space
+	// by deleting the oldest finished files, else dropping.
+	MaxFiles  int `mapstructure:"max_files" yaml:"max_files"`
+	MinFreeMB int `mapstructure:"min_free_mb" yaml:"min_free_mb"`
+	// CPUs is the cpulist of the writer threads; empty: the housekeeping
+	// CPUs. Never an RX CPU.
+	CPUs string `mapstructure:"cpus" yaml:"cpus"`
+	// RingSize is the handoff ring per queue (a power of two); the
+	// mempool grows by this many mbufs per queue.
+	RingSize int `mapstructure:"ring_size" yaml:"ring_size"`
+	// BlockKB and Blocks are each writer's aligned buffers.
+	BlockKB int `mapstructure:"block_kb" yaml:"block_kb"`
+	Blocks  int `mapstructure:"blocks" yaml:"blocks"`
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	if c.Mode == "" {
+		c.Mode = ModeContinuous
+	}
+	if c.Snaplen == 0 {
+		c.Snaplen = MaxSnaplen
+	}
+	if c.Pattern == "" {
+		c.Pattern = "rxprobe-p{port}q{queue}-%Y%m%dT%H%M%SZ-{seq}.pcapng"
+	}
+	if c.RingSize == 0 {
+		c.RingSize = 8192
+	}
+	if c.BlockKB == 0 {
+		c.BlockKB = 4096
+	}
+	if c.Blocks == 0 {
+		c.Blocks = 8
+	}
+	if c.MinFreeMB == 0 {
+		c.MinFreeMB = 1024
+	}
+}
+
+// Validate checks the section against the run's RX CPUs and queue count
+// (ports × queues). It does not compile the filter.
+func (c *Config) Validate(rxCPUs cpuset.Set, queues int) error {
+	if !c.Enabled {
+		return nil
+	}
+	switch {
+	case c.Mode == ModeTrigger:
+		return fieldErr("mode", "trigger capture is not implemented yet: use continuous")
+	case c.Mode != ModeContinuous:
+		return fieldErr("mode", "%q: use continuous", c.Mode)
+	case c.Snaplen < 1 || c.Snaplen > MaxSnaplen:
+		return fieldErr("snaplen", "%d: give 1..%d", c.Snaplen, MaxSnaplen)
+	case c.Dir == "":
+		return fieldErr("dir", "empty: name the directory for the capture files")
+	case len(c.Dir) > MaxDirBytes:
+		return fieldErr("dir", "%d bytes: at most %d", len(c.Dir), MaxDirBytes)
+	case c.RingSize < 64 || c.RingSize&(c.RingSize-1) != 0:
+		return fieldErr("ring_size", "%d: give a power of two >= 64", c.RingSize)
+	case c.BlockKB*1024%BlockAlign != 0 || c.BlockKB*1024 < 4*(c.Snaplen+64):
+		return fieldErr("block_kb", "%d: give a multiple of 4 holding at least 4 packets of snaplen %d", c.BlockKB, c.Snaplen)
+	case c.Blocks < 2:
+		return fieldErr("blocks", "%d: give at least 2 (one filling, one being written)", c.Blocks)
+	case c.RotateMB < 0:
+		return fieldErr("rotate_mb", "%d: give 0 (off) or more", c.RotateMB)
+	case c.RotateEvery < 0:
+		return fieldErr("rotate_every", "%v: give 0 (off) or more", c.RotateEvery)
+	case c.MaxFiles < 0:
+		return fieldErr("max_files", "%d: give 0 (no limit) or more", c.MaxFiles)
+	case c.MinFreeMB < 0:
+		return fieldErr("min_free_mb", "%d: give 0 (off) or more", c.MinFreeMB)
+	case c.RotateEvery != 0 && c.RotateEvery < time.Second:
+		return fieldErr("rotate_every", "%v: give at least 1s", c.RotateEvery)
+	case c.RotateMB != 0 && c.RotateMB*1024 < 2*c.BlockKB:
+		return fieldErr("rotate_mb", "%d MB: give at least two blocks (%d KB)", c.RotateMB, 2*c.BlockKB)
+	case c.MaxFiles != 0 && c.RotateMB == 0 && c.RotateEvery == 0:
+		return fieldErr("max_files", "%d without rotation keeps one file: set rotate_mb or rotate_every", c.MaxFiles)
+	}
+	if err := c.validatePattern(queues); err != nil {
+		return err
+	}
+	if c.CPUs != "" {
+		set, err := cpuset.Parse(c.CPUs)
+		if err != nil {
+			return fieldErr("cpus", "%q: %v", c.CPUs, err)
+		}
+		if set.Len() > MaxCPUs {
+			return fieldErr("cpus", "%d CPUs: at most %d", set.Len(), MaxCPUs)
+		}
+		if both := set.Intersect(rxCPUs); !both.IsEmpty() {
+			return fieldErr("cpus", "%s also polls RX: capture writers never run on an RX CPU; name housekeeping CPUs", both)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validatePattern(queues int) error {
+	p := c.Pattern
+	if strings.Contains(p, "/") {
+		return fieldErr("pattern", "%q: a file name, not a path: put directories in capture.dir", p)
+	}
+	if queues > 1 && (!strings.Contains(p, "{port}") || !strings.Contains(p, "{queue}")) {
+		return fieldErr("pattern", "%q: %d queues write at once: include {port} and {queue}", p, queues)
+	}
+	if (c.RotateMB != 0 || c.RotateEvery != 0) && !strings.Contains(p, "{seq}") {
+		return fieldErr("pattern", "%q: rotating files need {seq} so two files never share a name", p)
+	}
+	if n := len(p) + 3*strings.Count(p, "%") + 16; n > MaxNameBytes {
+		return fieldErr("pattern", "%q expands to up to %d bytes: at most %d", p, n, MaxNameBytes)
+	}
+	return nil
+}
+
+// PoolMbufs is the number of mbufs capture adds to the mempool of a NUMA
+// node with queues capturing RX queues: a full ring per queue, so full
+// rings cannot starve RX (a pool without them stalls the loop: measured).
+func (c *Config) PoolMbufs(queues int) int {
+	if !c.Enabled {
+		return 0
+	}
+	return queues * c.RingSize
+}
+
+// HugepageBytes is the hugepage memory capture needs on a node with
+// queues capturing RX queues (blocks and rings), beyond the mbufs.
+func (c *Config) HugepageBytes(queues int) int64 {
+	if !c.Enabled {
+		return 0
+	}
+	per := int64(c.BlockKB)*1024*int64(c.Blocks) + int64(c.RingSize)*8 + 1<<20
+	return int64(queues) * per
+}

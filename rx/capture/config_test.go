@@ -1,0 +1,73 @@
+package capture
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rxprobe/rxprobe/internal/cpuset"
+)
+
+func valid() Config {
+	c := Config{Enabled: true, Dir: "/var/capture", RotateMB: 1024, MaxFiles: 10, CPUs: "0"}
+	c.Defaults()
+	return c
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	rx := cpuset.Of(1, 2)
+	for _, tc := range []struct {
+		field string
+		edit  func(*Config)
+	}{
+		{"mode", func(c *Config) { c.Mode = ModeTrigger }},
+		{"mode", func(c *Config) { c.Mode = "ring" }},
+		{"snaplen", func(c *Config) { c.Snaplen = MaxSnaplen + 1 }},
+		{"dir", func(c *Config) { c.Dir = "" }},
+		{"ring_size", func(c *Config) { c.RingSize = 1000 }},
+		{"block_kb", func(c *Config) { c.BlockKB = 6 }},
+		{"blocks", func(c *Config) { c.Blocks = 1 }},
+		{"rotate_every", func(c *Config) { c.RotateEvery = time.Millisecond }},
+		{"rotate_mb", func(c *Config) { c.RotateMB = 1 }},
+		{"max_files", func(c *Config) { c.RotateMB = 0 }},
+		{"pattern", func(c *Config) { c.Pattern = "a/b-{seq}" }},
+		{"pattern", func(c *Config) { c.Pattern = "cap-{seq}.pcapng" }},
+		{"pattern", func(c *Config) { c.Pattern = "cap-p{port}q{queue}.pcapng" }},
+		{"cpus", func(c *Config) { c.CPUs = "0-2" }},
+		{"cpus", func(c *Config) { c.CPUs = "x" }},
+	} {
+		c := valid()
+		tc.edit(&c)
+		err := c.Validate(rx, 2)
+		var fe *FieldError
+		if !errors.As(err, &fe) || !errors.Is(err, ErrInvalid) || fe.Field != tc.field {
+			t.Errorf("%+v: err = %v, want a FieldError on %s", c, err, tc.field)
+			continue
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error spans lines: %q", tc.field, err)
+		}
+	}
+	c := valid()
+	if err := c.Validate(rx, 2); err != nil {
+		t.Errorf("valid config rejected: %v", err)
+	}
+	if err := (&Config{}).Validate(rx, 2); err != nil {
+		t.Errorf("capture off rejected: %v", err)
+	}
+}
+
+func TestSizes(t *testing.T) {
+	c := valid()
+	if got := c.PoolMbufs(3); got != 3*8192 {
+		t.Errorf("PoolMbufs(3) = %d", got)
+	}
+	if got, want := c.HugepageBytes(2), int64(2*(4096*1024*8+8192*8+1<<20)); got != want {
+		t.Errorf("HugepageBytes(2) = %d, want %d", got, want)
+	}
+	off := Config{}
+	if off.PoolMbufs(4) != 0 || off.HugepageBytes(4) != 0 {
+		t.Error("capture off needs memory")
+	}
+}
