@@ -120,6 +120,11 @@ func WorkerLcores() []uint {
 	return out
 }
 
+// LcoreCPU is the first CPU lcore id is pinned to, or -1.
+func LcoreCPU(lcore uint) int {
+	return int(C.rte_lcore_to_cpu_id(C.int(lcore)))
+}
+
 // SetStop sets (or clears) the process-wide stop flag every loop polls.
 func SetStop(stop bool) {
 	var v C.uint32_t

@@ -34,6 +34,10 @@ func NewMempool(name string, n, cache uint32, dataRoom uint16, socket int) (*Mem
 // Name is the pool's name.
 func (m *Mempool) Name() string { return m.name }
 
+// Available is the number of free mbufs (including per-lcore caches):
+// the capture tests use it to prove every mbuf came back.
+func (m *Mempool) Available() uint32 { return uint32(C.rte_mempool_avail_count(m.p)) }
+
 // Free releases the pool. Call it only after the ports using it are closed.
 func (m *Mempool) Free() {
 	if m != nil && m.p != nil {
