@@ -146,16 +146,11 @@ type NetDevReader struct {
 
 // NewNetDevReader opens ROOT/proc/net/dev (root "" means "/").
 func NewNetDevReader(root string) (*NetDevReader, error) {
-	f, err := openProcFile(hostPath(root, "proc/net/dev"), 0)
+	f, devs, err := openCounted(hostPath(root, "proc/net/dev"), 0)
 	if err != nil {
 		return nil, err
 	}
-	data, err := f.read()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &NetDevReader{f: f, devs: countLines(data)}, nil
+	return &NetDevReader{f: f, devs: devs}, nil
 }
 
 // NewSample returns a NetDev with room for twice the devices present at
@@ -168,13 +163,7 @@ func (r *NetDevReader) NewSample() *NetDev {
 
 // ReadInto reads and parses the file into dst (see ParseNetDev for the
 // allocation contract).
-func (r *NetDevReader) ReadInto(dst *NetDev) error {
-	data, err := r.f.read()
-	if err != nil {
-		return err
-	}
-	return ParseNetDev(data, dst)
-}
+func (r *NetDevReader) ReadInto(dst *NetDev) error { return readParse(r.f, dst, ParseNetDev) }
 
 // Close closes the kept descriptor.
 func (r *NetDevReader) Close() error { return r.f.Close() }

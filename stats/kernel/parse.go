@@ -19,8 +19,9 @@ func nextLine(data []byte) (line, rest []byte) {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' }
 
 // nextField skips leading blanks and returns the next blank-separated field
-// and what follows it. field is empty when s holds only blanks.
-func nextField(s []byte) (field, rest []byte) {
+// and what follows it. field is empty when s holds only blanks. It works on
+// bytes (the parsers) and on strings (deviceOf) alike.
+func nextField[S string | []byte](s S) (field, rest S) {
 	i := 0
 	for i < len(s) && isSpace(s[i]) {
 		i++

@@ -141,13 +141,7 @@ func NewSNMPReader(root string) (*SNMPReader, error) {
 }
 
 // ReadInto reads and parses the file into dst without allocating.
-func (r *SNMPReader) ReadInto(dst *UDPStats) error {
-	data, err := r.f.read()
-	if err != nil {
-		return err
-	}
-	return ParseSNMP(data, dst)
-}
+func (r *SNMPReader) ReadInto(dst *UDPStats) error { return readParse(r.f, dst, ParseSNMP) }
 
 // Close closes the kept descriptor.
 func (r *SNMPReader) Close() error { return r.f.Close() }

@@ -163,13 +163,7 @@ func NewUDPReader(root string, file UDPFile) (*UDPReader, error) {
 }
 
 // ReadInto reads and parses the table into dst without allocating.
-func (r *UDPReader) ReadInto(dst *UDPSockets) error {
-	data, err := r.f.read()
-	if err != nil {
-		return err
-	}
-	return ParseUDP(data, dst)
-}
+func (r *UDPReader) ReadInto(dst *UDPSockets) error { return readParse(r.f, dst, ParseUDP) }
 
 // Close closes the kept descriptor.
 func (r *UDPReader) Close() error { return r.f.Close() }
