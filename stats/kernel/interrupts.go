@@ -127,14 +127,8 @@ func ParseInterrupts(data []byte, dst *Interrupts) error {
 	}
 	dst.Columns = ncols
 	dst.Rows = dst.Rows[:0]
-	lineNo := 1
-	for len(rest) > 0 {
-		var line []byte
-		line, rest = nextLine(rest)
-		lineNo++
-		if len(trimSpace(line)) == 0 {
-			continue
-		}
+	for lines := (lineScanner{rest: rest, n: 1}); lines.scan(); {
+		line, lineNo := lines.line, lines.n
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 {
 			return parseError(file, lineNo, "row without colon", line)

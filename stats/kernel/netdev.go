@@ -92,14 +92,8 @@ func ParseNetDev(data []byte, dst *NetDev) error {
 			return parseError(file, i, "missing header line", line)
 		}
 	}
-	lineNo := 2
-	for len(data) > 0 {
-		var line []byte
-		line, data = nextLine(data)
-		lineNo++
-		if len(trimSpace(line)) == 0 {
-			continue
-		}
+	for lines := (lineScanner{rest: data, n: 2}); lines.scan(); {
+		line, lineNo := lines.line, lines.n
 		// Device names cannot contain ':' (dev_valid_name), and old kernels
 		// print "eth0:123" without a blank, so split at the first colon.
 		colon := bytes.IndexByte(line, ':')

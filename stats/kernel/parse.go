@@ -139,3 +139,24 @@ func checkComplete(file string, data []byte) error {
 	}
 	return nil
 }
+
+// lineScanner walks the lines of a file that are not blank, counting every
+// line (1-based, blank ones included) for error messages. It is a value on
+// the caller's stack: scanning allocates nothing.
+type lineScanner struct {
+	rest []byte // what is left to scan
+	line []byte // the current line, after scan returned true
+	n    int    // the current line's number
+}
+
+// scan moves to the next non-blank line and reports whether there is one.
+func (s *lineScanner) scan() bool {
+	for len(s.rest) > 0 {
+		s.line, s.rest = nextLine(s.rest)
+		s.n++
+		if len(trimSpace(s.line)) > 0 {
+			return true
+		}
+	}
+	return false
+}

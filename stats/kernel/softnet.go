@@ -82,14 +82,8 @@ func ParseSoftnet(data []byte, dst *Softnet) error {
 		return err
 	}
 	dst.CPUs = dst.CPUs[:0]
-	lineNo := 0
-	for len(data) > 0 {
-		var line []byte
-		line, data = nextLine(data)
-		lineNo++
-		if len(trimSpace(line)) == 0 {
-			continue
-		}
+	for lines := (lineScanner{rest: data, n: 0}); lines.scan(); {
+		line, lineNo := lines.line, lines.n
 		var vals [15]uint64
 		n := 0
 		for f, r := nextField(line); len(f) > 0; f, r = nextField(r) {
