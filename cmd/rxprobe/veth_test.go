@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/internal/run/report"
+	"github.com/rxprobe/rxprobe/rx"
 )
 
 // vethPair is a veth pair with its B end in a network namespace of its own.
@@ -120,7 +121,7 @@ func startRun(t *testing.T, cfg, report string, extra ...string) (*exec.Cmd, cha
 	}
 }
 
-func genInNS(t *testing.T, v vethPair, cfg, report string, args ...string) GenReport {
+func genInNS(t *testing.T, v vethPair, cfg, report string, args ...string) rx.GenReport {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -130,7 +131,7 @@ func genInNS(t *testing.T, v vethPair, cfg, report string, args ...string) GenRe
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("rxprobe gen: %v\n%s", err, out)
 	}
-	var g GenReport
+	var g rx.GenReport
 	if err := readJSON(report, &g); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ const afXDPArgs = "iface=%s,start_queue=0,queue_count=1,busy_budget=0"
 // descriptors) while the generator sends with genArgs from the peer's
 // namespace; during, if not nil, runs once the probe is up and before the
 // generator starts. It returns the generator's and the run's reports.
-func runVeth(t *testing.T, rxDev, rxArgs string, ring int, during func(), genArgs ...string) (GenReport, report.Report) {
+func runVeth(t *testing.T, rxDev, rxArgs string, ring int, during func(), genArgs ...string) (rx.GenReport, report.Report) {
 	t.Helper()
 	v := newVethPair(t)
 	cfg := writeConfig(t, vethConfig(v, rxDev, fmt.Sprintf(rxArgs, v.a), ring))
