@@ -129,18 +129,13 @@ func ParseInterrupts(data []byte, dst *Interrupts) error {
 	dst.Rows = dst.Rows[:0]
 	for lines := (lineScanner{rest: rest, n: 1}); lines.scan(); {
 		line, lineNo := lines.line, lines.n
-		colon := bytes.IndexByte(line, ':')
-		if colon < 0 {
-			return parseError(file, lineNo, "row without colon", line)
-		}
-		id := trimSpace(line[:colon])
-		if len(id) == 0 {
-			return parseError(file, lineNo, "row without id", line)
+		id, after, err := splitKey(file, lineNo, line, "row without colon", "row without id")
+		if err != nil {
+			return err
 		}
 		i := len(dst.Rows)
 		counts := dst.rowCounts(i)
 		clear(counts)
-		after := line[colon+1:]
 		var total uint64
 		k := 0
 		for k < ncols {

@@ -96,17 +96,13 @@ func ParseNetDev(data []byte, dst *NetDev) error {
 		line, lineNo := lines.line, lines.n
 		// Device names cannot contain ':' (dev_valid_name), and old kernels
 		// print "eth0:123" without a blank, so split at the first colon.
-		colon := bytes.IndexByte(line, ':')
-		if colon < 0 {
-			return parseError(file, lineNo, "device line without colon", line)
-		}
-		name := trimSpace(line[:colon])
-		if len(name) == 0 {
-			return parseError(file, lineNo, "empty device name", line)
+		name, counters, err := splitKey(file, lineNo, line, "device line without colon", "empty device name")
+		if err != nil {
+			return err
 		}
 		var v [16]uint64
 		n := 0
-		for f, r := nextField(line[colon+1:]); len(f) > 0; f, r = nextField(r) {
+		for f, r := nextField(counters); len(f) > 0; f, r = nextField(r) {
 			if n == len(v) {
 				return parseError(file, lineNo, "more than 16 counters", line)
 			}

@@ -1,6 +1,9 @@
 package kernel
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // Small allocation-free scanning helpers over []byte. None of them converts
 // bytes to strings.
@@ -138,6 +141,20 @@ func checkComplete(file string, data []byte) error {
 		return parseError(file, countLines(data)+1, "truncated: no final newline after", last)
 	}
 	return nil
+}
+
+// splitKey splits a table row at its first colon into the key before it,
+// trimmed, and the rest. A row without colon, or with nothing before it,
+// is a format error saying noColon or noKey.
+func splitKey(file string, lineNo int, line []byte, noColon, noKey string) (key, rest []byte, err error) {
+	colon := bytes.IndexByte(line, ':')
+	if colon < 0 {
+		return nil, nil, parseError(file, lineNo, noColon, line)
+	}
+	if key = trimSpace(line[:colon]); len(key) == 0 {
+		return nil, nil, parseError(file, lineNo, noKey, line)
+	}
+	return key, line[colon+1:], nil
 }
 
 // lineScanner walks the lines of a file that are not blank, counting every
