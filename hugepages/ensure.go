@@ -47,18 +47,13 @@ func (fs FS) Ensure(needs []Need, mountDir string, say func(string)) (*Change, e
 			say(fmt.Sprintf("%s %s: %d pages needed, %d free: nothing to reserve", NodeLabel(n.Node), n.Size.Flag(), n.Pages(), free))
 		} else {
 			want := n.Pages() - free
-			granted, err := fs.Reserve(n.Node, n.Size, want)
+			granted, err := fs.ReserveSaying(n.Node, n.Size, want, say)
 			if granted > 0 {
 				c.Added = append(c.Added, Added{Node: n.Node, Size: n.Size, Pages: granted})
 			}
 			if err != nil {
-				var pe *PartialGrantError
-				if errors.As(err, &pe) {
-					say(fmt.Sprintf("%s %s: granted %d of %d pages", NodeLabel(n.Node), n.Size.Flag(), granted, want))
-				}
 				return c, err
 			}
-			say(fmt.Sprintf("%s %s: reserved %d pages", NodeLabel(n.Node), n.Size.Flag(), granted))
 		}
 		if mounted[n.Size] {
 			continue

@@ -2,7 +2,6 @@ package hugepages
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/rxprobe/rxprobe/internal/hostfs/hostfstest"
 )
 
 const hosts = "../testdata/hosts"
@@ -19,27 +20,7 @@ func host(name string) FS { return New(filepath.Join(hosts, name)) }
 // copyHost copies a fixture tree into a temporary directory so a test can
 // write to it.
 func copyHost(t *testing.T, name string) FS {
-	t.Helper()
-	src := filepath.Join(hosts, name)
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying fixture %s: %v", name, err)
-	}
-	return New(dst)
+	return New(hostfstest.Copy(t, filepath.Join(hosts, name)))
 }
 
 func TestParseSize(t *testing.T) {

@@ -1,5 +1,11 @@
 package hugepages
 
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
 // PoolStatus is a pool as `rxprobe hugepages status --json` prints it.
 type PoolStatus struct {
 	Node     int    `json:"node"` // -1: all nodes (the global pool)
@@ -51,4 +57,28 @@ func (fs FS) ReadStatus() (Status, error) {
 		st.Mounts = append(st.Mounts, MountStatus{Path: m.Path, Size: m.Size.Flag()})
 	}
 	return st, nil
+}
+
+// WriteText writes the status as `rxprobe hugepages status` prints it: a
+// right-aligned table of the pools (node "all" for the global pools, the
+// only ones with a reserved count), then the hugetlbfs mounts.
+func (st Status) WriteText(out io.Writer) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "NODE\tSIZE\tTOTAL\tFREE\tSURPLUS\tRESERVED\t")
+	for _, p := range st.Pools {
+		node, resv := fmt.Sprint(p.Node), "-"
+		if p.Node < 0 {
+			node, resv = "all", fmt.Sprint(p.Reserved)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t\n", node, p.Size, p.Total, p.Free, p.Surplus, resv)
+	}
+	tw.Flush()
+	if len(st.Mounts) == 0 {
+		fmt.Fprintln(out, "\nno hugetlbfs mounted")
+		return
+	}
+	fmt.Fprintln(out, "\nhugetlbfs mounts:")
+	for _, m := range st.Mounts {
+		fmt.Fprintf(out, "  %s (%s)\n", m.Path, m.Size)
+	}
 }

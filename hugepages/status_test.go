@@ -1,6 +1,7 @@
 package hugepages
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -27,5 +28,29 @@ func TestReadStatus(t *testing.T) {
 	}
 	if _, err := host("garbled").ReadStatus(); err == nil {
 		t.Error("ReadStatus on a garbled host: no error")
+	}
+}
+
+func TestStatusWriteText(t *testing.T) {
+	st := Status{Pools: []PoolStatus{
+		{Node: 0, Size: "2M", Total: 1024, Free: 1000},
+		{Node: -1, Size: "1G", Total: 4, Free: 2, Surplus: 1, Reserved: 16},
+	}, Mounts: []MountStatus{{Path: "/mnt/huge", Size: "1G"}}}
+	var b strings.Builder
+	st.WriteText(&b)
+	want := `  NODE  SIZE  TOTAL  FREE  SURPLUS  RESERVED
+     0    2M   1024  1000        0         -
+   all    1G      4     2        1        16
+
+hugetlbfs mounts:
+  /mnt/huge (1G)
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("WriteText (-want +got):\n%s", diff)
+	}
+	b.Reset()
+	Status{}.WriteText(&b)
+	if !strings.HasSuffix(b.String(), "\nno hugetlbfs mounted\n") {
+		t.Errorf("WriteText without mounts:\n%s", b.String())
 	}
 }

@@ -25,7 +25,8 @@
 // (housekeeping_work, foreign_tasks); verdict.go is the one rule that
 // turns a check's findings into pass, warn, fail or skip; knob.go reads a
 // kernel setting against its good and bad values; result.go holds the
-// Report types and context.go what the checks share.
+// Report types, text.go renders a Report as text and context.go what the
+// checks share.
 //
 // TakeState and Drift say what changed since start-up that can move work
 // onto the RX CPUs; Watch repeats them every interval (and runs the flight

@@ -100,22 +100,11 @@ func RXPlan(cfg *config.Config, prefix, hugeDir string, nodeOf func(config.Port)
 	if cfg.EAL.FilePrefix != "" {
 		p.Prefix = cfg.EAL.FilePrefix
 	}
-	if cfg.EAL.NoHuge {
-		// Sizes still matter for -m: compute them as if on 2 MiB pages.
-		c := *cfg
-		c.EAL.NoHuge = false
-		c.EAL.HugepageSize = "2M"
-		p.Needs = c.HugepageNeeds(nodeOf)
-		p.HugeDir = ""
-	} else {
-		p.Needs = cfg.HugepageNeeds(nodeOf)
-	}
 	for _, port := range cfg.Ports {
 		p.Workers = append(p.Workers, port.QueueCPUs()...)
 		p.Devices = append(p.Devices, deviceArg(port.Device, port.Devargs))
 	}
-	p.Args = buildArgs(p, cfg.HousekeepingSet(), cfg.EAL.NoHuge, cfg.EAL.MultiProcess, cfg.EAL.LogLevel, cfg.EAL.ExtraArgs)
-	return p
+	return p.finish(cfg, func(c *config.Config) []hugepages.Need { return c.HugepageNeeds(nodeOf) })
 }
 
 // GenPlan computes the EAL plan of `rxprobe gen`: one worker on the
@@ -128,15 +117,20 @@ func GenPlan(cfg *config.Config, prefix, hugeDir string, node int) *EALPlan {
 	if cfg.EAL.FilePrefix != "" {
 		p.Prefix = cfg.EAL.FilePrefix + "-gen"
 	}
+	return p.finish(cfg, func(c *config.Config) []hugepages.Need { return c.GenHugepageNeeds(node) })
+}
+
+// finish sets the plan's memory needs from needs and builds its EAL
+// arguments. On a no_huge run the sizes still matter for -m: needs is then
+// given cfg as if on 2 MiB pages, and there is no hugetlbfs directory.
+func (p *EALPlan) finish(cfg *config.Config, needs func(*config.Config) []hugepages.Need) *EALPlan {
+	c := *cfg
 	if cfg.EAL.NoHuge {
-		c := *cfg
 		c.EAL.NoHuge = false
 		c.EAL.HugepageSize = "2M"
-		p.Needs = c.GenHugepageNeeds(node)
 		p.HugeDir = ""
-	} else {
-		p.Needs = cfg.GenHugepageNeeds(node)
 	}
+	p.Needs = needs(&c)
 	p.Args = buildArgs(p, cfg.HousekeepingSet(), cfg.EAL.NoHuge, cfg.EAL.MultiProcess, cfg.EAL.LogLevel, cfg.EAL.ExtraArgs)
 	return p
 }

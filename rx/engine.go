@@ -196,14 +196,7 @@ func (e *Engine) Close() error {
 	e.Stop()
 	var errs []error
 	for _, p := range e.Ports {
-		if p.start {
-			errs = append(errs, dpdk.Stop(p.ID))
-			p.start = false
-		}
-		if p.opened {
-			errs = append(errs, dpdk.Close(p.ID))
-			p.opened = false
-		}
+		errs = append(errs, shutPort(p.ID, &p.start, &p.opened)...)
 		if p.stats != nil {
 			p.stats.Free()
 		}
@@ -220,6 +213,22 @@ func (e *Engine) Close() error {
 	e.Ports, e.Queues = nil, nil
 	errs = append(errs, e.sess.end())
 	return errors.Join(errs...)
+}
+
+// shutPort stops the port if it was started and closes it if it was
+// opened (configured), clearing each flag it acts on, and returns what
+// those calls returned.
+func shutPort(id uint16, started, opened *bool) []error {
+	var errs []error
+	if *started {
+		errs = append(errs, dpdk.Stop(id))
+		*started = false
+	}
+	if *opened {
+		errs = append(errs, dpdk.Close(id))
+		*opened = false
+	}
+	return errs
 }
 
 // Events returns link-change and removal events seen so far.

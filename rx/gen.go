@@ -136,15 +136,7 @@ func (e *Generator) PortStats() (counters.PortStats, error) {
 // Close stops everything and removes the run's files.
 func (e *Generator) Close() error {
 	e.Stop()
-	var errs []error
-	if e.started {
-		errs = append(errs, dpdk.Stop(e.port))
-		e.started = false
-	}
-	if e.opened {
-		errs = append(errs, dpdk.Close(e.port))
-		e.opened = false
-	}
+	errs := shutPort(e.port, &e.started, &e.opened)
 	if e.gen != nil {
 		e.gen.Free()
 		e.gen = nil

@@ -162,9 +162,12 @@ func checkReport(t *testing.T, r report.Report) {
 	}
 }
 
-func TestRunNetNullWithoutHugepages(t *testing.T) {
-	prefix := uniquePrefix(t)
-	cfg := writeConfig(t, nullConfig(prefix, true, ""))
+// runNull runs the net_null config (noHuge: without hugepages) for 3 s
+// with a report, fails the test on a non-zero exit, and returns the
+// checked report and the command's result.
+func runNull(t *testing.T, prefix string, noHuge bool) (report.Report, result) {
+	t.Helper()
+	cfg := writeConfig(t, nullConfig(prefix, noHuge, ""))
 	rep := filepath.Join(t.TempDir(), "r.json")
 	res := runRxprobe(t, "run", "--config", cfg, "--duration", "3s", "--report", rep)
 	if res.code != 0 {
@@ -172,6 +175,12 @@ func TestRunNetNullWithoutHugepages(t *testing.T) {
 	}
 	r := readReport(t, rep)
 	checkReport(t, r)
+	return r, res
+}
+
+func TestRunNetNullWithoutHugepages(t *testing.T) {
+	prefix := uniquePrefix(t)
+	r, res := runNull(t, prefix, true)
 	if !strings.Contains(strings.Join(r.Degraded, ";"), "no hugepages") {
 		t.Errorf("degraded %q does not say no hugepages", r.Degraded)
 	}
@@ -205,14 +214,7 @@ func needHugepages(t *testing.T, pages uint64) {
 func TestRunNetNullOnHugepages(t *testing.T) {
 	needHugepages(t, 64)
 	prefix := uniquePrefix(t)
-	cfg := writeConfig(t, nullConfig(prefix, false, ""))
-	rep := filepath.Join(t.TempDir(), "r.json")
-	res := runRxprobe(t, "run", "--config", cfg, "--duration", "3s", "--report", rep)
-	if res.code != 0 {
-		t.Fatalf("exit %d: %s", res.code, res.stderr)
-	}
-	r := readReport(t, rep)
-	checkReport(t, r)
+	r, _ := runNull(t, prefix, false)
 	for _, d := range r.Degraded {
 		if strings.Contains(d, "no hugepages") {
 			t.Errorf("run on hugepages reported %q", d)

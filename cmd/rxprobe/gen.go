@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,21 +15,6 @@ import (
 )
 
 func init() { rootCmd.AddCommand(newGenCmd()) }
-
-// GenReport is what `rxprobe gen --report` writes.
-type GenReport struct {
-	Device      string  `json:"device"`
-	Size        int     `json:"size"`
-	RatePPS     float64 `json:"rate_pps"`
-	Count       uint64  `json:"count"`
-	Sent        uint64  `json:"sent"`
-	TXDropped   uint64  `json:"tx_dropped"`
-	AllocFailed uint64  `json:"alloc_failed"`
-	DurationS   float64 `json:"duration_s"`
-	AchievedPPS float64 `json:"achieved_pps"`
-	PortOPkts   uint64  `json:"port_opackets"`
-	PortOErrors uint64  `json:"port_oerrors"`
-}
 
 func newGenCmd() *cobra.Command {
 	var (
@@ -79,10 +65,8 @@ func newGenCmd() *cobra.Command {
 		if err := cfg.Validate(online); err != nil { // flags may have broken a value
 			return usageError(err)
 		}
-		sigc := make(chan os.Signal, 2)
-		signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
-		defer signal.Stop(sigc)
-
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
 		gen, err := rx.OpenGenerator(cfg, rx.Options{HostRoot: host.Root()})
 		if err != nil {
 			return usageError(err)
@@ -93,42 +77,12 @@ func newGenCmd() *cobra.Command {
 		if err := gen.Start(); err != nil {
 			return usageError(fmt.Errorf("%w (cleanup: %v)", err, gen.Close()))
 		}
-		var deadline <-chan time.Time
 		if g.Duration > 0 {
-			t := time.NewTimer(g.Duration)
-			defer t.Stop()
-			deadline = t.C
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, g.Duration)
+			defer cancel()
 		}
-		poll := time.NewTicker(10 * time.Millisecond)
-		defer poll.Stop()
-		var c rx.GenCounters
-	loop:
-		for {
-			select {
-			case <-poll.C:
-				gen.Read(&c)
-				if c.Done {
-					break loop
-				}
-			case <-sigc:
-				break loop
-			case <-deadline:
-				break loop
-			}
-		}
-		gen.Stop()
-		elapsed := time.Since(gen.Started)
-		gen.Read(&c)
-		// Let the PMD hand the last frames to the wire before the port stops.
-		time.Sleep(200 * time.Millisecond)
-		ps, _ := gen.PortStats()
-		closeErr := gen.Close()
-		r := GenReport{Device: g.Device, Size: g.Size, RatePPS: g.Rate, Count: g.Count, Sent: c.Sent,
-			TXDropped: c.TXDropped, AllocFailed: c.AllocFailed, DurationS: elapsed.Seconds(),
-			PortOPkts: ps.OPackets, PortOErrors: ps.OErrors}
-		if r.DurationS > 0 {
-			r.AchievedPPS = float64(c.Sent) / r.DurationS
-		}
+		r, closeErr := gen.Run(ctx)
 		fmt.Fprintf(cmd.OutOrStdout(), "rxprobe gen: sent %d tx_dropped %d (%d-byte frames, %.0f pps over %.2f s)\n",
 			r.Sent, r.TXDropped, r.Size, r.AchievedPPS, r.DurationS)
 		if report != "" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -43,7 +42,7 @@ func newHugepagesStatusCmd() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(st)
 			}
-			printHugepagesStatus(cmd.OutOrStdout(), st)
+			st.WriteText(cmd.OutOrStdout())
 			return nil
 		},
 	}
@@ -52,31 +51,13 @@ func newHugepagesStatusCmd() *cobra.Command {
 	return cmd
 }
 
-func printHugepagesStatus(out io.Writer, st hugepages.Status) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "NODE\tSIZE\tTOTAL\tFREE\tSURPLUS\tRESERVED\t")
-	for _, p := range st.Pools {
-		node, resv := fmt.Sprint(p.Node), "-"
-		if p.Node < 0 {
-			node, resv = "all", fmt.Sprint(p.Reserved)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t\n", node, p.Size, p.Total, p.Free, p.Surplus, resv)
-	}
-	tw.Flush()
-	if len(st.Mounts) == 0 {
-		fmt.Fprintln(out, "\nno hugetlbfs mounted")
-		return
-	}
-	fmt.Fprintln(out, "\nhugetlbfs mounts:")
-	for _, m := range st.Mounts {
-		fmt.Fprintf(out, "  %s (%s)\n", m.Path, m.Size)
-	}
-}
-
 // hugepagesError turns a hugepages error into a one-line command error:
 // a partial grant is "ran and found a problem" (exit 1), anything else
-// means the command could not do its job (exit 2).
+// means the command could not do its job (exit 2). nil stays nil.
 func hugepagesError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var pe *hugepages.PartialGrantError
 	switch {
 	case errors.As(err, &pe):
@@ -103,7 +84,7 @@ func newHugepagesReserveCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fs := hugepages.New(f.root)
-			out := cmd.OutOrStdout()
+			say := sayTo(cmd.OutOrStdout())
 			if f.config != "" {
 				if cmd.Flags().Changed("size") || cmd.Flags().Changed("pages") || cmd.Flags().Changed("node") {
 					return usageError(errors.New("--config cannot be combined with --size, --pages or --node"))
@@ -112,7 +93,12 @@ func newHugepagesReserveCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return reserveForNeeds(out, fs, spec.Huge, f.mount)
+				if len(hugepages.MergeNeeds(spec.Huge)) == 0 {
+					say("config runs with no_huge: nothing to reserve")
+					return nil
+				}
+				_, err = fs.Ensure(spec.Huge, f.mount, say)
+				return hugepagesError(err)
 			}
 			if !cmd.Flags().Changed("size") || !cmd.Flags().Changed("pages") {
 				return usageError(errors.New("reserve needs --size and --pages (or --config FILE)"))
@@ -121,13 +107,10 @@ func newHugepagesReserveCmd() *cobra.Command {
 			if err != nil {
 				return usageError(err)
 			}
-			if err := reservePages(out, fs, f.node, size, f.pages); err != nil {
-				return err
+			if _, err := fs.ReserveSaying(f.node, size, f.pages, say); err != nil || f.mount == "" {
+				return hugepagesError(err)
 			}
-			if f.mount != "" {
-				return ensureMount(out, fs, f.mount, size)
-			}
-			return nil
+			return hugepagesError(fs.EnsureMountSaying(f.mount, size, say))
 		},
 	}
 	fl := cmd.Flags()
@@ -140,44 +123,8 @@ func newHugepagesReserveCmd() *cobra.Command {
 	return cmd
 }
 
-func reservePages(out io.Writer, fs hugepages.FS, node int, size hugepages.Size, pages uint64) error {
-	granted, err := fs.Reserve(node, size, pages)
-	if err != nil {
-		var pe *hugepages.PartialGrantError
-		if errors.As(err, &pe) {
-			fmt.Fprintf(out, "%s %s: granted %d of %d pages\n", hugepages.NodeLabel(node), size.Flag(), granted, pages)
-		}
-		return hugepagesError(err)
-	}
-	fmt.Fprintf(out, "%s %s: reserved %d pages\n", hugepages.NodeLabel(node), size.Flag(), granted)
-	return nil
-}
-
-// reserveForNeeds reserves the pages each need lacks and mounts
-// hugetlbfs for each size that has no mount (hugepages.FS.Ensure, which
-// `rxprobe demo` uses too).
-func reserveForNeeds(out io.Writer, fs hugepages.FS, needs []hugepages.Need, mountDir string) error {
-	if len(hugepages.MergeNeeds(needs)) == 0 {
-		fmt.Fprintln(out, "config runs with no_huge: nothing to reserve")
-		return nil
-	}
-	_, err := fs.Ensure(needs, mountDir, func(s string) { fmt.Fprintln(out, s) })
-	if err != nil {
-		return hugepagesError(err)
-	}
-	return nil
-}
-
-func ensureMount(out io.Writer, fs hugepages.FS, dir string, size hugepages.Size) error {
-	mounted, err := fs.EnsureMount(dir, size)
-	if err != nil {
-		return hugepagesError(err)
-	}
-	if mounted {
-		fmt.Fprintln(out, hugepages.MountedLine(dir, size))
-	}
-	return nil
-}
+// sayTo returns a say function that writes each line to out.
+func sayTo(out io.Writer) func(string) { return func(s string) { fmt.Fprintln(out, s) } }
 
 func newHugepagesReleaseCmd() *cobra.Command {
 	var root, sizeFlag string
@@ -195,11 +142,7 @@ func newHugepagesReleaseCmd() *cobra.Command {
 			if err != nil {
 				return usageError(err)
 			}
-			if err := hugepages.New(root).Release(node, size, pages); err != nil {
-				return hugepagesError(err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: released %d pages\n", hugepages.NodeLabel(node), size.Flag(), pages)
-			return nil
+			return hugepagesError(hugepages.New(root).ReleaseSaying(node, size, pages, sayTo(cmd.OutOrStdout())))
 		},
 	}
 	fl := cmd.Flags()

@@ -2,38 +2,18 @@ package main
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rxprobe/rxprobe/hugepages"
+	"github.com/rxprobe/rxprobe/internal/hostfs/hostfstest"
 )
 
 // copyFixture copies a fixture host so a command can write to it.
 func copyFixture(t *testing.T, name string) string {
-	t.Helper()
-	src := filepath.Join("../../testdata/hosts", name)
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return hostfstest.Copy(t, filepath.Join("../../testdata/hosts", name))
 }
 
 func TestHugepagesCmdStatus(t *testing.T) {

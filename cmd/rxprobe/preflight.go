@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +47,7 @@ Exit status: 0 nothing failed, 1 a check failed, 2 the checks could not run.`,
 					return usageError(err)
 				}
 			} else {
-				printPreflight(out, rep, out == io.Writer(os.Stdout) && isTerminal(int(os.Stdout.Fd())))
+				rep.WriteText(out, out == io.Writer(os.Stdout) && isTerminal(int(os.Stdout.Fd())))
 			}
 			if rep.Failed() {
 				return silentExit(exitFailure)
@@ -98,57 +96,3 @@ func preflightSpec(cmd *cobra.Command, f preflightFlags) (isolation.Spec, error)
 	}
 	return spec, nil
 }
-
-// statusColour is the ANSI colour of each status on a terminal.
-var statusColour = map[isolation.Status]string{
-	isolation.StatusPass: "\x1b[32m",
-	isolation.StatusWarn: "\x1b[33m",
-	isolation.StatusFail: "\x1b[31m",
-	isolation.StatusSkip: "\x1b[90m",
-}
-
-// printPreflight writes the report as a table, with expected value,
-// reason, remedy and details under every check that did not pass.
-func printPreflight(out io.Writer, rep isolation.Report, colour bool) {
-	if rep.Host != "" {
-		fmt.Fprintf(out, "host %s\n\n", rep.Host)
-	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tCHECK\tOBSERVED")
-	counts := map[isolation.Status]int{}
-	for _, r := range rep.Results {
-		counts[r.Status]++
-		st := strings.ToUpper(string(r.Status))
-		if colour {
-			// Pad before colouring so the escape codes do not upset the columns.
-			st = statusColour[r.Status] + fmt.Sprintf("%-4s", st) + "\x1b[0m"
-		}
-		obs := r.Observed
-		if r.Status == isolation.StatusSkip {
-			obs = r.Reason
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", st, r.ID, oneLine(obs))
-	}
-	tw.Flush()
-	for _, r := range rep.Results {
-		if r.Status != isolation.StatusWarn && r.Status != isolation.StatusFail {
-			continue
-		}
-		fmt.Fprintf(out, "\n%s %s: %s\n", strings.ToUpper(string(r.Status)), r.ID, r.Title)
-		if r.Reason != "" {
-			fmt.Fprintf(out, "  why:      %s\n", oneLine(r.Reason))
-		}
-		fmt.Fprintf(out, "  expected: %s\n", oneLine(r.Expected))
-		if r.Remedy != "" {
-			fmt.Fprintf(out, "  remedy:   %s\n", oneLine(r.Remedy))
-		}
-		for _, d := range r.Details {
-			fmt.Fprintf(out, "    - %s\n", oneLine(d))
-		}
-	}
-	fmt.Fprintf(out, "\n%d pass, %d warn, %d fail, %d skip\n",
-		counts[isolation.StatusPass], counts[isolation.StatusWarn], counts[isolation.StatusFail], counts[isolation.StatusSkip])
-}
-
-// oneLine keeps a table cell on one line.
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -114,7 +114,7 @@ func TestPreflightCmdJSON(t *testing.T) {
 
 func TestPreflightCmdColour(t *testing.T) {
 	var buf bytes.Buffer
-	printPreflight(&buf, isolation.Report{Results: []isolation.Result{{ID: "x", Status: isolation.StatusFail, Expected: "e"}}}, true)
+	isolation.Report{Results: []isolation.Result{{ID: "x", Status: isolation.StatusFail, Expected: "e"}}}.WriteText(&buf, true)
 	if !strings.Contains(buf.String(), "\x1b[31mFAIL\x1b[0m") {
 		t.Errorf("no red FAIL with colour on:\n%q", buf.String())
 	}

@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rxprobe/rxprobe/internal/run/report"
+	"github.com/rxprobe/rxprobe/rx"
 )
 
 // vethPair is a veth pair with its B end in a network namespace of its own.
@@ -118,7 +121,7 @@ func startRun(t *testing.T, cfg, report string, extra ...string) (*exec.Cmd, cha
 	}
 }
 
-func genInNS(t *testing.T, v vethPair, cfg, report string, args ...string) GenReport {
+func genInNS(t *testing.T, v vethPair, cfg, report string, args ...string) rx.GenReport {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -128,7 +131,7 @@ func genInNS(t *testing.T, v vethPair, cfg, report string, args ...string) GenRe
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("rxprobe gen: %v\n%s", err, out)
 	}
-	var g GenReport
+	var g rx.GenReport
 	if err := readJSON(report, &g); err != nil {
 		t.Fatal(err)
 	}
@@ -144,18 +147,34 @@ func stopRun(t *testing.T, cmd *exec.Cmd, done chan error) {
 	}
 }
 
-func TestIntegrationVethAFXDPExactCount(t *testing.T) {
+// afXDPArgs are the devargs of a one-queue AF_XDP port on interface %s.
+const afXDPArgs = "iface=%s,start_queue=0,queue_count=1,busy_budget=0"
+
+// runVeth runs rxprobe on one end of a fresh veth pair (port rxDev with
+// the devargs rxArgs, %s standing for the interface, and ring
+// descriptors) while the generator sends with genArgs from the peer's
+// namespace; during, if not nil, runs once the probe is up and before the
+// generator starts. It returns the generator's and the run's reports.
+func runVeth(t *testing.T, rxDev, rxArgs string, ring int, during func(), genArgs ...string) (rx.GenReport, report.Report) {
+	t.Helper()
 	v := newVethPair(t)
-	// A deep ring absorbs scheduling hiccups of a loaded test machine:
-	// at 10 kpps, 4096 descriptors last 400 ms.
-	cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", "iface="+v.a+",start_queue=0,queue_count=1,busy_budget=0", 4096))
+	cfg := writeConfig(t, vethConfig(v, rxDev, fmt.Sprintf(rxArgs, v.a), ring))
 	dir := t.TempDir()
 	runRep, genRep := filepath.Join(dir, "run.json"), filepath.Join(dir, "gen.json")
 	cmd, done := startRun(t, cfg, runRep)
-	const n = 20000
-	g := genInNS(t, v, cfg, genRep, "--count", fmt.Sprint(n), "--rate", "10000")
+	if during != nil {
+		during()
+	}
+	g := genInNS(t, v, cfg, genRep, genArgs...)
 	stopRun(t, cmd, done)
-	r := readReport(t, runRep)
+	return g, readReport(t, runRep)
+}
+
+func TestIntegrationVethAFXDPExactCount(t *testing.T) {
+	const n = 20000
+	// A deep ring absorbs scheduling hiccups of a loaded test machine:
+	// at 10 kpps, 4096 descriptors last 400 ms.
+	g, r := runVeth(t, "net_af_xdp0", afXDPArgs, 4096, nil, "--count", fmt.Sprint(n), "--rate", "10000")
 	if g.Sent != n || g.TXDropped != 0 {
 		t.Fatalf("gen sent %d (dropped %d), want %d", g.Sent, g.TXDropped, n)
 	}
@@ -173,21 +192,16 @@ func TestIntegrationVethAFXDPExactCount(t *testing.T) {
 }
 
 func TestIntegrationVethOverloadShowsDrops(t *testing.T) {
-	v := newVethPair(t)
-	cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", "iface="+v.a+",start_queue=0,queue_count=1,busy_budget=0", 1024))
-	dir := t.TempDir()
-	runRep, genRep := filepath.Join(dir, "run.json"), filepath.Join(dir, "gen.json")
-	cmd, done := startRun(t, cfg, runRep)
 	// Overload: the generator sends as fast as it can while a busy
 	// process shares the RX CPU, so the 1024-entry ring overflows.
-	hog := exec.Command("taskset", "-c", fmt.Sprint(rxCPU()), "sh", "-c", "while :; do :; done")
-	if err := hog.Start(); err != nil {
-		t.Fatalf("starting the CPU hog: %v", err)
+	hogRXCPU := func() {
+		hog := exec.Command("taskset", "-c", fmt.Sprint(rxCPU()), "sh", "-c", "while :; do :; done")
+		if err := hog.Start(); err != nil {
+			t.Fatalf("starting the CPU hog: %v", err)
+		}
+		t.Cleanup(func() { _ = hog.Process.Kill(); _ = hog.Wait() })
 	}
-	defer func() { _ = hog.Process.Kill(); _ = hog.Wait() }()
-	g := genInNS(t, v, cfg, genRep, "--count", "1000000", "--rate", "0")
-	stopRun(t, cmd, done)
-	r := readReport(t, runRep)
+	g, r := runVeth(t, "net_af_xdp0", afXDPArgs, 1024, hogRXCPU, "--count", "1000000", "--rate", "0")
 	t.Logf("sent %d, received %d, dropped %d (imissed %d, kernel %+v)", g.Sent, r.RXPackets, r.RXDropped, r.Ports[0].IMissed, r.Ports[0].Kernel)
 	if r.RXDropped == 0 {
 		t.Errorf("overload shows no drops: sent %d, received %d", g.Sent, r.RXPackets)
@@ -212,14 +226,7 @@ func TestIntegrationVethOverloadShowsDrops(t *testing.T) {
 }
 
 func TestIntegrationVethAFPacket(t *testing.T) {
-	v := newVethPair(t)
-	cfg := writeConfig(t, vethConfig(v, "net_af_packet0", "iface="+v.a+",qpairs=1", 1024))
-	dir := t.TempDir()
-	runRep, genRep := filepath.Join(dir, "run.json"), filepath.Join(dir, "gen.json")
-	cmd, done := startRun(t, cfg, runRep)
-	g := genInNS(t, v, cfg, genRep, "--count", "5000", "--rate", "10000")
-	stopRun(t, cmd, done)
-	r := readReport(t, runRep)
+	g, r := runVeth(t, "net_af_packet0", "iface=%s,qpairs=1", 1024, nil, "--count", "5000", "--rate", "10000")
 	if g.Sent != 5000 || r.RXPackets != 5000 {
 		t.Errorf("sent %d, received %d over AF_PACKET, want 5000 both", g.Sent, r.RXPackets)
 	}

@@ -313,6 +313,17 @@ func (g *Guard) Timeline() []Second {
 	return out
 }
 
+// secondJSON is a Second on the wire: drops and interrupts keyed by layer
+// and kind names.
+type secondJSON struct {
+	At         time.Time         `json:"at"`
+	RXPackets  uint64            `json:"rx_packets"`
+	Drops      map[string]uint64 `json:"drops"`
+	Interrupts map[string]uint64 `json:"interrupts"`
+	WorstGapNs uint64            `json:"worst_gap_ns"`
+	Events     int               `json:"events"`
+}
+
 // MarshalJSON writes drops and interrupts keyed by layer and kind names.
 func (s Second) MarshalJSON() ([]byte, error) {
 	drops := make(map[string]uint64, NumLayers)
@@ -323,26 +334,12 @@ func (s Second) MarshalJSON() ([]byte, error) {
 	for k, n := range s.Interrupts {
 		irqs[KindNames[k]] = n
 	}
-	return json.Marshal(struct {
-		At         time.Time         `json:"at"`
-		RXPackets  uint64            `json:"rx_packets"`
-		Drops      map[string]uint64 `json:"drops"`
-		Interrupts map[string]uint64 `json:"interrupts"`
-		WorstGapNs uint64            `json:"worst_gap_ns"`
-		Events     int               `json:"events"`
-	}{s.At, s.RXPackets, drops, irqs, s.WorstGapNs, s.Events})
+	return json.Marshal(secondJSON{s.At, s.RXPackets, drops, irqs, s.WorstGapNs, s.Events})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (s *Second) UnmarshalJSON(b []byte) error {
-	var v struct {
-		At         time.Time         `json:"at"`
-		RXPackets  uint64            `json:"rx_packets"`
-		Drops      map[string]uint64 `json:"drops"`
-		Interrupts map[string]uint64 `json:"interrupts"`
-		WorstGapNs uint64            `json:"worst_gap_ns"`
-		Events     int               `json:"events"`
-	}
+	var v secondJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}

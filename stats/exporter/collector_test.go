@@ -46,12 +46,10 @@ func wantFresh() map[string]float64 {
 }
 
 func TestCollectFresh(t *testing.T) {
-	dir := t.TempDir()
-	f := newFakeRX(t, dir, "t", time.Second, 0)
 	hb := time.Unix(1_700_000_000, 0)
-	f.publish(hb, f.sampleValues())
 	now := hb.Add(2500 * time.Millisecond)
-	c := newCollector(t, dir, "t", &now)
+	f, c := newFakePair(t, time.Second, 0, &now)
+	f.publish(hb, f.sampleValues())
 
 	got, meta := scrape(t, c)
 	if d := cmp.Diff(wantFresh(), got); d != "" {
@@ -81,11 +79,9 @@ func TestCollectFresh(t *testing.T) {
 // TestCollectFollowsWriter proves values are read at each scrape and the
 // schema is decoded once, not per scrape.
 func TestCollectFollowsWriter(t *testing.T) {
-	dir := t.TempDir()
-	f := newFakeRX(t, dir, "t", time.Second, 0)
 	hb := time.Unix(1_700_000_000, 0)
 	now := hb
-	c := newCollector(t, dir, "t", &now)
+	f, c := newFakePair(t, time.Second, 0, &now)
 	vals := f.sampleValues()
 	f.publish(hb, vals)
 	scrape(t, c)
@@ -111,11 +107,9 @@ func TestCollectFollowsWriter(t *testing.T) {
 // TestCollectSchemaChange rewrites the schema in place: the exporter must
 // notice the bytes changed and export the new schema.
 func TestCollectSchemaChange(t *testing.T) {
-	dir := t.TempDir()
-	f := newFakeRX(t, dir, "t", time.Second, 256)
 	hb := time.Unix(1_700_000_000, 0)
 	now := hb
-	c := newCollector(t, dir, "t", &now)
+	f, c := newFakePair(t, time.Second, 256, &now)
 	f.publish(hb, f.sampleValues())
 	scrape(t, c)
 
@@ -157,12 +151,10 @@ func TestCollectStale(t *testing.T) {
 		{"1s interval, an hour old", time.Second, time.Hour, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			f := newFakeRX(t, dir, "t", tc.interval, 0)
 			hb := time.Unix(1_700_000_000, 0)
-			f.publish(hb, f.sampleValues())
 			now := hb.Add(tc.age)
-			c := newCollector(t, dir, "t", &now)
+			f, c := newFakePair(t, tc.interval, 0, &now)
+			f.publish(hb, f.sampleValues())
 			got, _ := scrape(t, c)
 			want := wantFresh()
 			want[MetricUp] = tc.up
@@ -179,12 +171,10 @@ func TestCollectStale(t *testing.T) {
 }
 
 func TestCollectHeartbeatInFuture(t *testing.T) {
-	dir := t.TempDir()
-	f := newFakeRX(t, dir, "t", time.Second, 0)
 	hb := time.Unix(1_700_000_000, 0)
-	f.publish(hb, f.sampleValues())
 	now := hb.Add(-time.Second) // the writer's clock is ahead
-	c := newCollector(t, dir, "t", &now)
+	f, c := newFakePair(t, time.Second, 0, &now)
+	f.publish(hb, f.sampleValues())
 	got, _ := scrape(t, c)
 	if got[MetricAge] != 0 || got[MetricUp] != 1 {
 		t.Errorf("age %v up %v, want 0 and 1", got[MetricAge], got[MetricUp])
@@ -243,11 +233,9 @@ func TestCollectWriterStuck(t *testing.T) {
 // a new one with another schema takes the name. The collector drops the
 // old mapping and attaches to the new file.
 func TestCollectWriterRestart(t *testing.T) {
-	dir := t.TempDir()
-	f := newFakeRX(t, dir, "t", time.Second, 0)
 	hb := time.Unix(1_700_000_000, 0)
 	now := hb
-	c := newCollector(t, dir, "t", &now)
+	f, c := newFakePair(t, time.Second, 0, &now)
 	f.publish(hb, f.sampleValues())
 	if got, _ := scrape(t, c); got[MetricUp] != 1 {
 		t.Fatalf("up = %v before the restart", got[MetricUp])
@@ -266,7 +254,7 @@ func TestCollectWriterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := shm.Create(dir, "t", l.PayloadSize())
+	w, err := shm.Create(filepath.Dir(c.Path()), "t", l.PayloadSize())
 	if err != nil {
 		t.Fatal(err)
 	}

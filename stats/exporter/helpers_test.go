@@ -96,6 +96,15 @@ func newCollector(t *testing.T, dir, prefix string, now *time.Time) *Collector {
 	return c
 }
 
+// newFakePair returns a fake RX writer (interval, spare payload bytes)
+// and a collector on its segment, in a new temporary directory; the
+// collector's clock is *now.
+func newFakePair(t *testing.T, interval time.Duration, spare int, now *time.Time) (*fakeRX, *Collector) {
+	t.Helper()
+	dir := t.TempDir()
+	return newFakeRX(t, dir, "t", interval, spare), newCollector(t, dir, "t", now)
+}
+
 // scrape gathers c through a pedantic registry and flattens the result to
 // `name{label="value",...}` → value, histograms as _bucket (with +Inf),
 // _sum and _count. The scrape duration, which varies, is checked and left

@@ -189,3 +189,28 @@ type pathError struct {
 
 func (e *pathError) Error() string { return "kernel: " + e.op + " " + e.path + ": " + e.err.Error() }
 func (e *pathError) Unwrap() error { return e.err }
+
+// openCounted is openProcFile that also returns how many lines the file
+// has now, for readers that size their samples from it.
+func openCounted(path string, minBuf int) (*procFile, int, error) {
+	f, err := openProcFile(path, minBuf)
+	if err != nil {
+		return nil, 0, err
+	}
+	data, err := f.read()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, countLines(data), nil
+}
+
+// readParse reads f and parses what it read into dst with parse: the
+// ReadInto of every whole-file reader. It allocates nothing itself.
+func readParse[T any](f *procFile, dst *T, parse func([]byte, *T) error) error {
+	data, err := f.read()
+	if err != nil {
+		return err
+	}
+	return parse(data, dst)
+}

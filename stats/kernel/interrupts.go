@@ -127,26 +127,15 @@ func ParseInterrupts(data []byte, dst *Interrupts) error {
 	}
 	dst.Columns = ncols
 	dst.Rows = dst.Rows[:0]
-	lineNo := 1
-	for len(rest) > 0 {
-		var line []byte
-		line, rest = nextLine(rest)
-		lineNo++
-		if len(trimSpace(line)) == 0 {
-			continue
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon < 0 {
-			return parseError(file, lineNo, "row without colon", line)
-		}
-		id := trimSpace(line[:colon])
-		if len(id) == 0 {
-			return parseError(file, lineNo, "row without id", line)
+	for lines := (lineScanner{rest: rest, n: 1}); lines.scan(); {
+		line, lineNo := lines.line, lines.n
+		id, after, err := splitKey(file, lineNo, line, "row without colon", "row without id")
+		if err != nil {
+			return err
 		}
 		i := len(dst.Rows)
 		counts := dst.rowCounts(i)
 		clear(counts)
-		after := line[colon+1:]
 		var total uint64
 		k := 0
 		for k < ncols {
@@ -250,26 +239,14 @@ func deviceOf(irq int, desc string) string {
 	if irq < 0 {
 		return ""
 	}
-	s := desc
-	skip := func() (string, string) { // next field and the remainder
-		i := 0
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		j := i
-		for j < len(s) && !isSpace(s[j]) {
-			j++
-		}
-		return s[i:j], s[j:]
-	}
-	_, s = skip() // chip
-	if f, r := skip(); len(f) > 0 && f[0] >= '0' && f[0] <= '9' {
+	_, s := nextField(desc) // chip
+	if f, r := nextField(s); len(f) > 0 && f[0] >= '0' && f[0] <= '9' {
 		s = r // hwirq, possibly "5-edge"
 	}
-	if f, r := skip(); f == "Level" || f == "Edge" {
+	if f, r := nextField(s); f == "Level" || f == "Edge" {
 		s = r
 	}
-	if f, r := skip(); len(f) > 0 && f[0] == '-' {
+	if f, r := nextField(s); len(f) > 0 && f[0] == '-' {
 		s = r // flow handler name without hwirq
 	}
 	i := 0
@@ -290,18 +267,11 @@ type InterruptsReader struct {
 // NewInterruptsReader opens ROOT/proc/interrupts for the given CPUs (root ""
 // means "/"). It reads the file once to size its buffer.
 func NewInterruptsReader(root string, cpus []int) (*InterruptsReader, error) {
-	f, err := openProcFile(hostPath(root, "proc/interrupts"), 0)
+	f, rows, err := openCounted(hostPath(root, "proc/interrupts"), 0)
 	if err != nil {
 		return nil, err
 	}
-	r := &InterruptsReader{f: f, cpus: slices.Clone(cpus)}
-	data, err := f.read()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r.rows = bytes.Count(data, []byte{'\n'})
-	return r, nil
+	return &InterruptsReader{f: f, cpus: slices.Clone(cpus), rows: rows}, nil
 }
 
 // NewSample returns an Interrupts sized for this reader's CPUs and for twice
@@ -320,11 +290,7 @@ func (r *InterruptsReader) ReadInto(dst *Interrupts) error {
 	if !slices.Equal(dst.CPUs, r.cpus) {
 		return fmt.Errorf("kernel: interrupts: sample is for CPUs %v, reader for %v", dst.CPUs, r.cpus)
 	}
-	data, err := r.f.read()
-	if err != nil {
-		return err
-	}
-	return ParseInterrupts(data, dst)
+	return readParse(r.f, dst, ParseInterrupts)
 }
 
 // Close closes the kept descriptor.

@@ -92,27 +92,17 @@ func ParseNetDev(data []byte, dst *NetDev) error {
 			return parseError(file, i, "missing header line", line)
 		}
 	}
-	lineNo := 2
-	for len(data) > 0 {
-		var line []byte
-		line, data = nextLine(data)
-		lineNo++
-		if len(trimSpace(line)) == 0 {
-			continue
-		}
+	for lines := (lineScanner{rest: data, n: 2}); lines.scan(); {
+		line, lineNo := lines.line, lines.n
 		// Device names cannot contain ':' (dev_valid_name), and old kernels
 		// print "eth0:123" without a blank, so split at the first colon.
-		colon := bytes.IndexByte(line, ':')
-		if colon < 0 {
-			return parseError(file, lineNo, "device line without colon", line)
-		}
-		name := trimSpace(line[:colon])
-		if len(name) == 0 {
-			return parseError(file, lineNo, "empty device name", line)
+		name, counters, err := splitKey(file, lineNo, line, "device line without colon", "empty device name")
+		if err != nil {
+			return err
 		}
 		var v [16]uint64
 		n := 0
-		for f, r := nextField(line[colon+1:]); len(f) > 0; f, r = nextField(r) {
+		for f, r := nextField(counters); len(f) > 0; f, r = nextField(r) {
 			if n == len(v) {
 				return parseError(file, lineNo, "more than 16 counters", line)
 			}
@@ -146,16 +136,11 @@ type NetDevReader struct {
 
 // NewNetDevReader opens ROOT/proc/net/dev (root "" means "/").
 func NewNetDevReader(root string) (*NetDevReader, error) {
-	f, err := openProcFile(hostPath(root, "proc/net/dev"), 0)
+	f, devs, err := openCounted(hostPath(root, "proc/net/dev"), 0)
 	if err != nil {
 		return nil, err
 	}
-	data, err := f.read()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &NetDevReader{f: f, devs: countLines(data)}, nil
+	return &NetDevReader{f: f, devs: devs}, nil
 }
 
 // NewSample returns a NetDev with room for twice the devices present at
@@ -168,13 +153,7 @@ func (r *NetDevReader) NewSample() *NetDev {
 
 // ReadInto reads and parses the file into dst (see ParseNetDev for the
 // allocation contract).
-func (r *NetDevReader) ReadInto(dst *NetDev) error {
-	data, err := r.f.read()
-	if err != nil {
-		return err
-	}
-	return ParseNetDev(data, dst)
-}
+func (r *NetDevReader) ReadInto(dst *NetDev) error { return readParse(r.f, dst, ParseNetDev) }
 
 // Close closes the kept descriptor.
 func (r *NetDevReader) Close() error { return r.f.Close() }

@@ -1,6 +1,9 @@
 package kernel
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // Small allocation-free scanning helpers over []byte. None of them converts
 // bytes to strings.
@@ -19,8 +22,9 @@ func nextLine(data []byte) (line, rest []byte) {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' }
 
 // nextField skips leading blanks and returns the next blank-separated field
-// and what follows it. field is empty when s holds only blanks.
-func nextField(s []byte) (field, rest []byte) {
+// and what follows it. field is empty when s holds only blanks. It works on
+// bytes (the parsers) and on strings (deviceOf) alike.
+func nextField[S string | []byte](s S) (field, rest S) {
 	i := 0
 	for i < len(s) && isSpace(s[i]) {
 		i++
@@ -137,4 +141,39 @@ func checkComplete(file string, data []byte) error {
 		return parseError(file, countLines(data)+1, "truncated: no final newline after", last)
 	}
 	return nil
+}
+
+// splitKey splits a table row at its first colon into the key before it,
+// trimmed, and the rest. A row without colon, or with nothing before it,
+// is a format error saying noColon or noKey.
+func splitKey(file string, lineNo int, line []byte, noColon, noKey string) (key, rest []byte, err error) {
+	colon := bytes.IndexByte(line, ':')
+	if colon < 0 {
+		return nil, nil, parseError(file, lineNo, noColon, line)
+	}
+	if key = trimSpace(line[:colon]); len(key) == 0 {
+		return nil, nil, parseError(file, lineNo, noKey, line)
+	}
+	return key, line[colon+1:], nil
+}
+
+// lineScanner walks the lines of a file that are not blank, counting every
+// line (1-based, blank ones included) for error messages. It is a value on
+// the caller's stack: scanning allocates nothing.
+type lineScanner struct {
+	rest []byte // what is left to scan
+	line []byte // the current line, after scan returned true
+	n    int    // the current line's number
+}
+
+// scan moves to the next non-blank line and reports whether there is one.
+func (s *lineScanner) scan() bool {
+	for len(s.rest) > 0 {
+		s.line, s.rest = nextLine(s.rest)
+		s.n++
+		if len(trimSpace(s.line)) > 0 {
+			return true
+		}
+	}
+	return false
 }

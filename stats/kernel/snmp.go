@@ -35,44 +35,22 @@ type UDPStats struct {
 	Has UDPField
 }
 
-// udpNames maps header names to fields, in the kernel's order.
+// udpNames maps header names to presence bits and fields, in the kernel's
+// order.
 var udpNames = [...]struct {
-	name string
-	bit  UDPField
+	name  string
+	bit   UDPField
+	field func(*UDPStats) *uint64
 }{
-	{"InDatagrams", UDPInDatagrams},
-	{"NoPorts", UDPNoPorts},
-	{"InErrors", UDPInErrors},
-	{"OutDatagrams", UDPOutDatagrams},
-	{"RcvbufErrors", UDPRcvbufErrors},
-	{"SndbufErrors", UDPSndbufErrors},
-	{"InCsumErrors", UDPInCsumErrors},
-	{"IgnoredMulti", UDPIgnoredMulti},
-	{"MemErrors", UDPMemErrors},
-}
-
-func (u *UDPStats) set(bit UDPField, v uint64) {
-	switch bit {
-	case UDPInDatagrams:
-		u.InDatagrams = v
-	case UDPNoPorts:
-		u.NoPorts = v
-	case UDPInErrors:
-		u.InErrors = v
-	case UDPOutDatagrams:
-		u.OutDatagrams = v
-	case UDPRcvbufErrors:
-		u.RcvbufErrors = v
-	case UDPSndbufErrors:
-		u.SndbufErrors = v
-	case UDPInCsumErrors:
-		u.InCsumErrors = v
-	case UDPIgnoredMulti:
-		u.IgnoredMulti = v
-	case UDPMemErrors:
-		u.MemErrors = v
-	}
-	u.Has |= bit
+	{"InDatagrams", UDPInDatagrams, func(u *UDPStats) *uint64 { return &u.InDatagrams }},
+	{"NoPorts", UDPNoPorts, func(u *UDPStats) *uint64 { return &u.NoPorts }},
+	{"InErrors", UDPInErrors, func(u *UDPStats) *uint64 { return &u.InErrors }},
+	{"OutDatagrams", UDPOutDatagrams, func(u *UDPStats) *uint64 { return &u.OutDatagrams }},
+	{"RcvbufErrors", UDPRcvbufErrors, func(u *UDPStats) *uint64 { return &u.RcvbufErrors }},
+	{"SndbufErrors", UDPSndbufErrors, func(u *UDPStats) *uint64 { return &u.SndbufErrors }},
+	{"InCsumErrors", UDPInCsumErrors, func(u *UDPStats) *uint64 { return &u.InCsumErrors }},
+	{"IgnoredMulti", UDPIgnoredMulti, func(u *UDPStats) *uint64 { return &u.IgnoredMulti }},
+	{"MemErrors", UDPMemErrors, func(u *UDPStats) *uint64 { return &u.MemErrors }},
 }
 
 // ParseSNMP parses the "Udp:" header/values line pair of /proc/net/snmp
@@ -109,7 +87,7 @@ func ParseSNMP(data []byte, dst *UDPStats) error {
 					if !ok {
 						return parseError(file, lineNo+1, "Udp value is not an unsigned number", vf)
 					}
-					dst.set(n.bit, v)
+					*n.field(dst), dst.Has = v, dst.Has|n.bit
 					break
 				}
 			}
@@ -141,13 +119,7 @@ func NewSNMPReader(root string) (*SNMPReader, error) {
 }
 
 // ReadInto reads and parses the file into dst without allocating.
-func (r *SNMPReader) ReadInto(dst *UDPStats) error {
-	data, err := r.f.read()
-	if err != nil {
-		return err
-	}
-	return ParseSNMP(data, dst)
-}
+func (r *SNMPReader) ReadInto(dst *UDPStats) error { return readParse(r.f, dst, ParseSNMP) }
 
 // Close closes the kept descriptor.
 func (r *SNMPReader) Close() error { return r.f.Close() }

@@ -82,14 +82,8 @@ func ParseSoftnet(data []byte, dst *Softnet) error {
 		return err
 	}
 	dst.CPUs = dst.CPUs[:0]
-	lineNo := 0
-	for len(data) > 0 {
-		var line []byte
-		line, data = nextLine(data)
-		lineNo++
-		if len(trimSpace(line)) == 0 {
-			continue
-		}
+	for lines := (lineScanner{rest: data, n: 0}); lines.scan(); {
+		line, lineNo := lines.line, lines.n
 		var vals [15]uint64
 		n := 0
 		for f, r := nextField(line); len(f) > 0; f, r = nextField(r) {
@@ -148,16 +142,11 @@ type SoftnetReader struct {
 
 // NewSoftnetReader opens ROOT/proc/net/softnet_stat (root "" means "/").
 func NewSoftnetReader(root string) (*SoftnetReader, error) {
-	f, err := openProcFile(hostPath(root, "proc/net/softnet_stat"), 4096)
+	f, rows, err := openCounted(hostPath(root, "proc/net/softnet_stat"), 4096)
 	if err != nil {
 		return nil, err
 	}
-	data, err := f.read()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &SoftnetReader{f: f, rows: countLines(data)}, nil
+	return &SoftnetReader{f: f, rows: rows}, nil
 }
 
 // NewSample returns a Softnet with room for twice the rows seen at
@@ -165,13 +154,7 @@ func NewSoftnetReader(root string) (*SoftnetReader, error) {
 func (r *SoftnetReader) NewSample() *Softnet { return NewSoftnet(2*r.rows + 4) }
 
 // ReadInto reads and parses the file into dst without allocating.
-func (r *SoftnetReader) ReadInto(dst *Softnet) error {
-	data, err := r.f.read()
-	if err != nil {
-		return err
-	}
-	return ParseSoftnet(data, dst)
-}
+func (r *SoftnetReader) ReadInto(dst *Softnet) error { return readParse(r.f, dst, ParseSoftnet) }
 
 // Close closes the kept descriptor.
 func (r *SoftnetReader) Close() error { return r.f.Close() }

@@ -52,14 +52,8 @@ func ParseUDP(data []byte, dst *UDPSockets) error {
 	if !bytes.Contains(header, []byte("local_address")) {
 		return parseError(file, 1, "missing header line", header)
 	}
-	lineNo := 1
-	for len(data) > 0 {
-		var line []byte
-		line, data = nextLine(data)
-		lineNo++
-		if len(trimSpace(line)) == 0 {
-			continue
-		}
+	for lines := (lineScanner{rest: data, n: 1}); lines.scan(); {
+		line, lineNo := lines.line, lines.n
 		var f [13][]byte
 		n := 0
 		for x, r := nextField(line); len(x) > 0; x, r = nextField(r) {
@@ -163,13 +157,7 @@ func NewUDPReader(root string, file UDPFile) (*UDPReader, error) {
 }
 
 // ReadInto reads and parses the table into dst without allocating.
-func (r *UDPReader) ReadInto(dst *UDPSockets) error {
-	data, err := r.f.read()
-	if err != nil {
-		return err
-	}
-	return ParseUDP(data, dst)
-}
+func (r *UDPReader) ReadInto(dst *UDPSockets) error { return readParse(r.f, dst, ParseUDP) }
 
 // Close closes the kept descriptor.
 func (r *UDPReader) Close() error { return r.f.Close() }
