@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -86,6 +87,31 @@ func (c *Change) mount(dir string, size Size, say func(string)) error {
 		say(MountedLine(dir, size))
 	}
 	return nil
+}
+
+// WaitFree waits, up to timeout, until every pool Ensure added pages to
+// has at least that many free, and reports whether they all were. Pages a
+// process pinned are not always free when it exits: an AF_XDP socket's
+// UMEM is unpinned by a kernel work item after the socket is closed, so
+// call it before Undo once the processes using the pages have exited.
+func (c *Change) WaitFree(timeout time.Duration) bool {
+	if c == nil {
+		return true
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		ready := true
+		for _, a := range c.Added {
+			if free, err := c.fs.Free(a.Node, a.Size); err != nil || free < a.Pages {
+				ready = false
+				break
+			}
+		}
+		if ready || !time.Now().Before(deadline) {
+			return ready
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Undo unmounts the hugetlbfs Ensure mounted (removing the directories it

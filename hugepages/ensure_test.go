@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -149,5 +150,33 @@ func TestUndoReleasesOnlyFreePages(t *testing.T) {
 	}
 	if diff := cmp.Diff([]Added{{Node: -1, Size: Size2M, Pages: 6}}, c.Added); diff != "" {
 		t.Errorf("Added after a partial Undo mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// WaitFree returns as soon as the pages Ensure added are free again, and
+// false after its timeout while some are still in use (the demo's AF_XDP
+// UMEM case: the kernel unpins it shortly after the socket closed).
+func TestWaitFreeWaitsForPagesInUse(t *testing.T) {
+	h := copyHost(t, "no-numa")
+	fakeKernel(t, &h, 0)
+	c, err := h.Ensure([]Need{{Node: -1, Size: Size2M, Bytes: 520 << 21}}, "", func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := filepath.Join(h.Root(), globalDir, "hugepages-2048kB", "free_hugepages")
+	all := readN(t, free)
+	writeN(t, free, 10) // 6 of the 16 added pages still in use
+	if c.WaitFree(120 * time.Millisecond) {
+		t.Fatal("WaitFree = true while 6 added pages are in use")
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		writeN(t, free, all) // the kernel gave them back
+	}()
+	if !c.WaitFree(5 * time.Second) {
+		t.Fatal("WaitFree = false after the pages became free")
+	}
+	if err := c.Undo(func(string) {}); err != nil {
+		t.Fatalf("Undo after WaitFree: %v", err)
 	}
 }

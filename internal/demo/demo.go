@@ -137,7 +137,7 @@ func Run(o Options) error {
 		}
 		say(fmt.Sprintf("%s ⇄ %s (netns %s), rxprobe run over %s on CPU 1, gen at %.0f pps for %v",
 			RXIf, TXIf, NS, strings.ToUpper(strings.ReplaceAll(drv, "_", "-")), o.Rate, o.Duration))
-		r := runner{o: o, tmp: tmp, cfg: cfgPath, sigc: sigc}
+		r := runner{o: o, tmp: tmp, cfg: cfgPath, sigc: sigc, housekeeping: base.HousekeepingSet()}
 		started, err := r.run()
 		if err == nil {
 			return nil
@@ -186,6 +186,10 @@ func reserveHugepages(cfg *config.Config, say func(string), cleanup *undo) error
 	needs := append(cfg.HugepageNeeds(rx.NodeOf(host)), cfg.GenHugepageNeeds(0)...)
 	change, err := hugepages.New("/").Ensure(needs, "", func(s string) { say("hugepages: " + s) })
 	cleanup.add(func() {
+		// The run and the generator have exited, but the kernel may
+		// still hold some pages for a moment (AF_XDP UMEM is unpinned by
+		// a work item after its socket closes).
+		change.WaitFree(5 * time.Second)
 		if err := change.Undo(func(s string) { say("hugepages: " + s) }); err != nil {
 			say(err.Error())
 		}

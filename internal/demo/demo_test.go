@@ -3,6 +3,7 @@ package demo
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 	"github.com/rxprobe/rxprobe/internal/run/report"
 	"github.com/rxprobe/rxprobe/rx/config"
 )
@@ -143,5 +145,22 @@ func TestEnsureKernelFSFailedMountIsOneLine(t *testing.T) {
 	}
 	if len(said) != 1 || !strings.Contains(said[0], "cannot mount bpf at /sys/fs/bpf (operation not permitted): libxdp will be unavailable") {
 		t.Errorf("lines = %q", said)
+	}
+}
+
+// The generator starts confined: the child's CPU affinity is the given
+// set from its first instruction, not only after it confines itself.
+func TestStartOnPinsTheChildFromExec(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "grep Cpus_allowed_list /proc/self/status")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := startOn(cmd, cpuset.Of(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(out.String()); len(got) != 2 || got[1] != "0" {
+		t.Errorf("child's Cpus_allowed_list = %q, want 0", out.String())
 	}
 }

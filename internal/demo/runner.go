@@ -8,10 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/rxprobe/rxprobe/internal/cpuset"
 	"github.com/rxprobe/rxprobe/internal/run/report"
 )
 
@@ -21,6 +25,8 @@ type runner struct {
 	tmp  string
 	cfg  string
 	sigc chan os.Signal
+	// housekeeping are the CPUs the generator is started on.
+	housekeeping cpuset.Set
 }
 
 // run starts `rxprobe run`, waits until its loops run, starts the
@@ -61,7 +67,7 @@ wait:
 	genFor := r.o.Duration - 4*time.Second
 	gen := exec.Command("ip", "netns", "exec", NS, r.o.Self, "gen", "--config", r.cfg, "--duration", genFor.String(), "--report", genRep)
 	gen.Stdout, gen.Stderr = os.Stdout, io.Discard
-	genErr := gen.Start()
+	genErr := startOn(gen, r.housekeeping)
 	genDone := make(chan error, 1)
 	if genErr == nil {
 		go func() { genDone <- gen.Wait() }()
@@ -137,4 +143,29 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// startOn starts cmd with its CPU affinity already set to cpus (all CPUs
+// when cpus is empty). A process that once ran on an RX CPU stays in its
+// memory's CPU mask there, so its later munmaps send TLB-shootdown IPIs to
+// the RX CPU: the generator confines itself at start, but by then the
+// Go runtime may have run on CPU 1. Children inherit the affinity of the
+// thread that forks them, so the fork happens on a locked thread pinned to
+// cpus, whose affinity is restored afterwards.
+func startOn(cmd *exec.Cmd, cpus cpuset.Set) error {
+	if cpus.IsEmpty() {
+		return cmd.Start()
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return cmd.Start()
+	}
+	want := cpus.UnixCPUSet()
+	if err := unix.SchedSetaffinity(0, &want); err != nil {
+		return cmd.Start()
+	}
+	defer func() { _ = unix.SchedSetaffinity(0, &old) }()
+	return cmd.Start()
 }
