@@ -54,6 +54,7 @@ type Queue struct {
 	CPU   int
 	Lcore uint
 	rxq   *dpdk.RXQueue
+	cap   *dpdk.Capture
 }
 
 // Engine is a running RX side: EAL, ports, and one C loop per queue.
@@ -68,6 +69,7 @@ type Engine struct {
 	Degraded []string
 	launched bool
 	shape    counters.Shape
+	filter   *dpdk.Filter
 }
 
 // Plan returns the EAL plan the engine was started with.
@@ -77,6 +79,9 @@ func (e *Engine) Plan() *EALPlan { return e.sess.plan }
 // starts EAL and configures and starts every port. On error everything it
 // created is undone.
 func Open(cfg *config.Config, o Options) (*Engine, error) {
+	if err := CheckCaptureFilter(cfg); err != nil {
+		return nil, err
+	}
 	host := hostfs.New(o.HostRoot)
 	prefix := o.Prefix
 	if prefix == "" {
@@ -121,7 +126,7 @@ func (e *Engine) setup(host hostfs.FS) error {
 		if int(p.Info.MaxRXQueues) < pc.RXQueues {
 			return fmt.Errorf("rx: ports[%d] %s (%s): %d rx_queues asked, the device has %d", i, pc.Device, p.Info.Driver, pc.RXQueues, p.Info.MaxRXQueues)
 		}
-		p.pool, err = dpdk.NewMempool(fmt.Sprintf("rxp_rx%d", i), pc.MbufCount(), uint32(pc.MbufCache), uint16(pc.DataRoom), p.Node)
+		p.pool, err = dpdk.NewMempool(fmt.Sprintf("rxp_rx%d", i), pc.PoolMbufs(&e.cfg.Capture), uint32(pc.MbufCache), uint16(pc.DataRoom), p.Node)
 		if err != nil {
 			return err
 		}
@@ -160,7 +165,7 @@ func (e *Engine) setup(host hostfs.FS) error {
 		p.Link, _ = dpdk.LinkStatus(p.ID)
 	}
 	e.describe()
-	return nil
+	return e.setupCapture()
 }
 
 // Start launches every RX loop on its worker lcore.
@@ -168,6 +173,9 @@ func (e *Engine) Start() error {
 	dpdk.SetStop(false)
 	for _, p := range e.Ports {
 		p.NetdevStart = readNetdev(e.hostRoot, p.Iface)
+	}
+	if err := e.startCapture(); err != nil {
+		return err // Close frees (and stops) the captures
 	}
 	e.Started = time.Now()
 	for _, q := range e.Queues {
@@ -180,7 +188,8 @@ func (e *Engine) Start() error {
 	return nil
 }
 
-// Stop tells every loop to return and waits for them.
+// Stop tells every loop to return, waits for them, then stops the
+// captures (drained, last files renamed: their counters are final).
 func (e *Engine) Stop() {
 	if !e.launched {
 		return
@@ -188,6 +197,7 @@ func (e *Engine) Stop() {
 	dpdk.SetStop(true)
 	dpdk.WaitAll()
 	e.launched = false
+	e.stopCapture()
 }
 
 // Close stops the loops, stops and closes the ports, frees memory, runs
@@ -204,6 +214,7 @@ func (e *Engine) Close() error {
 			p.xstats.Free()
 		}
 	}
+	e.freeCapture()
 	for _, q := range e.Queues {
 		q.rxq.Free()
 	}
