@@ -139,3 +139,12 @@ func (e *Engine) SetCaptureNICDrops(i int, n uint64) {
 		q.cap.SetNICDrops(n)
 	}
 }
+
+// CaptureLastFile is the name of queue i's latest finished capture file
+// ("" for none). It allocates.
+func (e *Engine) CaptureLastFile(i int) string {
+	if q := e.Queues[i]; q.cap != nil {
+		return q.cap.LastFile()
+	}
+	return ""
+}
