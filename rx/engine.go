@@ -204,6 +204,7 @@ func (e *Engine) Stop() {
 // rte_eal_cleanup and removes the run's files. It is safe to call twice.
 func (e *Engine) Close() error {
 	e.Stop()
+	e.freeCapture()
 	var errs []error
 	for _, p := range e.Ports {
 		errs = append(errs, shutPort(p.ID, &p.start, &p.opened)...)
@@ -214,7 +215,6 @@ func (e *Engine) Close() error {
 			p.xstats.Free()
 		}
 	}
-	e.freeCapture()
 	for _, q := range e.Queues {
 		q.rxq.Free()
 	}
