@@ -71,6 +71,7 @@ func (e *Engine) setupCapture() error {
 			InterfaceName:        p.Cfg.Name,
 			InterfaceDescription: fmt.Sprintf("%s (%s) queue %d; clock: TSC of the RX core, UTC-anchored", p.Cfg.Device, p.Info.Driver, q.ID),
 			FilterExpr:           c.Filter,
+			SlowWriter:           e.slow,
 		}
 		if q.cap, err = dpdk.NewCapture(cc, e.filter); err != nil {
 			return err

@@ -18,6 +18,9 @@ type Options struct {
 	// Prefix overrides the unique --file-prefix (config's eal.file_prefix
 	// still wins).
 	Prefix string
+	// CaptureSlowWriter makes every capture writer sleep this long after
+	// each burst (a test option: the caller records it).
+	CaptureSlowWriter time.Duration
 }
 
 // Port is one started port.
@@ -70,6 +73,7 @@ type Engine struct {
 	launched bool
 	shape    counters.Shape
 	filter   *dpdk.Filter
+	slow     time.Duration
 }
 
 // Plan returns the EAL plan the engine was started with.
@@ -93,7 +97,7 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
+	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, slow: o.CaptureSlowWriter, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
 	e.Degraded = append(e.Degraded, cfg.Degraded()...)
 	if cfg.EAL.NoHuge {
 		e.Degraded = append(e.Degraded, "no hugepages (eal.no_huge): packet memory is ordinary pages, TLB misses and page moves possible")

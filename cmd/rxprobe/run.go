@@ -61,6 +61,8 @@ func newRunCmd() *cobra.Command {
 	_ = fl.MarkHidden("metrics-inprocess")
 	fl.IntVar(&f.debug.MunmapHz, "debug-munmap-hz", 0, "test only: a thread of the RX process maps and unmaps a page this many times a second (a planted fault)")
 	_ = fl.MarkHidden("debug-munmap-hz")
+	fl.DurationVar(&f.debug.CaptureSlowWriter, "debug-capture-slow-writer", 0, "test only: capture writers sleep this long after every burst")
+	_ = fl.MarkHidden("debug-capture-slow-writer")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		v := config.NewViper()
 		for key, name := range map[string]string{"run.duration": "duration", "run.report": "report",
