@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/rxprobe/rxprobe/rx/config"
+	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
 )
 
@@ -80,7 +81,16 @@ func (e *Engine) setupCapture() error {
 			return err
 		}
 	}
+	e.shape.Capture = true
 	return nil
+}
+
+// copyCapture copies the counters a Reading carries.
+func copyCapture(d *counters.Capture, c *dpdk.CaptureCounters) {
+	*d = counters.Capture{Enqueued: c.Enqueued, FilteredOut: c.FilteredOut, RingDropped: c.RingDropped,
+		Encoded: c.Encoded, Bytes: c.Bytes, BusyNs: c.BusyNs, BlockWaitNs: c.BlockWaitNs,
+		Written: c.Written, DiskDropped: c.DiskDropped, BytesWritten: c.BytesWritten, WriteNs: c.WriteNs,
+		Files: c.FilesClosed, FilesDeleted: c.FilesDeleted, Errors: c.Errors}
 }
 
 // startCapture starts every queue's writer and I/O threads (before the

@@ -58,6 +58,7 @@ type Queue struct {
 	Lcore uint
 	rxq   *dpdk.RXQueue
 	cap   *dpdk.Capture
+	capc  dpdk.CaptureCounters // Read's scratch copy
 }
 
 // Engine is a running RX side: EAL, ports, and one C loop per queue.
