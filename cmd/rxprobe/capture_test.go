@@ -64,6 +64,15 @@ func runCapture(t *testing.T, filter string) (report.Queue, string) {
 		t.Fatalf("capture equation: rx %d, written %d + filtered %d + ring %d + disk %d (holds: %v)",
 			q.RXPackets, c.Written, c.FilteredOut, c.RingDropped, c.DiskDropped, c.Equation)
 	}
+	var ledger uint64
+	for _, l := range r.Ledger {
+		if l.Layer == "capture_ring" {
+			ledger = l.Drops
+		}
+	}
+	if ledger != c.RingDropped {
+		t.Errorf("ledger capture_ring %d, the queue's ring dropped %d", ledger, c.RingDropped)
+	}
 	if !strings.Contains(res.stdout, "CAPTURE") || !strings.Contains(res.stdout, "holds") {
 		t.Errorf("summary lacks the capture line:\n%s", res.stdout)
 	}
