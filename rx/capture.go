@@ -108,12 +108,19 @@ func (e *Engine) startCapture() error {
 }
 
 // stopCapture drains and closes every capture after the loops returned:
-// the counters are then final.
+// the counters are then final. The last interface statistics blocks get
+// the port's NIC drops (imissed + rx_nombuf: port-wide, DPDK does not
+// split them per queue) as isb_ifdrop.
 func (e *Engine) stopCapture() {
+	var s dpdk.PortStats
 	for _, q := range e.Queues {
-		if q.cap != nil {
-			q.cap.Stop()
+		if q.cap == nil {
+			continue
 		}
+		if q.Port.stats != nil && q.Port.stats.Read(&s) == nil {
+			q.cap.SetNICDrops(s.IMissed + s.RXNoMbuf)
+		}
+		q.cap.Stop()
 	}
 }
 
@@ -141,14 +148,6 @@ func (e *Engine) ReadCapture(i int, dst *CaptureCounters) bool {
 	}
 	q.cap.Read(dst)
 	return true
-}
-
-// SetCaptureNICDrops sets the NIC drops queue i's next interface
-// statistics block reports (isb_ifdrop).
-func (e *Engine) SetCaptureNICDrops(i int, n uint64) {
-	if q := e.Queues[i]; q.cap != nil {
-		q.cap.SetNICDrops(n)
-	}
 }
 
 // CaptureLastFile is the name of queue i's latest finished capture file
