@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,22 +101,7 @@ func TestCaptureNetNull(t *testing.T) {
 	if uint64(len(files)) != c.Files {
 		t.Errorf("%d files on disk, report says %d", len(files), c.Files)
 	}
-	var n uint64
-	for _, f := range files {
-		out, err := exec.Command("capinfos", "-M", "-c", "-T", "-r", f).CombinedOutput()
-		if err != nil {
-			t.Fatalf("capinfos %s: %v: %s", f, err, out)
-		}
-		fields := strings.Fields(string(out))
-		if len(fields) != 2 {
-			t.Fatalf("capinfos %s: %q", f, out)
-		}
-		k, err := strconv.ParseUint(fields[1], 10, 64)
-		if err != nil {
-			t.Fatalf("capinfos %s: %q", f, out)
-		}
-		n += k
-	}
+	n := capinfosCount(t, files)
 	if n != c.Written {
 		t.Errorf("files hold %d packets, the report says %d written", n, c.Written)
 	}
@@ -150,4 +136,64 @@ func TestCaptureBadFilter(t *testing.T) {
 		t.Errorf("EAL started:\n%s%s", res.stdout, res.stderr)
 	}
 	assertNoLeftovers(t, prefix)
+}
+
+// capinfosCount is the number of packets capinfos reads in the pcapng
+// files at paths.
+func capinfosCount(t *testing.T, paths []string) uint64 {
+	t.Helper()
+	var n uint64
+	for _, f := range paths {
+		out, err := exec.Command("capinfos", "-M", "-c", "-T", "-r", f).CombinedOutput()
+		if err != nil {
+			t.Fatalf("capinfos %s: %v: %s", f, err, out)
+		}
+		fields := strings.Fields(string(out))
+		k, err := strconv.ParseUint(fields[len(fields)-1], 10, 64)
+		if err != nil || len(fields) != 2 {
+			t.Fatalf("capinfos %s: %q", f, out)
+		}
+		n += k
+	}
+	return n
+}
+
+// TestIntegrationVethCaptureFilterExact: the generator sends two flows
+// (UDP source ports 1024 and 1025) over a veth pair; a capture filtered
+// on one of them writes exactly half the packets, and capinfos reads
+// exactly those back. At 2 kpps: at 10 kpps the same run lost ~5% to
+// imissed (host_too_slow) with capture on and none without; not explained
+// yet.
+func TestIntegrationVethCaptureFilterExact(t *testing.T) {
+	if _, err := exec.LookPath("capinfos"); err != nil {
+		t.Skip("needs capinfos (wireshark-common)")
+	}
+	const n = 4000
+	v := newVethPair(t)
+	body := strings.Replace(vethConfig(v, "net_af_xdp0", fmt.Sprintf(afXDPArgs, v.a), 4096), "  size: 64\n", "  size: 64\n  flows: 2\n", 1)
+	cfg := writeConfig(t, body)
+	dir, capDir := t.TempDir(), t.TempDir()
+	runRep, genRep := filepath.Join(dir, "run.json"), filepath.Join(dir, "gen.json")
+	cmd, done := startRun(t, cfg, runRep, "--capture-dir", capDir, "--capture-filter", "udp src port 1024")
+	g := genInNS(t, v, cfg, genRep, "--count", fmt.Sprint(n), "--rate", "2000")
+	stopRun(t, cmd, done)
+	r := readReport(t, runRep)
+	if g.Sent != n {
+		t.Fatalf("gen sent %d, want %d", g.Sent, n)
+	}
+	q := r.Ports[0].Queues[0]
+	c := q.Capture
+	if c == nil || !c.Equation {
+		t.Fatalf("capture block %+v (rx %d)", c, q.RXPackets)
+	}
+	if r.RXPackets < n {
+		t.Fatalf("received %d of %d sent (dropped %d, kernel %+v, ledger %+v): the filter's count cannot be exact", r.RXPackets, n, r.RXDropped, r.Ports[0].Kernel, r.Ledger)
+	}
+	if c.Written != n/2 || c.RingDropped != 0 || c.FilteredOut != q.RXPackets-n/2 {
+		t.Errorf("written %d, ring dropped %d, filtered out %d of rx %d: want %d written", c.Written, c.RingDropped, c.FilteredOut, q.RXPackets, n/2)
+	}
+	paths, _ := filepath.Glob(filepath.Join(capDir, "*.pcapng"))
+	if got := capinfosCount(t, paths); got != c.Written {
+		t.Errorf("files hold %d packets, report says %d written", got, c.Written)
+	}
 }
