@@ -39,6 +39,10 @@ func (e *Engine) Read(r *Reading) {
 	}
 	for i, q := range e.Queues {
 		q.rxq.Read(&r.Queues[i])
+		if q.cap != nil && i < len(r.Captures) {
+			q.cap.Read(&q.capc)
+			copyCapture(&r.Captures[i], &q.capc)
+		}
 	}
 	r.Events = dpdk.ReadEvents()
 }

@@ -18,6 +18,9 @@ type Options struct {
 	// Prefix overrides the unique --file-prefix (config's eal.file_prefix
 	// still wins).
 	Prefix string
+	// CaptureSlowWriter makes every capture writer sleep this long after
+	// each burst (a test option: the caller records it).
+	CaptureSlowWriter time.Duration
 }
 
 // Port is one started port.
@@ -54,6 +57,8 @@ type Queue struct {
 	CPU   int
 	Lcore uint
 	rxq   *dpdk.RXQueue
+	cap   *dpdk.Capture
+	capc  dpdk.CaptureCounters // Read's scratch copy
 }
 
 // Engine is a running RX side: EAL, ports, and one C loop per queue.
@@ -68,6 +73,8 @@ type Engine struct {
 	Degraded []string
 	launched bool
 	shape    counters.Shape
+	filter   *dpdk.Filter
+	slow     time.Duration
 }
 
 // Plan returns the EAL plan the engine was started with.
@@ -77,6 +84,9 @@ func (e *Engine) Plan() *EALPlan { return e.sess.plan }
 // starts EAL and configures and starts every port. On error everything it
 // created is undone.
 func Open(cfg *config.Config, o Options) (*Engine, error) {
+	if err := CheckCaptureFilter(cfg); err != nil {
+		return nil, err
+	}
 	host := hostfs.New(o.HostRoot)
 	prefix := o.Prefix
 	if prefix == "" {
@@ -88,7 +98,7 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
+	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, slow: o.CaptureSlowWriter, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
 	e.Degraded = append(e.Degraded, cfg.Degraded()...)
 	if cfg.EAL.NoHuge {
 		e.Degraded = append(e.Degraded, "no hugepages (eal.no_huge): packet memory is ordinary pages, TLB misses and page moves possible")
@@ -121,7 +131,7 @@ func (e *Engine) setup(host hostfs.FS) error {
 		if int(p.Info.MaxRXQueues) < pc.RXQueues {
 			return fmt.Errorf("rx: ports[%d] %s (%s): %d rx_queues asked, the device has %d", i, pc.Device, p.Info.Driver, pc.RXQueues, p.Info.MaxRXQueues)
 		}
-		p.pool, err = dpdk.NewMempool(fmt.Sprintf("rxp_rx%d", i), pc.MbufCount(), uint32(pc.MbufCache), uint16(pc.DataRoom), p.Node)
+		p.pool, err = dpdk.NewMempool(fmt.Sprintf("rxp_rx%d", i), pc.PoolMbufs(&e.cfg.Capture), uint32(pc.MbufCache), uint16(pc.DataRoom), p.Node)
 		if err != nil {
 			return err
 		}
@@ -160,7 +170,7 @@ func (e *Engine) setup(host hostfs.FS) error {
 		p.Link, _ = dpdk.LinkStatus(p.ID)
 	}
 	e.describe()
-	return nil
+	return e.setupCapture()
 }
 
 // Start launches every RX loop on its worker lcore.
@@ -168,6 +178,9 @@ func (e *Engine) Start() error {
 	dpdk.SetStop(false)
 	for _, p := range e.Ports {
 		p.NetdevStart = readNetdev(e.hostRoot, p.Iface)
+	}
+	if err := e.startCapture(); err != nil {
+		return err // Close frees (and stops) the captures
 	}
 	e.Started = time.Now()
 	for _, q := range e.Queues {
@@ -180,7 +193,8 @@ func (e *Engine) Start() error {
 	return nil
 }
 
-// Stop tells every loop to return and waits for them.
+// Stop tells every loop to return, waits for them, then stops the
+// captures (drained, last files renamed: their counters are final).
 func (e *Engine) Stop() {
 	if !e.launched {
 		return
@@ -188,12 +202,14 @@ func (e *Engine) Stop() {
 	dpdk.SetStop(true)
 	dpdk.WaitAll()
 	e.launched = false
+	e.stopCapture()
 }
 
 // Close stops the loops, stops and closes the ports, frees memory, runs
 // rte_eal_cleanup and removes the run's files. It is safe to call twice.
 func (e *Engine) Close() error {
 	e.Stop()
+	e.freeCapture()
 	var errs []error
 	for _, p := range e.Ports {
 		errs = append(errs, shutPort(p.ID, &p.start, &p.opened)...)

@@ -8,6 +8,7 @@ import (
 	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/internal/run"
 	"github.com/rxprobe/rxprobe/isolation"
+	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/rx/config"
 )
 
@@ -24,6 +25,9 @@ func loadConfig(path, hostRoot string, v *viper.Viper) (*config.Config, hostfs.F
 		return nil, host, usageError(fmt.Errorf("reading online CPUs: %w", err))
 	}
 	if err := cfg.Validate(online); err != nil {
+		return nil, host, usageError(err)
+	}
+	if err := rx.CheckCaptureFilter(cfg); err != nil {
 		return nil, host, usageError(err)
 	}
 	return cfg, host, nil

@@ -51,6 +51,8 @@ func newRunCmd() *cobra.Command {
 	fl.String("metrics-addr", "", "exporter address (default stats.metrics_addr, 127.0.0.1:9470)")
 	fl.Bool("no-exporter", false, "do not start the Prometheus exporter process")
 	fl.Duration("stats-interval", 0, "stats sampling interval (default stats.interval, 1s)")
+	fl.String("capture-dir", "", "capture every RX queue to pcapng files in this directory (capture.dir; turns capture on)")
+	fl.String("capture-filter", "", "tcpdump expression selecting the packets to capture (capture.filter)")
 	fl.BoolVar(&f.debug.StdioReads, "debug-stdio-reads", false, "benchmark only: map and unmap a page per kernel file read, as glibc stdio did")
 	_ = fl.MarkHidden("debug-stdio-reads")
 	fl.BoolVar(&f.debug.NoStats, "debug-no-stats", false, "benchmark only: no stats thread, no exporter (the observer benchmark's baseline)")
@@ -59,15 +61,21 @@ func newRunCmd() *cobra.Command {
 	_ = fl.MarkHidden("metrics-inprocess")
 	fl.IntVar(&f.debug.MunmapHz, "debug-munmap-hz", 0, "test only: a thread of the RX process maps and unmaps a page this many times a second (a planted fault)")
 	_ = fl.MarkHidden("debug-munmap-hz")
+	fl.DurationVar(&f.debug.CaptureSlowWriter, "debug-capture-slow-writer", 0, "test only: capture writers sleep this long after every burst")
+	_ = fl.MarkHidden("debug-capture-slow-writer")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		v := config.NewViper()
 		for key, name := range map[string]string{"run.duration": "duration", "run.report": "report",
-			"run.allow_unisolated": "allow-unisolated", "stats.interval": "stats-interval", "stats.metrics_addr": "metrics-addr"} {
+			"run.allow_unisolated": "allow-unisolated", "stats.interval": "stats-interval", "stats.metrics_addr": "metrics-addr",
+			"capture.dir": "capture-dir", "capture.filter": "capture-filter"} {
 			if fl.Changed(name) {
 				if err := v.BindPFlag(key, fl.Lookup(name)); err != nil {
 					return usageError(err)
 				}
 			}
+		}
+		if fl.Changed("capture-dir") {
+			v.Set("capture.enabled", true)
 		}
 		if fl.Changed("no-exporter") {
 			v.Set("stats.exporter", false)

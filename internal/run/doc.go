@@ -13,6 +13,9 @@
 //   - Between start and stop the process allocates nothing on the Go heap
 //     (the steady-state figures in the report measure it), except with the
 //     benchmark-only in-process exporter.
+//   - With capture on, each queue's report carries a capture block whose
+//     equation (rx_packets = written + filtered_out + dropped) is checked
+//     on the final counters, read after the captures stopped.
 //   - A run that could not start returns a nil report; a run that started
 //     returns its report even when stopping failed.
 package run

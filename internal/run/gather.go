@@ -35,9 +35,23 @@ func gather(eng *rx.Engine, first, last *rx.Reading) report.Input {
 			q, c := eng.Queues[qi], &last.Queues[qi]
 			pi.Queues = append(pi.Queues, report.QueueInput{ID: int(q.ID), CPU: q.CPU, Lcore: q.Lcore,
 				Packets: c.Packets, Bytes: c.Bytes, Polls: c.Polls, EmptyPolls: c.EmptyPolls,
-				BusyCycles: c.BusyCycles, MaxGapCycles: c.MaxGapCycles, GapHist: c.GapHist[:]})
+				BusyCycles: c.BusyCycles, MaxGapCycles: c.MaxGapCycles, GapHist: c.GapHist[:], Capture: gatherCapture(eng, qi)})
 		}
 		in.Ports = append(in.Ports, pi)
 	}
 	return in
+}
+
+// gatherCapture is queue i's final capture counters, nil when the queue
+// does not capture.
+func gatherCapture(eng *rx.Engine, i int) *report.Capture {
+	var c rx.CaptureCounters
+	if !eng.ReadCapture(i, &c) {
+		return nil
+	}
+	return &report.Capture{CapturedPackets: c.Encoded, CapturedBytes: c.Bytes, Truncated: c.Truncated,
+		FilteredOut: c.FilteredOut, RingDropped: c.RingDropped, DiskDropped: c.DiskDropped,
+		Written: c.Written, BytesWritten: c.BytesWritten, Files: c.FilesClosed, FilesDeleted: c.FilesDeleted,
+		WriteErrors: c.Errors, WriterBusyNs: c.BusyNs, BlockWaitNs: c.BlockWaitNs, WriteNsMax: c.WriteNsMax,
+		Direct: c.Direct, LastFile: eng.CaptureLastFile(i)}
 }

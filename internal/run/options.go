@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 )
 
 // Options are what a run needs beyond the config.
@@ -49,6 +50,10 @@ type Debug struct {
 	// MunmapHz > 0 starts a thread that maps and unmaps a page this many
 	// times a second: a planted fault for the guard's tests.
 	MunmapHz int
+	// CaptureSlowWriter > 0 makes every capture writer sleep this long
+	// after each burst: slows the writer on purpose (ring-full drops, or
+	// few enough packets for a test to read the files back).
+	CaptureSlowWriter time.Duration
 }
 
 func (o *Options) log() io.Writer {
@@ -78,6 +83,9 @@ func (d Debug) Check() error {
 	if d.MunmapHz < 0 || d.MunmapHz > MaxMunmapHz {
 		return &debugError{fmt.Sprintf("--debug-munmap-hz %d: give 1 to %d maps and unmaps a second (0: off)", d.MunmapHz, MaxMunmapHz)}
 	}
+	if d.CaptureSlowWriter < 0 || d.CaptureSlowWriter > time.Second {
+		return &debugError{fmt.Sprintf("--debug-capture-slow-writer %v: give 1µs to 1s (0: off)", d.CaptureSlowWriter)}
+	}
 	if d.NoStats && d.InProcessMetrics {
 		return &debugError{"--debug-no-stats and --metrics-inprocess: without the stats thread there is nothing to serve; give one of them"}
 	}
@@ -102,6 +110,9 @@ func (d Debug) Degraded() []string {
 	}
 	if d.MunmapHz > 0 {
 		out = append(out, fmt.Sprintf("test option --debug-munmap-hz %d: a planted thread maps and unmaps a page %d times a second", d.MunmapHz, d.MunmapHz))
+	}
+	if d.CaptureSlowWriter > 0 {
+		out = append(out, fmt.Sprintf("test option --debug-capture-slow-writer %v: capture writers sleep this long after every burst", d.CaptureSlowWriter))
 	}
 	return out
 }

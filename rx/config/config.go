@@ -10,6 +10,7 @@ import (
 	"github.com/rxprobe/rxprobe/hugepages"
 	"github.com/rxprobe/rxprobe/internal/cpuset"
 	"github.com/rxprobe/rxprobe/internal/hostfs"
+	"github.com/rxprobe/rxprobe/rx/capture"
 )
 
 // ErrInvalid is matched (errors.Is) by every validation error.
@@ -41,6 +42,9 @@ type Config struct {
 	Stats        Stats      `mapstructure:"stats" yaml:"stats"`
 	Guard        Guard      `mapstructure:"guard" yaml:"guard"`
 	Run          Run        `mapstructure:"run" yaml:"run"`
+	// Capture writes each RX queue's packets to pcapng files (off unless
+	// capture.enabled).
+	Capture capture.Config `mapstructure:"capture" yaml:"capture"`
 }
 
 // EAL holds DPDK environment settings.
@@ -454,7 +458,35 @@ func (c *Config) Validate(online cpuset.Set) error {
 			return err
 		}
 	}
-	return nil
+	return c.validateCapture()
+}
+
+// validateCapture applies the capture section's defaults and checks it
+// against the RX CPUs; writer CPUs default to the housekeeping CPUs.
+func (c *Config) validateCapture() error {
+	if !c.Capture.Enabled {
+		return nil
+	}
+	c.Capture.Defaults()
+	if c.Capture.CPUs == "" {
+		c.Capture.CPUs = c.HousekeepingSet().String()
+	}
+	return c.Capture.Validate(c.RXCPUSet(), c.QueueCount())
+}
+
+// CaptureCPUs lists the capture writers' CPUs (valid after Validate).
+func (c *Config) CaptureCPUs() []int {
+	s, _ := cpuset.Parse(c.Capture.CPUs)
+	return s.List()
+}
+
+// QueueCount is the number of RX queues over every port.
+func (c *Config) QueueCount() int {
+	n := 0
+	for _, p := range c.Ports {
+		n += p.RXQueues
+	}
+	return n
 }
 
 func (g *Generator) validate(online cpuset.Set) error {

@@ -4,13 +4,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rxprobe/rxprobe/hugepages"
 	"github.com/rxprobe/rxprobe/internal/cpuset"
+	"github.com/rxprobe/rxprobe/rx/capture"
 )
 
 const goodYAML = `
@@ -296,4 +299,51 @@ func TestShareRXCPUs(t *testing.T) {
 			t.Error("share_rx_cpus: sometimes accepted")
 		}
 	})
+}
+
+// TestCaptureSection: the section's defaults, writer CPUs from the
+// housekeeping set, one error naming the field, and the pool and hugepage
+// figures growing by the capture rings and blocks.
+func TestCaptureSection(t *testing.T) {
+	online, _ := cpuset.Parse("0-3")
+	base := func() *Config {
+		return &Config{Ports: []Port{{Device: "net_null0", RXQueues: 1, RXCPUs: "1", RXRing: 1024, Burst: 32,
+			MbufCache: DefaultMbufCache, DataRoom: DefaultDataRoom}},
+			EAL: EAL{HugepageSize: "2M"}, Stats: Stats{Interval: time.Second, ShmDir: "/dev/shm", MetricsAddr: "127.0.0.1:9470"}}
+	}
+	off := base()
+	if err := off.Validate(online); err != nil {
+		t.Fatal(err)
+	}
+	c := base()
+	c.Capture.Enabled, c.Capture.Dir = true, "/tmp"
+	if err := c.Validate(online); err != nil {
+		t.Fatal(err)
+	}
+	if c.Capture.CPUs != c.HousekeepingSet().String() || slices.Contains(c.CaptureCPUs(), 1) {
+		t.Errorf("writer CPUs %q, housekeeping %s", c.Capture.CPUs, c.HousekeepingSet())
+	}
+	if got, want := c.Ports[0].PoolMbufs(&c.Capture), c.Ports[0].MbufCount()+uint32(c.Capture.RingSize); got != want {
+		t.Errorf("pool %d mbufs, want %d", got, want)
+	}
+	node0 := func(Port) int { return 0 }
+	if on, o := c.HugepageNeeds(node0)[0].Bytes, off.HugepageNeeds(node0)[0].Bytes; on < o+uint64(c.Capture.HugepageBytes(1)) {
+		t.Errorf("hugepage need with capture %d, without %d: the blocks are missing", on, o)
+	}
+	for _, tc := range []struct {
+		edit  func(c *Config)
+		field string
+	}{
+		{func(c *Config) { c.Capture.Mode = "trigger" }, "capture.mode"},
+		{func(c *Config) { c.Capture.Dir = "" }, "capture.dir"},
+		{func(c *Config) { c.Capture.CPUs = "1" }, "capture.cpus"},
+	} {
+		c := base()
+		c.Capture.Enabled, c.Capture.Dir = true, "/tmp"
+		tc.edit(c)
+		err := c.Validate(online)
+		if !errors.Is(err, ErrInvalid) && !errors.Is(err, capture.ErrInvalid) || err == nil || !strings.Contains(err.Error(), tc.field) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v", tc.field, err)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/rxprobe/rxprobe/hugepages"
+	"github.com/rxprobe/rxprobe/rx/capture"
 )
 
 // Memory model used to check hugepages before EAL starts. The figures are
@@ -32,6 +33,12 @@ func (p Port) MbufCount() uint32 {
 	}
 	n := uint64(p.RXQueues)*uint64(p.RXRing+p.Burst+p.MbufCache) + mbufHeadroom
 	return uint32(pow2m1(n))
+}
+
+// PoolMbufs is the port's mempool size with capture c: MbufCount plus a
+// full capture ring per queue, so full rings cannot starve RX.
+func (p Port) PoolMbufs(c *capture.Config) uint32 {
+	return p.MbufCount() + uint32(c.PoolMbufs(p.RXQueues))
 }
 
 // MbufCount is the generator's mempool size: TX ring + 2 bursts + cache + headroom.
@@ -65,7 +72,7 @@ func (c *Config) HugepageNeeds(nodeOf func(p Port) int) []hugepages.Need {
 	}
 	per := map[int]uint64{}
 	for _, p := range c.Ports {
-		per[nodeOf(p)] += PoolBytes(p.MbufCount(), p.DataRoom)
+		per[nodeOf(p)] += PoolBytes(p.PoolMbufs(&c.Capture), p.DataRoom) + uint64(c.Capture.HugepageBytes(p.RXQueues))
 	}
 	return c.needs(per)
 }

@@ -75,6 +75,19 @@ type Shape struct {
 	TSCHz  uint64
 	Ports  []Port
 	Queues []Queue // grouped by port, in port order
+	// Capture: every queue has a capture, and Reading.Captures is filled.
+	Capture bool
+}
+
+// Capture is one queue's capture counters (cumulative since the capture
+// was built): the RX core's handoff, the writer's and the I/O thread's.
+type Capture struct {
+	Enqueued, FilteredOut, RingDropped uint64 // RX core
+	Encoded, Bytes                     uint64 // writer: packets and bytes put in blocks
+	BusyNs, BlockWaitNs                uint64 // writer busy, of it waiting for a free block
+	Written, DiskDropped               uint64 // packets in finished files, in files that failed
+	BytesWritten, WriteNs              uint64
+	Files, FilesDeleted, Errors        uint64
 }
 
 // PortReading is one port's counters at a moment.
@@ -91,7 +104,9 @@ type Reading struct {
 	TSC    uint64
 	Ports  []PortReading
 	Queues []Loop
-	Events Events
+	// Captures is index-aligned with Queues when Shape.Capture, else nil.
+	Captures []Capture
+	Events   Events
 }
 
 // NewReading allocates a reading shaped like sh.
@@ -99,6 +114,9 @@ func NewReading(sh *Shape) *Reading {
 	r := &Reading{Ports: make([]PortReading, len(sh.Ports)), Queues: make([]Loop, len(sh.Queues))}
 	for i, p := range sh.Ports {
 		r.Ports[i].XStats = make([]uint64, len(p.XStatNames))
+	}
+	if sh.Capture {
+		r.Captures = make([]Capture, len(sh.Queues))
 	}
 	return r
 }
@@ -134,6 +152,7 @@ func (r *Reading) CopyFrom(o *Reading) {
 		copy(x, o.Ports[i].XStats)
 	}
 	copy(r.Queues, o.Queues)
+	copy(r.Captures, o.Captures)
 }
 
 // WorstGap is the worst loop gap between two readings of one gap

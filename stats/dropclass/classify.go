@@ -105,7 +105,8 @@ func (p *Plan) ClassOf(i int) (c Class, how Combine, ok bool) {
 //     the interface counts those drops too (AF_XDP on veth).
 //   - errors: ierrors plus error xstats ierrors does not hold (mlx5 PHY
 //     CRC, length and symbol errors).
-//   - capture_ring: 0 until capture exists.
+//   - capture_ring: 0 here; the stats thread adds the capture rings'
+//     ring-full drops (stats/sampler's capture source).
 //
 // Breakdowns (per queue, per priority, the basic names) are never added.
 // It does not allocate.

@@ -7,7 +7,9 @@
 // counters.Reading; rx.Engine implements it), so it builds and tests
 // without libdpdk and without root. Each source of counters is one file
 // that declares its metrics (name, kind, help) next to the code that
-// fills them: queues.go (the C loops), ports.go (ethdev stats and every
+// fills them: queues.go (the C loops), capture.go (each queue's capture:
+// handoff, writer, files; its ring drops feed the ledger's capture_ring
+// layer), ports.go (ethdev stats and every
 // xstat), interrupts.go, softnet.go, netdev.go, sysfs.go, snmp.go and
 // guard.go (the jitter guard and the drop ledger, classified by
 // stats/dropclass).

@@ -37,6 +37,7 @@ type guardSource struct {
 	irqs    *interruptSource
 	ports   *portSource
 	sysfs   *sysfsSource
+	capture *captureSource
 
 	g        *guard.Guard
 	n        int
@@ -136,6 +137,7 @@ func (g *guardSource) sample(v []uint64) error {
 	in.Drops = [guard.NumLayers]uint64{}
 	for i := range g.drop {
 		d := g.classify(i, v)
+		d[dropclass.CaptureRing] += g.capture.ringDropped(i)
 		for l := range d {
 			v[g.dropsIdx[i][l]] = d[l]
 			in.Drops[l] += d[l]

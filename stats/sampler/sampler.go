@@ -75,6 +75,7 @@ type Sampler struct {
 	// The sources, in schema order. Engine sources read cur; kernel
 	// sources read /proc and /sys (and imitate stdio when asked).
 	queues  *queueSource
+	capture *captureSource
 	ports   *portSource
 	kernel  []source
 	sysfs   *sysfsSource
@@ -157,10 +158,11 @@ func (s *Sampler) declare(sc *schema) error {
 	irqs := &interruptSource{root: root, rxcpus: rxcpus}
 	s.sysfs = &sysfsSource{root: root, shape: s.shape}
 	s.kernel = []source{irqs, &softnetSource{root: root}, &netdevSource{root: root}, s.sysfs, &snmpSource{root: root}}
-	s.sources = append([]source{s.queues, s.ports}, s.kernel...)
+	s.capture = &captureSource{shape: s.shape, cur: s.cur}
+	s.sources = append([]source{s.queues, s.capture, s.ports}, s.kernel...)
 	if s.o.Guard != nil {
 		s.g = &guardSource{o: s.o.Guard, every: max(1, int(time.Second/s.o.Interval)), eventFD: s.o.EventFD, tty: s.o.StatusTTY && s.o.StatusFD >= 0,
-			shape: s.shape, cur: s.cur, irqs: irqs, ports: s.ports, sysfs: s.sysfs}
+			shape: s.shape, cur: s.cur, irqs: irqs, ports: s.ports, sysfs: s.sysfs, capture: s.capture}
 		s.sources = append(s.sources, s.g)
 	}
 	for _, src := range s.sources {
@@ -209,6 +211,7 @@ func (s *Sampler) Sample() error {
 	}
 	s.eng.Read(s.cur)
 	_ = s.queues.sample(s.vals)
+	_ = s.capture.sample(s.vals)
 	_ = s.ports.sample(s.vals)
 	var firstErr error
 	for _, src := range s.kernel {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rxprobe/rxprobe/isolation/guard"
 	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/stats/shm"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
@@ -304,5 +305,59 @@ func TestLedgerClassifiesAndSamplingDoesNotAllocate(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Errorf("a sample allocates %.1f times, want 0", n)
+	}
+}
+
+// TestCaptureMetricsAndLedger: each queue's capture counters are published
+// per port and queue, and ring-full drops land in the capture_ring layer
+// of the port's drop ledger; sampling still allocates nothing.
+func TestCaptureMetricsAndLedger(t *testing.T) {
+	f, dir, root := newFake(), t.TempDir(), hostRoot(t)
+	f.shape.Capture = true
+	f.now = *counters.NewReading(&f.shape)
+	s, err := New(f, Options{HostRoot: root, Interval: time.Second, ShmDir: dir, Prefix: "fc",
+		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Sample(); err != nil {
+		t.Fatal(err)
+	}
+	f.now.Captures[0] = counters.Capture{Enqueued: 90, FilteredOut: 5, RingDropped: 7, Encoded: 90, Bytes: 9000,
+		Written: 80, BytesWritten: 8192, Files: 2, BusyNs: 3e9, BlockWaitNs: 1e9}
+	f.now.Captures[1] = counters.Capture{RingDropped: 4}
+	if err := s.Sample(); err != nil {
+		t.Fatal(err)
+	}
+	p := openPublished(t, dir, "fc")
+	p.read()
+	for _, tc := range []struct {
+		name string
+		lv   []string
+		want uint64
+	}{
+		{"rxprobe_capture_packets_total", []string{"port", "cx5", "queue", "0"}, 90},
+		{"rxprobe_capture_filtered_out_total", []string{"port", "cx5", "queue", "0"}, 5},
+		{"rxprobe_capture_ring_dropped_total", []string{"port", "cx5", "queue", "0"}, 7},
+		{"rxprobe_capture_written_packets_total", []string{"port", "cx5", "queue", "0"}, 80},
+		{"rxprobe_capture_written_bytes_total", []string{"port", "cx5", "queue", "0"}, 8192},
+		{"rxprobe_capture_files_total", []string{"port", "cx5", "queue", "0"}, 2},
+		{"rxprobe_capture_ring_dropped_total", []string{"port", "other", "queue", "0"}, 4},
+		{"rxprobe_drops_total", []string{"port", "cx5", "layer", "capture_ring"}, 7},
+		{"rxprobe_drops_total", []string{"port", "other", "layer", "capture_ring"}, 4},
+	} {
+		if got := p.value(tc.name, tc.lv...); got != tc.want {
+			t.Errorf("%s%v = %d, want %d", tc.name, tc.lv, got, tc.want)
+		}
+	}
+	if got := s.Guard().Ledger()[guard.LayerCaptureRing]; got != 11 {
+		t.Errorf("guard ledger capture_ring = %d, want 11", got)
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		f.now.Captures[0].Written++
+		_ = s.Sample()
+	}); n != 0 {
+		t.Errorf("a sample with capture allocates %.1f times", n)
 	}
 }

@@ -74,6 +74,8 @@ type QueueInput struct {
 	Packets, Bytes, Polls, EmptyPolls uint64
 	BusyCycles, MaxGapCycles          uint64
 	GapHist                           []uint64
+	// Capture is the queue's capture counters (nil: capture off).
+	Capture *Capture
 }
 
 // GuardResult is what the jitter guard found.
@@ -152,6 +154,11 @@ func buildPort(in *Input, p *PortInput) Port {
 	for _, q := range p.Queues {
 		qr := Queue{ID: q.ID, CPU: q.CPU, Lcore: q.Lcore, RXPackets: q.Packets, RXBytes: q.Bytes, Polls: q.Polls,
 			EmptyPolls: q.EmptyPolls, BusyCycles: q.BusyCycles, MaxGapNs: cyclesToNs(q.MaxGapCycles, in.TSCHz)}
+		if q.Capture != nil {
+			c := *q.Capture
+			c.check(q.Packets)
+			qr.Capture = &c
+		}
 		if total > 0 {
 			qr.BusyFraction = float64(q.BusyCycles) / float64(total)
 		}

@@ -94,6 +94,8 @@ type Queue struct {
 	BusyFraction float64     `json:"busy_fraction"`
 	MaxGapNs     uint64      `json:"max_gap_ns"`
 	GapHistogram []GapBucket `json:"gap_histogram"`
+	// Capture is the queue's capture block (absent: capture off).
+	Capture *Capture `json:"capture,omitempty"`
 }
 
 // Kernel is a kernel interface's RX counters over the run: frames the

@@ -45,6 +45,7 @@ func WriteSummary(out io.Writer, r *Report) {
 		}
 	}
 	tw.Flush()
+	writeCapture(out, r)
 	if r.SteadyState != nil {
 		fmt.Fprintf(out, "go heap, steady state: %d allocations, %d bytes, %d GC cycles over %.1f s\n",
 			r.SteadyState.Mallocs, r.SteadyState.HeapBytes, r.SteadyState.GCCycles, r.SteadyState.WindowS)

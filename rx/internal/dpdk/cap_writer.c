@@ -60,6 +60,9 @@
 
 #define EPB_FIXED 28u                   /* header before the packet data */
 #define EPB_TAIL (8u + 8u + 4u + 4u)    /* flags, queue, end, trailing length */
+/* The SHB, IDB (if_name, if_description, if_filter of up to 1 KiB) and ISB
+ * are built in the stage too: it holds at least this much. */
+#define STAGE_HDR_MAX 4096u
 #define ISB_LEN (20u + 2u * 12u + 5u * 12u + 4u + 4u)
 
 struct rxp_blk {
@@ -158,7 +161,7 @@ struct rxp_capw *rxp_capw_new(const struct rxp_capw_cfg *cfg, const struct rxp_f
 	w->full_blks = rte_ring_create(name, nb, cfg->socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	w->blks = rte_zmalloc_socket("rxp_blks", sizeof(*w->blks) * cfg->nblocks, 0, cfg->socket);
 	w->mem = rte_malloc_socket("rxp_blkmem", (size_t)cfg->block_size * cfg->nblocks, RXP_CAP_ALIGN, cfg->socket);
-	w->stage = rte_malloc_socket("rxp_stage", cfg->snaplen + EPB_FIXED + EPB_TAIL + 8, 64, cfg->socket);
+	w->stage = rte_malloc_socket("rxp_stage", RTE_MAX(cfg->snaplen + EPB_FIXED + EPB_TAIL + 8, STAGE_HDR_MAX), 64, cfg->socket);
 	w->stacks = rte_malloc_socket("rxp_stacks", 2 * RXP_CAP_STACK, RXP_CAP_ALIGN, cfg->socket);
 	w->done_cap = cfg->max_files != 0 ? cfg->max_files + 1 : 4096;
 	w->done_names = rte_zmalloc_socket("rxp_names", (size_t)RXP_CAP_NAME_MAX * w->done_cap, 0, cfg->socket);

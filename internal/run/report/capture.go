@@ -1,0 +1,75 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// Capture is one queue's packet capture over the run (capture.enabled).
+// Capture equation: the queue's rx_packets = Written + FilteredOut +
+// RingDropped + DiskDropped, exact once the capture stopped.
+type Capture struct {
+	// CapturedPackets and CapturedBytes were encoded into pcapng blocks
+	// (bytes after snaplen); Truncated of them were cut to snaplen.
+	CapturedPackets uint64 `json:"captured_packets"`
+	CapturedBytes   uint64 `json:"captured_bytes"`
+	Truncated       uint64 `json:"truncated"`
+	// FilteredOut did not match capture.filter.
+	FilteredOut uint64 `json:"filtered_out"`
+	// RingDropped matched but found the handoff ring full (the ledger's
+	// capture_ring layer); DiskDropped were in files that could not be
+	// written.
+	RingDropped uint64 `json:"ring_dropped"`
+	DiskDropped uint64 `json:"disk_dropped"`
+	// Written packets are in finished (renamed) files.
+	Written      uint64 `json:"written"`
+	BytesWritten uint64 `json:"bytes_written"`
+	Files        uint64 `json:"files"`
+	FilesDeleted uint64 `json:"files_deleted"`
+	WriteErrors  uint64 `json:"write_errors"`
+	// WriterBusyNs is the writer's time handling bursts, BlockWaitNs of it
+	// waiting for a free block (the disk was behind); WriteNsMax is the
+	// slowest block write.
+	WriterBusyNs uint64 `json:"writer_busy_ns"`
+	BlockWaitNs  uint64 `json:"block_wait_ns"`
+	WriteNsMax   uint64 `json:"write_ns_max"`
+	// Direct: the files were written with O_DIRECT.
+	Direct bool `json:"direct"`
+	// LastFile is the latest finished file's name.
+	LastFile string `json:"last_file,omitempty"`
+	// Equation says whether rx_packets = written + filtered_out +
+	// ring_dropped + disk_dropped held.
+	Equation bool `json:"equation_holds"`
+}
+
+// Dropped is every packet the capture lost (ring full or disk).
+func (c *Capture) Dropped() uint64 { return c.RingDropped + c.DiskDropped }
+
+func (c *Capture) check(rxPackets uint64) {
+	c.Equation = rxPackets == c.Written+c.FilteredOut+c.Dropped()
+}
+
+func writeCapture(out io.Writer, r *Report) {
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	header := false
+	for _, p := range r.Ports {
+		for _, q := range p.Queues {
+			c := q.Capture
+			if c == nil {
+				continue
+			}
+			if !header {
+				fmt.Fprintln(tw, "CAPTURE\tRX_PACKETS\tWRITTEN\tFILTERED_OUT\tRING_DROPPED\tDISK_DROPPED\tBYTES_WRITTEN\tFILES\tEQUATION")
+				header = true
+			}
+			eq := "holds"
+			if !c.Equation {
+				eq = "BROKEN"
+			}
+			fmt.Fprintf(tw, "%s/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", p.Name, q.ID, q.RXPackets, c.Written, c.FilteredOut,
+				c.RingDropped, c.DiskDropped, c.BytesWritten, c.Files, eq)
+		}
+	}
+	tw.Flush()
+}
