@@ -14,22 +14,27 @@ import (
 )
 
 // captureConfig is configs/capture.yaml with the run's prefix, the test's
-// directory and filter, on no_huge memory.
-func captureConfig(t *testing.T, prefix, dir, filter string) string {
+// directory and filter, on no_huge memory; edits replace more of its
+// text (old, new, old, new...), or a line set above.
+func captureConfig(t *testing.T, prefix, dir, filter string, edits ...string) string {
 	t.Helper()
 	b, err := configs.Files.ReadFile("capture.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
-	for old, repl := range map[string]string{
+	repls := map[string]string{
 		"dir: /tmp/rxprobe-capture": "dir: " + dir,
 		`filter: "not ip"`:          "filter: " + strconv.Quote(filter),
 		"hugepage_size: 2M":         "file_prefix: " + prefix + "\n  no_huge: true",
 		"log_level: notice":         "log_level: error",
 		`rx_cpus: "1"`:              `rx_cpus: "` + strconv.Itoa(rxCPU()) + `"`,
 		"max_files: 8 ":             "max_files: 0 ",
-	} {
+	}
+	for i := 0; i+1 < len(edits); i += 2 {
+		repls[edits[i]] = edits[i+1]
+	}
+	for old, repl := range repls {
 		if !strings.Contains(s, old) {
 			t.Fatalf("configs/capture.yaml lacks %q", old)
 		}
