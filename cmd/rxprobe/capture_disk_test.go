@@ -271,3 +271,75 @@ func TestCaptureSurvivesKill9ThroughRun(t *testing.T) {
 		t.Error("the finished files hold no packet")
 	}
 }
+
+// TestCaptureRetentionSparesOthersFiles: a file of no capture's, one an
+// earlier run left under the same pattern with an older time, one an
+// earlier run left under exactly the name this run's first file would get
+// and a killed run's NAME.part under its second all survive a run whose
+// max_files ring deletes its own files (the run skips the taken names).
+func TestCaptureRetentionSparesOthersFiles(t *testing.T) {
+	needCaptureDisk(t)
+	dir := mountTmpfs(t, 64)
+	others := map[string]string{
+		"notes.txt":                   "not a capture",
+		"cap-p0q0-old-000000.pcapng":  "an earlier run's file",
+		"cap-p0q0-000000.pcapng":      "an earlier run's file under this run's first name",
+		"cap-p0q0-000001.pcapng.part": "a killed run's unfinished file under this run's second name",
+	}
+	for name, body := range others {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := runDisk(t, dir, "2s", "5ms",
+		"# pattern: \"rxprobe-p{port}q{queue}-%Y%m%dT%H%M%SZ-{seq}.pcapng\"", `pattern: "cap-p{port}q{queue}-{seq}.pcapng"`,
+		"rotate_mb: 256 ", smallBlocks+"rotate_mb: 1 ",
+		"max_files: 8 ", "max_files: 2 ",
+		"min_free_mb: 1024 ", "min_free_mb: 1 ")
+	c := q.Capture
+	if c.FilesDeleted == 0 {
+		t.Fatalf("the ring deleted nothing, so it proves nothing: %+v", *c)
+	}
+	for name, body := range others {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || string(b) != body {
+			t.Errorf("%s: %d bytes (err %v): the run deleted or replaced a file it did not create", name, len(b), err)
+		}
+	}
+	done, _ := dirFiles(t, dir)
+	var mine []string
+	for _, p := range done {
+		if _, other := others[filepath.Base(p)]; !other {
+			mine = append(mine, p)
+		}
+	}
+	if uint64(len(mine)) != c.Files-c.FilesDeleted || len(mine) != 2 {
+		t.Errorf("%d of this run's files on disk, report: %d finished, %d deleted; want 2", len(mine), c.Files, c.FilesDeleted)
+	}
+	capinfosCount(t, mine)
+}
+
+// TestCaptureFixedNameNotOverwritten: a pattern without {seq} names a file
+// an earlier run left: the run keeps that file and counts its own packets
+// as dropped to disk instead of replacing it.
+func TestCaptureFixedNameNotOverwritten(t *testing.T) {
+	needCaptureDisk(t)
+	dir := mountTmpfs(t, 64)
+	old := filepath.Join(dir, "fixed.pcapng")
+	if err := os.WriteFile(old, []byte("an earlier run's file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q := runDisk(t, dir, "1s", "5ms",
+		"# pattern: \"rxprobe-p{port}q{queue}-%Y%m%dT%H%M%SZ-{seq}.pcapng\"", `pattern: "fixed.pcapng"`, "rotate_mb: 256 ", "rotate_mb: 0 ",
+		"min_free_mb: 1024 ", "min_free_mb: 1 ")
+	c := q.Capture
+	if b, err := os.ReadFile(old); err != nil || string(b) != "an earlier run's file" {
+		t.Errorf("fixed.pcapng: %d bytes (err %v): replaced by the run", len(b), err)
+	}
+	if c.Written != 0 || c.DiskDropped == 0 || c.WriteErrors == 0 {
+		t.Errorf("want every captured packet dropped to disk with a write error: %+v", *c)
+	}
+	if _, part := dirFiles(t, dir); len(part) != 0 {
+		t.Errorf("unfinished files left: %v", part)
+	}
+}
