@@ -63,40 +63,11 @@ func dirFiles(t *testing.T, dir string) (done, part []string) {
 	return done, part
 }
 
-// checkEquation fails unless the queue's capture equation holds, in the
-// report's figures and its own verdict.
-func checkEquation(t *testing.T, q report.Queue) {
-	t.Helper()
-	c := q.Capture
-	if c == nil {
-		t.Fatal("report has no capture block")
-	}
-	if q.RXPackets == 0 || q.RXPackets != c.Written+c.FilteredOut+c.RingDropped+c.DiskDropped || !c.Equation {
-		t.Fatalf("capture equation: rx %d, written %d + filtered %d + ring %d + disk %d (holds: %v)",
-			q.RXPackets, c.Written, c.FilteredOut, c.RingDropped, c.DiskDropped, c.Equation)
-	}
-}
-
-// runDisk runs the capture config with edits into dir for duration, the
-// writer slowed by slow per burst (which bounds the data rate), stopped
-// cleanly, and returns the report's one queue.
+// runDisk is runCaptureIn with capture.yaml's filter, returning the
+// queue.
 func runDisk(t *testing.T, dir, duration, slow string, edits ...string) report.Queue {
 	t.Helper()
-	prefix := uniquePrefix(t)
-	cfg := captureConfig(t, prefix, dir, "not ip", edits...)
-	rep := filepath.Join(t.TempDir(), "r.json")
-	res := runRxprobe(t, "run", "--config", cfg, "--duration", duration, "--report", rep, "--no-exporter",
-		"--debug-capture-slow-writer", slow)
-	if res.code != 0 {
-		t.Fatalf("exit %d: %s", res.code, res.stderr)
-	}
-	assertNoLeftovers(t, prefix)
-	r := readReport(t, rep)
-	if len(r.Ports) != 1 || len(r.Ports[0].Queues) != 1 {
-		t.Fatalf("report has %d ports", len(r.Ports))
-	}
-	q := r.Ports[0].Queues[0]
-	checkEquation(t, q)
+	_, _, q := runCaptureIn(t, dir, "not ip", duration, slow, edits...)
 	return q
 }
 

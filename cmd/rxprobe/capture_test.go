@@ -43,16 +43,18 @@ func captureConfig(t *testing.T, prefix, dir, filter string, edits ...string) st
 	return writeConfig(t, s)
 }
 
-// runCapture runs the capture config for 2 s with the writer slowed (so
-// the files stay small) and returns the report's one queue.
-func runCapture(t *testing.T, filter string) (report.Queue, string) {
+// runCaptureIn runs the capture config (filter, edits as captureConfig's)
+// into dir for duration with the writer slowed by slow per burst (which
+// bounds the data rate), stopped cleanly; it checks the run left no DPDK
+// files and the capture equation holds, and returns the report, the
+// run's output and its one queue.
+func runCaptureIn(t *testing.T, dir, filter, duration, slow string, edits ...string) (report.Report, result, report.Queue) {
 	t.Helper()
 	prefix := uniquePrefix(t)
-	dir := t.TempDir()
-	cfg := captureConfig(t, prefix, dir, filter)
+	cfg := captureConfig(t, prefix, dir, filter, edits...)
 	rep := filepath.Join(t.TempDir(), "r.json")
-	res := runRxprobe(t, "run", "--config", cfg, "--duration", "2s", "--report", rep, "--no-exporter",
-		"--debug-capture-slow-writer", "2ms")
+	res := runRxprobe(t, "run", "--config", cfg, "--duration", duration, "--report", rep, "--no-exporter",
+		"--debug-capture-slow-writer", slow)
 	if res.code != 0 {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
@@ -62,6 +64,14 @@ func runCapture(t *testing.T, filter string) (report.Queue, string) {
 		t.Fatalf("report has %d ports", len(r.Ports))
 	}
 	q := r.Ports[0].Queues[0]
+	checkEquation(t, q)
+	return r, res, q
+}
+
+// checkEquation fails unless the queue's capture equation holds, in the
+// report's figures and its own verdict.
+func checkEquation(t *testing.T, q report.Queue) {
+	t.Helper()
 	c := q.Capture
 	if c == nil {
 		t.Fatal("report has no capture block")
@@ -70,6 +80,15 @@ func runCapture(t *testing.T, filter string) (report.Queue, string) {
 		t.Fatalf("capture equation: rx %d, written %d + filtered %d + ring %d + disk %d (holds: %v)",
 			q.RXPackets, c.Written, c.FilteredOut, c.RingDropped, c.DiskDropped, c.Equation)
 	}
+}
+
+// runCapture runs the capture config for 2 s with the writer slowed (so
+// the files stay small) and returns the report's one queue.
+func runCapture(t *testing.T, filter string) (report.Queue, string) {
+	t.Helper()
+	dir := t.TempDir()
+	r, res, q := runCaptureIn(t, dir, filter, "2s", "2ms")
+	c := q.Capture
 	var ledger uint64
 	for _, l := range r.Ledger {
 		if l.Layer == "capture_ring" {
