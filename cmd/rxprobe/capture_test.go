@@ -14,22 +14,27 @@ import (
 )
 
 // captureConfig is configs/capture.yaml with the run's prefix, the test's
-// directory and filter, on no_huge memory.
-func captureConfig(t *testing.T, prefix, dir, filter string) string {
+// directory and filter, on no_huge memory; edits replace more of its
+// text (old, new, old, new...), or a line set above.
+func captureConfig(t *testing.T, prefix, dir, filter string, edits ...string) string {
 	t.Helper()
 	b, err := configs.Files.ReadFile("capture.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
-	for old, repl := range map[string]string{
+	repls := map[string]string{
 		"dir: /tmp/rxprobe-capture": "dir: " + dir,
 		`filter: "not ip"`:          "filter: " + strconv.Quote(filter),
 		"hugepage_size: 2M":         "file_prefix: " + prefix + "\n  no_huge: true",
 		"log_level: notice":         "log_level: error",
 		`rx_cpus: "1"`:              `rx_cpus: "` + strconv.Itoa(rxCPU()) + `"`,
 		"max_files: 8 ":             "max_files: 0 ",
-	} {
+	}
+	for i := 0; i+1 < len(edits); i += 2 {
+		repls[edits[i]] = edits[i+1]
+	}
+	for old, repl := range repls {
 		if !strings.Contains(s, old) {
 			t.Fatalf("configs/capture.yaml lacks %q", old)
 		}
@@ -38,16 +43,18 @@ func captureConfig(t *testing.T, prefix, dir, filter string) string {
 	return writeConfig(t, s)
 }
 
-// runCapture runs the capture config for 2 s with the writer slowed (so
-// the files stay small) and returns the report's one queue.
-func runCapture(t *testing.T, filter string) (report.Queue, string) {
+// runCaptureIn runs the capture config (filter, edits as captureConfig's)
+// into dir for duration with the writer slowed by slow per burst (which
+// bounds the data rate), stopped cleanly; it checks the run left no DPDK
+// files and the capture equation holds, and returns the report, the
+// run's output and its one queue.
+func runCaptureIn(t *testing.T, dir, filter, duration, slow string, edits ...string) (report.Report, result, report.Queue) {
 	t.Helper()
 	prefix := uniquePrefix(t)
-	dir := t.TempDir()
-	cfg := captureConfig(t, prefix, dir, filter)
+	cfg := captureConfig(t, prefix, dir, filter, edits...)
 	rep := filepath.Join(t.TempDir(), "r.json")
-	res := runRxprobe(t, "run", "--config", cfg, "--duration", "2s", "--report", rep, "--no-exporter",
-		"--debug-capture-slow-writer", "2ms")
+	res := runRxprobe(t, "run", "--config", cfg, "--duration", duration, "--report", rep, "--no-exporter",
+		"--debug-capture-slow-writer", slow)
 	if res.code != 0 {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
@@ -57,6 +64,14 @@ func runCapture(t *testing.T, filter string) (report.Queue, string) {
 		t.Fatalf("report has %d ports", len(r.Ports))
 	}
 	q := r.Ports[0].Queues[0]
+	checkEquation(t, q)
+	return r, res, q
+}
+
+// checkEquation fails unless the queue's capture equation holds, in the
+// report's figures and its own verdict.
+func checkEquation(t *testing.T, q report.Queue) {
+	t.Helper()
 	c := q.Capture
 	if c == nil {
 		t.Fatal("report has no capture block")
@@ -65,6 +80,15 @@ func runCapture(t *testing.T, filter string) (report.Queue, string) {
 		t.Fatalf("capture equation: rx %d, written %d + filtered %d + ring %d + disk %d (holds: %v)",
 			q.RXPackets, c.Written, c.FilteredOut, c.RingDropped, c.DiskDropped, c.Equation)
 	}
+}
+
+// runCapture runs the capture config for 2 s with the writer slowed (so
+// the files stay small) and returns the report's one queue.
+func runCapture(t *testing.T, filter string) (report.Queue, string) {
+	t.Helper()
+	dir := t.TempDir()
+	r, res, q := runCaptureIn(t, dir, filter, "2s", "2ms")
+	c := q.Capture
 	var ledger uint64
 	for _, l := range r.Ledger {
 		if l.Layer == "capture_ring" {

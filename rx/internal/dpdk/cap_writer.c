@@ -98,10 +98,12 @@ struct rxp_capw {
 	uint64_t anchor_tsc, anchor_ns, anchor_next_tsc, ns_mult, hz;
 	uint8_t *stage;                         /* an EPB that straddles blocks */
 	char tmpname[RXP_CAP_NAME_MAX];
+	char wpath[RXP_CAP_DIR_MAX + RXP_CAP_NAME_MAX + 8];
 
 	/* I/O thread state */
 	int fd;
 	int file_failed;
+	int part_created;                       /* the open NAME.part is ours */
 	uint64_t off, io_file_pkts;
 	char path[RXP_CAP_DIR_MAX + RXP_CAP_NAME_MAX + 8];
 	char path2[RXP_CAP_DIR_MAX + RXP_CAP_NAME_MAX + 8];
@@ -414,6 +416,17 @@ static void expand(struct rxp_capw *w, char *out, size_t len, uint64_t start_ns)
 		snprintf(out, len, "%s", t);
 }
 
+/* name_taken says whether NAME or NAME.part exists in the directory:
+ * a file this run did not create (an earlier run's), never overwritten. */
+static int name_taken(struct rxp_capw *w, const char *name)
+{
+	snprintf(w->wpath, sizeof(w->wpath), "%s/%s", w->cfg.dir, name);
+	if (access(w->wpath, F_OK) == 0)
+		return 1;
+	snprintf(w->wpath, sizeof(w->wpath), "%s/%s.part", w->cfg.dir, name);
+	return access(w->wpath, F_OK) == 0;
+}
+
 static void open_file(struct rxp_capw *w)
 {
 	take_block(w);
@@ -423,6 +436,12 @@ static void open_file(struct rxp_capw *w)
 	w->file_pkts = 0;
 	w->file_deadline_ns = w->cfg.rotate_ns != 0 ? (now / w->cfg.rotate_ns + 1) * w->cfg.rotate_ns : UINT64_MAX;
 	expand(w, w->cur->name, sizeof(w->cur->name), now);
+	/* skip the sequence numbers an earlier run's files hold; without
+	 * {seq} the name cannot change, and the I/O thread refuses it */
+	for (int i = 0; i < 4096 && strstr(w->cfg.pattern, "{seq}") != NULL && name_taken(w, w->cur->name); i++) {
+		w->seq++;
+		expand(w, w->cur->name, sizeof(w->cur->name), now);
+	}
 	w->cur->flags = BLK_OPEN;
 	w->seq++;
 	ADD(&w->wc.files_started, 1);
@@ -599,11 +618,13 @@ static void io_open(struct rxp_capw *w, const char *name)
 	w->file_failed = 0;
 	snprintf(w->io_name, sizeof(w->io_name), "%s", name);
 	path_of(w, w->path, name, ".part");
-	w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0644);
+	/* O_EXCL: never truncate a file this run did not create */
+	w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT | O_CLOEXEC, 0644);
 	if (w->fd < 0 && errno == EINVAL) /* no O_DIRECT on this file system */
-		w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	else if (w->fd >= 0)
 		STORE(&w->ioc.direct, 1);
+	w->part_created = w->fd >= 0;
 	if (w->fd < 0)
 		io_error(w, errno);
 }
@@ -648,10 +669,14 @@ static void io_close(struct rxp_capw *w, const struct rxp_blk *b)
 		w->fd = -1;
 	}
 	path_of(w, w->path2, w->io_name, "");
-	if (!w->file_failed && rename(w->path, w->path2) != 0)
+	/* RENAME_NOREPLACE: an existing NAME (not ours) is kept, this file
+	 * counted as dropped */
+	if (!w->file_failed && renameat2(AT_FDCWD, w->path, AT_FDCWD, w->path2, RENAME_NOREPLACE) != 0)
 		io_error(w, errno);
 	if (w->file_failed) {
-		unlink(w->path);
+		if (w->part_created)
+			unlink(w->path);
+		w->part_created = 0;
 		ADD(&w->ioc.disk_dropped, w->io_file_pkts);
 		return;
 	}
