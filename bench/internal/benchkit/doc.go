@@ -12,7 +12,7 @@
 //     block marked NOT A RESULT, writes no -markdown file and exits
 //     ExitNotResult: its figures are never a headline;
 //   - goals stated plainly, met or NOT MET with the figure (Goal);
-//   - the part of rxprobe's JSON report the harnesses read (RunReport),
+//   - rxprobe's JSON report as the harnesses read it (RunReport),
 //     EAL worker threads and their on-CPU share (FindWorker, Share);
 //   - main's skeleton: flags, signals, exit status (Main).
 //

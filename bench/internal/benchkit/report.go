@@ -4,52 +4,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/rxprobe/rxprobe/internal/run/report"
 )
 
-// RunReport is the part of `rxprobe run --report` (internal/run/report.Report) the
-// harnesses read.
-type RunReport struct {
-	DurationS   float64      `json:"duration_s"`
-	RXPackets   uint64       `json:"rx_packets"`
-	RXMpps      float64      `json:"rx_mpps"`
-	FilePrefix  string       `json:"file_prefix"`
-	SteadyState *SteadyState `json:"steady_state"`
-	Ports       []ReportPort `json:"ports"`
-}
-
-// SteadyState is the report's Go heap figures after rxprobe's warm-up.
-type SteadyState struct {
-	WindowS  float64 `json:"window_s"`
-	Mallocs  uint64  `json:"mallocs"`
-	GCCycles uint32  `json:"gc_cycles"`
-}
-
-// ReportPort is one port of the report.
-type ReportPort struct {
-	IMissed  uint64        `json:"imissed"`
-	RXNoMbuf uint64        `json:"rx_nombuf"`
-	Queues   []ReportQueue `json:"queues"`
-}
-
-// ReportQueue is one polled queue: its loop's CPU, polls and gaps.
-type ReportQueue struct {
-	CPU          int         `json:"cpu"`
-	Polls        uint64      `json:"polls"`
-	MaxGapNs     uint64      `json:"max_gap_ns"`
-	GapHistogram []GapBucket `json:"gap_histogram"`
-}
-
-// GapBucket is a histogram bucket: gaps ≤ LeNs (nil: unbounded).
-type GapBucket struct {
-	LeNs  *uint64 `json:"le_ns"`
-	Count uint64  `json:"count"`
-}
+// RunReport is `rxprobe run --report` as the harnesses read it: the
+// report type itself (internal/run/report has no cgo, so importing it does
+// not link DPDK into the harnesses).
+type RunReport struct{ report.Report }
 
 // ParseRunReport reads a report of a benchmark run: one port with one
 // queue whose loop ran on cpu, and packets counted over a positive time.
 func ParseRunReport(data []byte, cpu int) (RunReport, error) {
 	var r RunReport
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := json.Unmarshal(data, &r.Report); err != nil {
 		return r, fmt.Errorf("rxprobe report: %w", err)
 	}
 	if len(r.Ports) != 1 || len(r.Ports[0].Queues) != 1 {
@@ -65,4 +33,4 @@ func ParseRunReport(data []byte, cpu int) (RunReport, error) {
 }
 
 // Queue is the report's only queue (ParseRunReport checked there is one).
-func (r RunReport) Queue() ReportQueue { return r.Ports[0].Queues[0] }
+func (r RunReport) Queue() report.Queue { return r.Ports[0].Queues[0] }
