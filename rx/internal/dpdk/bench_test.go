@@ -73,15 +73,6 @@ func measureRX(b *testing.B, q *RXQueue, launch func(lcore uint) error) (uint64,
 }
 
 func setupPortB(b *testing.B, port uint16) {
-	pool, err := NewMempool("bench_pool", 4095, 256, 2176, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := Configure(port, PortConfig{RXQueues: 1, TXQueues: 1, RXRing: 1024, TXRing: 1024}, pool, 0); err != nil {
-		b.Fatal(err)
-	}
-	if err := Start(port); err != nil {
-		b.Fatal(err)
-	}
+	startPort(b, port, "bench_pool", 4095, 1, 1)
 	benchPortUp = true
 }

@@ -96,16 +96,7 @@ func BenchmarkCaptureWriter(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pool, err := NewMempool("pool_bench_writer", 32767, 256, 2176, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := Configure(port, PortConfig{RXQueues: 1, TXQueues: 1, RXRing: 1024, TXRing: 1024}, pool, 0); err != nil {
-		b.Fatal(err)
-	}
-	if err := Start(port); err != nil {
-		b.Fatal(err)
-	}
+	startPort(b, port, "pool_bench_writer", 32767, 1, 1)
 	q, err := NewRXQueue(port, 0, 32, 0)
 	if err != nil {
 		b.Fatal(err)

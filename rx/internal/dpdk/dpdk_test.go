@@ -57,17 +57,24 @@ func setupPort(t *testing.T, name string, rxq, txq uint16) (uint16, *Mempool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := NewMempool("pool_"+name, 4095, 256, 2176, 0)
+	return port, startPort(t, port, "pool_"+name, 4095, rxq, txq)
+}
+
+// startPort makes a pool of n mbufs, configures port with rxq and txq
+// queues of 1024 descriptors on it and starts it.
+func startPort(tb testing.TB, port uint16, pool string, n uint32, rxq, txq uint16) *Mempool {
+	tb.Helper()
+	mp, err := NewMempool(pool, n, 256, 2176, 0)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	if err := Configure(port, PortConfig{RXQueues: rxq, TXQueues: txq, RXRing: 1024, TXRing: 1024}, pool, 0); err != nil {
-		t.Fatal(err)
+	if err := Configure(port, PortConfig{RXQueues: rxq, TXQueues: txq, RXRing: 1024, TXRing: 1024}, mp, 0); err != nil {
+		tb.Fatal(err)
 	}
 	if err := Start(port); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return port, pool
+	return mp
 }
 
 func TestRXLoopCountsPacketsOnNetNull(t *testing.T) {
