@@ -7,6 +7,7 @@ import (
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
+	"github.com/rxprobe/rxprobe/stats/dropclass"
 )
 
 // CaptureCounters is a copy of one queue's capture counters (see
@@ -107,18 +108,38 @@ func (e *Engine) startCapture() error {
 	return nil
 }
 
+// nicDrops is what a port's capture files report as isb_ifdrop: the
+// ledger's NIC layers (port_buffer, e.g. mlx5 rx_phy_discard_packets;
+// host_too_slow, imissed; mempool_empty, rx_nombuf), port-wide because
+// DPDK does not split them per queue. It does not allocate.
+func nicDrops(p *Port, r *counters.PortReading) uint64 {
+	if p.drops == nil {
+		return r.Stats.IMissed + r.Stats.RXNoMbuf
+	}
+	in := dropclass.Input{Basic: dropclass.Basic{IMissed: r.Stats.IMissed, IErrors: r.Stats.IErrors, RXNoMbuf: r.Stats.RXNoMbuf},
+		XStats: r.XStats}
+	d := p.drops.Classify(&in)
+	return d[dropclass.PortBuffer] + d[dropclass.HostTooSlow] + d[dropclass.MempoolEmpty]
+}
+
 // stopCapture drains and closes every capture after the loops returned:
-// the counters are then final. The last interface statistics blocks get
-// the port's NIC drops (imissed + rx_nombuf: port-wide, DPDK does not
-// split them per queue) as isb_ifdrop.
+// the counters are then final. Every stats read refreshes the figure the
+// interface statistics blocks carry as isb_ifdrop (nicDrops); the last
+// blocks get a fresh reading.
 func (e *Engine) stopCapture() {
-	var s dpdk.PortStats
+	var r counters.PortReading
 	for _, q := range e.Queues {
 		if q.cap == nil {
 			continue
 		}
-		if q.Port.stats != nil && q.Port.stats.Read(&s) == nil {
-			q.cap.SetNICDrops(s.IMissed + s.RXNoMbuf)
+		p := q.Port
+		if p.stats != nil && p.stats.Read(&r.Stats) == nil {
+			if p.xstats != nil && p.xstats.Read() == nil {
+				r.XStats = p.xstats.Values()
+			} else {
+				r.XStats = nil
+			}
+			q.cap.SetNICDrops(nicDrops(p, &r))
 		}
 		q.cap.Stop()
 	}

@@ -39,6 +39,9 @@ func (e *Engine) Read(r *Reading) {
 	}
 	for i, q := range e.Queues {
 		q.rxq.Read(&r.Queues[i])
+		if q.cap != nil {
+			q.cap.SetNICDrops(nicDrops(q.Port, &r.Ports[portIndex(e, q.Port)]))
+		}
 		if q.cap != nil && i < len(r.Captures) {
 			q.cap.Read(&q.capc)
 			copyCapture(&r.Captures[i], &q.capc)

@@ -3,6 +3,7 @@ package rx
 import (
 	"errors"
 	"fmt"
+	"github.com/rxprobe/rxprobe/stats/dropclass"
 	"time"
 
 	"github.com/rxprobe/rxprobe/internal/hostfs"
@@ -33,7 +34,8 @@ type Port struct {
 	pool   *dpdk.Mempool
 	stats  *dpdk.StatsReader
 	xstats *dpdk.XStats
-	opened bool // configured: must be stopped and closed
+	drops  *dropclass.Plan // the ledger's classes, for the capture ISBs
+	opened bool            // configured: must be stopped and closed
 	start  bool
 	// Iface is the kernel interface of an AF_XDP/AF_PACKET/pcap port.
 	Iface string
@@ -150,6 +152,7 @@ func (e *Engine) setup(host hostfs.FS) error {
 		if p.xstats, err = dpdk.NewXStats(id); err != nil {
 			return err
 		}
+		p.drops = dropclass.Resolve(p.Info.Driver, p.XStatNames())
 		for q, cpu := range pc.QueueCPUs() {
 			if w >= len(workers) {
 				return fmt.Errorf("rx: EAL has %d worker lcores, the config needs more", len(workers))

@@ -7,12 +7,14 @@ package rx_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
 	"github.com/rxprobe/rxprobe/rx"
+	"github.com/rxprobe/rxprobe/rx/capture"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/stats/sampler"
 	"github.com/rxprobe/rxprobe/stats/shm"
@@ -36,6 +38,11 @@ func TestMain(m *testing.M) {
 		EAL:   config.EAL{NoHuge: true, LogLevel: "error", FilePrefix: fmt.Sprintf("rxpsmp%d", os.Getpid())},
 		Ports: []config.Port{{Device: "net_null0", RXQueues: 1, RXCPUs: cpu, RXRing: 1024, Burst: 32, MbufCache: 256, DataRoom: 2176}},
 		Stats: config.Stats{Interval: 100 * time.Millisecond, ShmDir: "/dev/shm"},
+		// Capture on, with a filter net_null's all-zero frames never
+		// match: the capture counters and the ISB's NIC drops are read
+		// by every sample, and nothing is written to disk.
+		Capture: capture.Config{Enabled: true, Filter: "udp dst port 9", Snaplen: 128, Dir: os.TempDir(),
+			Pattern: fmt.Sprintf("rxpsmp%d-{port}-{queue}.pcapng", os.Getpid()), RingSize: 1024, BlockKB: 64, Blocks: 2},
 	}
 	online := cpuset.Of(0)
 	if cpu == "1" {
@@ -48,6 +55,7 @@ func TestMain(m *testing.M) {
 	if eng != nil {
 		_ = eng.Close()
 	}
+	_ = os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("rxpsmp%d-0-0.pcapng", os.Getpid())))
 	os.Exit(code)
 }
 
@@ -147,6 +155,9 @@ func TestEngineFeedsTheSamplerWithoutAllocating(t *testing.T) {
 	good := find(sc, "rxprobe_xstat_total", "name", "rx_good_packets")
 	if v := snapshot.ValueAt(buf, off, good); v != p2 {
 		t.Errorf("xstat rx_good_packets %d < loop packets %d", v, p2)
+	}
+	if v := snapshot.ValueAt(buf, off, find(sc, "rxprobe_capture_filtered_out_total", "queue", "0")); v != p2 {
+		t.Errorf("capture filtered out %d of %d packets, want all (net_null frames are not UDP)", v, p2)
 	}
 	loc := find(sc, "rxprobe_cpu_interrupts_total", "kind", "LOC")
 	_ = loc // present for the RX CPU: the local timer row exists on every x86 host
