@@ -37,6 +37,9 @@ const (
 	ModeTrigger    Mode = "trigger"
 )
 
+// DefaultMinFreeMB is min_free_mb when a config file leaves it out.
+const DefaultMinFreeMB = 1024
+
 // Limits of the writer (rx/internal/dpdk's cap.h).
 const (
 	MaxSnaplen   = 9216 // RXP_MAX_PKT
@@ -68,7 +71,10 @@ type Config struct {
 	RotateEvery time.Duration `mapstructure:"rotate_every" yaml:"rotate_every"`
 	// MaxFiles keeps at most this many finished files per queue (0: no
 	// limit); MinFreeMB keeps the file system above this much free space
-	// by deleting the oldest finished files, else dropping.
+	// by deleting the oldest finished files, else dropping; 0 turns the
+	// guard off. A config file that leaves it out gets DefaultMinFreeMB
+	// (rx/config's loader); Defaults leaves 0 alone, so `min_free_mb: 0`
+	// means off.
 	MaxFiles  int `mapstructure:"max_files" yaml:"max_files"`
 	MinFreeMB int `mapstructure:"min_free_mb" yaml:"min_free_mb"`
 	// CPUs is the cpulist of the writer threads; empty: the housekeeping
@@ -101,9 +107,6 @@ func (c *Config) Defaults() {
 	}
 	if c.Blocks == 0 {
 		c.Blocks = 8
-	}
-	if c.MinFreeMB == 0 {
-		c.MinFreeMB = 1024
 	}
 }
 

@@ -347,3 +347,21 @@ func TestCaptureSection(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureMinFreeDefault: a file that leaves min_free_mb out keeps
+// DefaultMinFreeMB free; `min_free_mb: 0` turns the guard off, as
+// documented, instead of being taken for "unset".
+func TestCaptureMinFreeDefault(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want int
+	}{{"", capture.DefaultMinFreeMB}, {"  min_free_mb: 0\n", 0}, {"  min_free_mb: 64\n", 64}} {
+		c, err := load(t, goodYAML+"capture:\n  enabled: true\n  dir: /tmp\n  pattern: \"p{port}q{queue}.pcapng\"\n"+tc.line)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.line, err)
+		}
+		if c.Capture.MinFreeMB != tc.want {
+			t.Errorf("%q: min_free_mb = %d, want %d", tc.line, c.Capture.MinFreeMB, tc.want)
+		}
+	}
+}

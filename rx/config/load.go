@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/viper"
+
+	"github.com/rxprobe/rxprobe/rx/capture"
 	"gopkg.in/yaml.v3"
 )
 
@@ -40,6 +42,7 @@ var defaults = map[string]any{
 	"run.report":             "",
 	"run.allow_unisolated":   false,
 	"run.share_rx_cpus":      false,
+	"capture.min_free_mb":    capture.DefaultMinFreeMB,
 }
 
 var portDefaults = map[string]any{
