@@ -62,6 +62,10 @@ func TestCompare(t *testing.T) {
 		{100, 100, nil, "sent 100, received 100, difference 0: nothing lost"},
 		{121, 100, ledger, "sent 121, received 100, difference 21 = the drop ledger (kernel_path 21)"},
 		{130, 100, ledger, "sent 130, received 100, difference 30; the drop ledger accounts for 21 (kernel_path 21)"},
+		// capture_ring lost packets the loop had received: not part of
+		// the difference between sent and received.
+		{121, 100, append(ledger, report.LedgerEntry{Layer: "capture_ring", Drops: 50, AfterLoop: true}),
+			"sent 121, received 100, difference 21 = the drop ledger (kernel_path 21)"},
 	}
 	for _, tt := range tests {
 		if got := compare(tt.sent, tt.recv, tt.ledger); got != tt.want {

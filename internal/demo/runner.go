@@ -119,6 +119,9 @@ func compare(sent, received uint64, ledger []report.LedgerEntry) string {
 	var total uint64
 	var parts []string
 	for _, l := range ledger {
+		if l.AfterLoop { // received, then lost by capture: not in the difference
+			continue
+		}
 		total += l.Drops
 		if l.Drops > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", l.Layer, l.Drops))

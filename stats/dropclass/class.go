@@ -35,6 +35,24 @@ var Why = [NumClasses]string{
 	"frames arrived in error and were dropped by the NIC (ierrors: CRC, length, symbol errors)",
 }
 
+// AfterLoop says whether the class loses packets the RX loop already
+// received (capture_ring) rather than before the loop saw them. What a
+// sender offered is the loop's received packets plus the drops of the
+// classes before the loop; after-loop drops are part of the received.
+func (c Class) AfterLoop() bool { return c == CaptureRing }
+
+// BeforeLoop sums the classes that lost packets before the RX loop saw
+// them: offered = received + BeforeLoop.
+func (d *Drops) BeforeLoop() uint64 {
+	var t uint64
+	for c, n := range d {
+		if !Class(c).AfterLoop() {
+			t += n
+		}
+	}
+	return t
+}
+
 // String is the class's name.
 func (c Class) String() string {
 	if c < 0 || c >= NumClasses {

@@ -223,3 +223,19 @@ func TestAFXDPSocketDropsCountOnce(t *testing.T) {
 		t.Errorf("kernel below imissed: %v", d)
 	}
 }
+
+// TestBeforeLoop: only capture_ring is after the loop.
+func TestBeforeLoop(t *testing.T) {
+	var d Drops
+	for c := range d {
+		d[c] = 1 << c
+	}
+	if got, want := d.BeforeLoop(), d.Total()-d[CaptureRing]; got != want {
+		t.Errorf("BeforeLoop = %d, want %d", got, want)
+	}
+	for c := Class(0); c < NumClasses; c++ {
+		if c.AfterLoop() != (c == CaptureRing) {
+			t.Errorf("%s: AfterLoop %v", c, c.AfterLoop())
+		}
+	}
+}

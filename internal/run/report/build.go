@@ -108,7 +108,8 @@ func Build(in Input) *Report {
 	}
 	if g := in.Guard; g != nil {
 		for i, n := range g.Ledger {
-			r.Ledger = append(r.Ledger, LedgerEntry{Layer: guard.LayerNames[i], Drops: n, Why: guard.LayerWhy[i]})
+			r.Ledger = append(r.Ledger, LedgerEntry{Layer: guard.LayerNames[i], Drops: n, Why: guard.LayerWhy[i],
+				AfterLoop: dropclass.Class(i).AfterLoop()})
 		}
 		r.Timeline = g.Timeline
 		r.Events = append([]guard.Event{}, g.Events...)

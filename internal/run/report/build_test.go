@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/rxprobe/rxprobe/isolation/guard"
 	"os"
 	"strings"
 	"testing"
@@ -121,5 +122,24 @@ func TestWriteIsAtomicAndReadable(t *testing.T) {
 	}
 	if err := Write(t.TempDir()+"/missing/r.json", want); err == nil {
 		t.Error("writing into a missing directory succeeded")
+	}
+}
+
+// TestLostBeforeLoop: capture_ring drops were received by the loop, so
+// offered = rx_packets + the ledger's other layers.
+func TestLostBeforeLoop(t *testing.T) {
+	in := fixtureInput()
+	in.Guard.Ledger = [guard.NumLayers]uint64{}
+	in.Guard.Ledger[guard.LayerKernelPath] = 100
+	in.Guard.Ledger[guard.LayerCaptureRing] = 40
+	in.Guard.Ledger[guard.LayerHostTooSlow] = 2
+	r := Build(in)
+	if got := r.LostBeforeLoop(); got != 102 {
+		t.Errorf("LostBeforeLoop = %d, want 102 (kernel_path 100 + host_too_slow 2; capture_ring 40 was received)", got)
+	}
+	for _, l := range r.Ledger {
+		if l.AfterLoop != (l.Layer == "capture_ring") {
+			t.Errorf("layer %s: after_loop %v", l.Layer, l.AfterLoop)
+		}
 	}
 }

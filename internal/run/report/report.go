@@ -45,6 +45,22 @@ type LedgerEntry struct {
 	Layer string `json:"layer"`
 	Drops uint64 `json:"drops"`
 	Why   string `json:"why"`
+	// AfterLoop marks a layer that lost packets the RX loop had already
+	// received (capture_ring): they are in rx_packets too. What the
+	// senders offered is rx_packets + LostBeforeLoop.
+	AfterLoop bool `json:"after_loop,omitempty"`
+}
+
+// LostBeforeLoop sums the ledger's layers before the RX loop: with a
+// sender's count, offered = rx_packets + LostBeforeLoop.
+func (r *Report) LostBeforeLoop() uint64 {
+	var n uint64
+	for _, l := range r.Ledger {
+		if !l.AfterLoop {
+			n += l.Drops
+		}
+	}
+	return n
 }
 
 // DPDKEvents counts DPDK link-state and removal events during the run.

@@ -73,7 +73,11 @@ func writeLedger(out io.Writer, ledger []LedgerEntry) {
 	fmt.Fprintln(out, "drop ledger:")
 	for _, l := range ledger {
 		if l.Drops > 0 {
-			fmt.Fprintf(out, "  %-14s %12d  %s\n", l.Layer, l.Drops, l.Why)
+			after := ""
+			if l.AfterLoop {
+				after = " (after the loop: these were received)"
+			}
+			fmt.Fprintf(out, "  %-14s %12d  %s%s\n", l.Layer, l.Drops, l.Why, after)
 		}
 	}
 }
