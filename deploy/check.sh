@@ -29,6 +29,18 @@ allowed_metrics=(
 	rxprobe_build_info
 	rxprobe_guard_violations_total
 	rxprobe_drops_total
+	rxprobe_capture_packets_total
+	rxprobe_capture_filtered_out_total
+	rxprobe_capture_ring_dropped_total
+	rxprobe_capture_disk_dropped_total
+	rxprobe_capture_written_packets_total
+	rxprobe_capture_written_bytes_total
+	rxprobe_capture_files_total
+	rxprobe_capture_files_deleted_total
+	rxprobe_capture_write_errors_total
+	rxprobe_capture_writer_busy_seconds_total
+	rxprobe_capture_writer_wait_seconds_total
+	rxprobe_capture_write_seconds_total
 )
 histograms=(rxprobe_loop_gap_seconds)
 
