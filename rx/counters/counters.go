@@ -130,6 +130,23 @@ func (r *Reading) Totals() (packets, bytes uint64) {
 	return
 }
 
+// CaptureTotals sums the queues' capture counters (zero without capture).
+func (r *Reading) CaptureTotals() Capture {
+	var t Capture
+	for i := range r.Captures {
+		c := &r.Captures[i]
+		t.Enqueued += c.Enqueued
+		t.FilteredOut += c.FilteredOut
+		t.RingDropped += c.RingDropped
+		t.Encoded += c.Encoded
+		t.Bytes += c.Bytes
+		t.Written += c.Written
+		t.DiskDropped += c.DiskDropped
+		t.BytesWritten += c.BytesWritten
+	}
+	return t
+}
+
 // Drops sums the ports' basic drop counters: imissed, rx_nombuf and
 // ierrors.
 func (r *Reading) Drops() (missed, nombuf, errs uint64) {

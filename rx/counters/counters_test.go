@@ -73,6 +73,20 @@ func TestWorstGapAllAndStatus(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { buf = AppendStatus(buf[:0], t0, prev, cur) }); n != 0 {
 		t.Errorf("AppendStatus allocates %.1f times", n)
 	}
+	if strings.Contains(line, "capture") {
+		t.Errorf("status %q shows capture for a run without it", line)
+	}
+	// With capture: the writer's rate, MB/s written and both losses.
+	prev.Captures, cur.Captures = make([]Capture, 2), make([]Capture, 2)
+	cur.Captures[0] = Capture{Encoded: 1_500_000, BytesWritten: 96_000_000, RingDropped: 5}
+	cur.Captures[1] = Capture{Encoded: 500_000, BytesWritten: 4_000_000, DiskDropped: 3}
+	line = string(AppendStatus(buf[:0], t0, prev, cur))
+	if !strings.HasSuffix(line, "capture 2.000 Mpps 100.0 MB/s written, lost: ring 5 disk 3") {
+		t.Errorf("status %q: capture part wrong", line)
+	}
+	if n := testing.AllocsPerRun(100, func() { buf = AppendStatus(buf[:0], t0, prev, cur) }); n != 0 {
+		t.Errorf("AppendStatus with capture allocates %.1f times", n)
+	}
 	cur.Queues[1].GapHist[GapBuckets-1] = 1
 	if _, unb := WorstGapAll(prev, cur); !unb {
 		t.Error("a gap in the last bucket must be reported as unbounded")

@@ -37,7 +37,19 @@ func AppendStatus(buf []byte, start time.Time, prev, cur *Reading) []byte {
 	} else {
 		buf = append(buf, "<="...)
 	}
-	return AppendDuration(buf, ns)
+	buf = AppendDuration(buf, ns)
+	if len(cur.Captures) == 0 || len(prev.Captures) != len(cur.Captures) {
+		return buf
+	}
+	c1, c0 := cur.CaptureTotals(), prev.CaptureTotals()
+	buf = append(buf, "  capture "...)
+	buf = units.AppendFixed(buf, float64(c1.Encoded-c0.Encoded)/dt/1e6, 0, 3)
+	buf = append(buf, " Mpps "...)
+	buf = units.AppendFixed(buf, float64(c1.BytesWritten-c0.BytesWritten)/dt/1e6, 0, 1)
+	buf = append(buf, " MB/s written, lost: ring "...)
+	buf = strconv.AppendUint(buf, c1.RingDropped-c0.RingDropped, 10)
+	buf = append(buf, " disk "...)
+	return strconv.AppendUint(buf, c1.DiskDropped-c0.DiskDropped, 10)
 }
 
 // AppendDuration appends ns in a human unit (ns, µs, ms, s) without allocating.
