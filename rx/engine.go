@@ -43,6 +43,11 @@ type Port struct {
 	NetdevStart NetdevCounters
 }
 
+// needsPackedPool says whether a driver's mempool must be laid out without
+// gaps (see dpdk.NewMempool): AF_XDP's UMEM is the pool's first address
+// plus its size.
+func needsPackedPool(driver string) bool { return driver == "net_af_xdp" }
+
 // XStatNames lists the port's xstat names, index-aligned with
 // counters.PortReading.XStats.
 func (p *Port) XStatNames() []string {
@@ -133,9 +138,13 @@ func (e *Engine) setup(host hostfs.FS) error {
 		if int(p.Info.MaxRXQueues) < pc.RXQueues {
 			return fmt.Errorf("rx: ports[%d] %s (%s): %d rx_queues asked, the device has %d", i, pc.Device, p.Info.Driver, pc.RXQueues, p.Info.MaxRXQueues)
 		}
-		p.pool, err = dpdk.NewMempool(fmt.Sprintf("rxp_rx%d", i), pc.PoolMbufs(&e.cfg.Capture), uint32(pc.MbufCache), uint16(pc.DataRoom), p.Node)
+		p.pool, err = dpdk.NewMempool(fmt.Sprintf("rxp_rx%d", i), pc.PoolMbufs(&e.cfg.Capture), uint32(pc.MbufCache), uint16(pc.DataRoom), p.Node,
+			needsPackedPool(p.Info.Driver))
 		if err != nil {
 			return err
+		}
+		if n := p.pool.Chunks(); needsPackedPool(p.Info.Driver) && n != 1 {
+			return fmt.Errorf("rx: ports[%d] %s (%s): the mempool landed in %d memory chunks, AF_XDP's UMEM covers only one: give DPDK more contiguous memory (eal.extra_memory_mb, or 1G hugepages)", i, pc.Device, p.Info.Driver, n)
 		}
 		ntx := uint16(1)
 		if p.Info.MaxTXQueues == 0 {

@@ -70,7 +70,11 @@ func (e *Generator) setup(node int) error {
 		return fmt.Errorf("rx: generator %s: %w", g.Device, err)
 	}
 	e.port = id
-	if e.pool, err = dpdk.NewMempool("rxp_gen", g.MbufCount(), config.DefaultMbufCache, config.DefaultDataRoom, node); err != nil {
+	info, err := dpdk.Info(id)
+	if err != nil {
+		return err
+	}
+	if e.pool, err = dpdk.NewMempool("rxp_gen", g.MbufCount(), config.DefaultMbufCache, config.DefaultDataRoom, node, needsPackedPool(info.Driver)); err != nil {
 		return err
 	}
 	e.opened = true

@@ -64,7 +64,7 @@ func setupPort(t *testing.T, name string, rxq, txq uint16) (uint16, *Mempool) {
 // queues of 1024 descriptors on it and starts it.
 func startPort(tb testing.TB, port uint16, pool string, n uint32, rxq, txq uint16) *Mempool {
 	tb.Helper()
-	mp, err := NewMempool(pool, n, 256, 2176, 0)
+	mp, err := NewMempool(pool, n, 256, 2176, 0, false)
 	if err != nil {
 		tb.Fatal(err)
 	}

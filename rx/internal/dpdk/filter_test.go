@@ -87,7 +87,7 @@ func TestFilterCompileErrors(t *testing.T) {
 
 func TestFilterMatchesKnownMix(t *testing.T) {
 	needEAL(t)
-	pool, err := NewMempool("pool_filter", 1023, 0, 2176+64, 0)
+	pool, err := NewMempool("pool_filter", 1023, 0, 2176+64, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
