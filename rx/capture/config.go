@@ -79,6 +79,8 @@ const (
 	MaxNameBytes = 255  // RXP_CAP_NAME_MAX - 1, after expansion
 	MaxDirBytes  = 1023
 	MaxCPUs      = 64
+	// MaxHistoryMB bounds capture.history_mb (the writer's 32-bit sizes).
+	MaxHistoryMB = 4095
 	// MaxAfter bounds capture.after.
 	MaxAfter = 10 * time.Minute
 )
@@ -235,8 +237,8 @@ func (c *Config) Validate(rxCPUs cpuset.Set, queues int) error {
 // validateTrigger checks the trigger-mode fields.
 func (c *Config) validateTrigger(queues int) error {
 	switch {
-	case c.HistoryMB < 1 || c.HistoryMB > 1<<20:
-		return fieldErr("history_mb", "%d: give the memory kept per queue before a trigger, 1..%d MB", c.HistoryMB, 1<<20)
+	case c.HistoryMB < 1 || c.HistoryMB > MaxHistoryMB:
+		return fieldErr("history_mb", "%d: give the memory kept per queue before a trigger, 1..%d MB", c.HistoryMB, MaxHistoryMB)
 	case c.After < 0 || c.After > MaxAfter:
 		return fieldErr("after", "%v: give how long to write after a trigger, 0s..%v", c.After, MaxAfter)
 	case len(c.Triggers) == 0:
