@@ -15,6 +15,21 @@ func valid() Config {
 	return c
 }
 
+// wantFieldError fails unless c (with two queues on rx) is rejected with
+// one line naming capture.field.
+func wantFieldError(t *testing.T, c *Config, rx cpuset.Set, field string) {
+	t.Helper()
+	err := c.Validate(rx, 2)
+	var fe *FieldError
+	if !errors.As(err, &fe) || !errors.Is(err, ErrInvalid) || fe.Field != field {
+		t.Errorf("%+v: err = %v, want a FieldError on %s", *c, err, field)
+		return
+	}
+	if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "capture."+field+": ") {
+		t.Errorf("%s: %q: want one line naming capture.%s", field, err, field)
+	}
+}
+
 func TestValidateNamesTheField(t *testing.T) {
 	rx := cpuset.Of(1, 2)
 	for _, tc := range []struct {
@@ -38,15 +53,7 @@ func TestValidateNamesTheField(t *testing.T) {
 	} {
 		c := valid()
 		tc.edit(&c)
-		err := c.Validate(rx, 2)
-		var fe *FieldError
-		if !errors.As(err, &fe) || !errors.Is(err, ErrInvalid) || fe.Field != tc.field {
-			t.Errorf("%+v: err = %v, want a FieldError on %s", c, err, tc.field)
-			continue
-		}
-		if strings.Contains(err.Error(), "\n") {
-			t.Errorf("%s: error spans lines: %q", tc.field, err)
-		}
+		wantFieldError(t, &c, rx, tc.field)
 	}
 	c := valid()
 	if err := c.Validate(rx, 2); err != nil {
@@ -94,15 +101,7 @@ func TestValidateTrigger(t *testing.T) {
 	} {
 		c := validTrigger()
 		tc.edit(&c)
-		err := c.Validate(rx, 2)
-		var fe *FieldError
-		if !errors.As(err, &fe) || !errors.Is(err, ErrInvalid) || fe.Field != tc.field {
-			t.Errorf("%+v: err = %v, want a FieldError on %s", c, err, tc.field)
-			continue
-		}
-		if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "capture."+tc.field+": ") {
-			t.Errorf("%s: %q", tc.field, err)
-		}
+		wantFieldError(t, &c, rx, tc.field)
 	}
 	c = validTrigger()
 	c.Triggers = []string{"signal"}

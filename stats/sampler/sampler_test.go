@@ -237,18 +237,7 @@ func TestLedgerClassifiesAndSamplingDoesNotAllocate(t *testing.T) {
 	f.now.Ports[1].Stats = counters.PortStats{IMissed: 11}
 	f.now.Ports[1].XStats[1] = 99 // rx_discards: unknown meaning, not classified
 	f.now.Queues[0].GapHist[counters.GapBuckets-1] = 1
-	// Five TLB shootdowns on the RX CPU during the second.
-	irqs, err := os.ReadFile(filepath.Join(root, "proc/interrupts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlb := regexp.MustCompile(`(?m)^(\s*TLB:\s+\d+\s+)(\d+)`)
-	m := tlb.FindSubmatch(irqs)
-	if m == nil {
-		t.Fatal("fixture has no TLB row")
-	}
-	n, _ := strconv.Atoi(string(m[2]))
-	writeFile(t, root, "proc/interrupts", tlb.ReplaceAllString(string(irqs), "${1}"+strconv.Itoa(n+5)))
+	bumpTLB(t, root, 5) // five TLB shootdowns on the RX CPU during the second
 	if err := s.Sample(); err != nil {
 		t.Fatal(err)
 	}
