@@ -21,8 +21,8 @@ var captureMetrics = [...]struct {
 	scale float64
 	val   func(c *counters.Capture) uint64
 }{
-	{metric{"rxprobe_capture_packets_total", snapshot.Counter, "Packets the capture writer put into pcapng blocks."}, 0, func(c *counters.Capture) uint64 { return c.Encoded }},
-	{metric{"rxprobe_capture_bytes_total", snapshot.Counter, "Captured bytes (after snaplen) put into pcapng blocks."}, 0, func(c *counters.Capture) uint64 { return c.Bytes }},
+	{metric{"rxprobe_capture_packets_total", snapshot.Counter, "Packets the capture writer encoded as pcapng (into blocks, or trigger mode's history)."}, 0, func(c *counters.Capture) uint64 { return c.Encoded }},
+	{metric{"rxprobe_capture_bytes_total", snapshot.Counter, "Captured bytes (after snaplen) encoded as pcapng (into blocks, or trigger mode's history)."}, 0, func(c *counters.Capture) uint64 { return c.Bytes }},
 	{metric{"rxprobe_capture_filtered_out_total", snapshot.Counter, "Packets that did not match capture.filter."}, 0, func(c *counters.Capture) uint64 { return c.FilteredOut }},
 	{metric{"rxprobe_capture_ring_dropped_total", snapshot.Counter, "Matching packets dropped because the capture ring was full (the writer fell behind)."}, 0, func(c *counters.Capture) uint64 { return c.RingDropped }},
 	{metric{"rxprobe_capture_disk_dropped_total", snapshot.Counter, "Packets in capture files that could not be written."}, 0, func(c *counters.Capture) uint64 { return c.DiskDropped }},

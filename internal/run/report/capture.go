@@ -13,8 +13,9 @@ import (
 type Capture struct {
 	// Mode is capture.mode: continuous or trigger.
 	Mode string `json:"mode,omitempty"`
-	// CapturedPackets and CapturedBytes were encoded into pcapng blocks
-	// (bytes after snaplen); Truncated of them were cut to snaplen.
+	// CapturedPackets and CapturedBytes were encoded as pcapng, into
+	// blocks or trigger mode's history (bytes after snaplen); Truncated of
+	// them were cut to snaplen.
 	CapturedPackets uint64 `json:"captured_packets"`
 	CapturedBytes   uint64 `json:"captured_bytes"`
 	Truncated       uint64 `json:"truncated"`

@@ -160,7 +160,7 @@ struct rxp_capw_cfg {
 
 /* Writer thread counters (one writer: the writer thread). */
 struct rxp_capw_counters {
-	uint64_t packets;          /* encoded into blocks (isb_usrdeliv) */
+	uint64_t packets;          /* encoded (into blocks, or trigger mode's history) */
 	uint64_t bytes;            /* captured bytes (after snaplen) */
 	uint64_t wire_bytes;       /* original lengths */
 	uint64_t truncated;        /* packets cut to snaplen */

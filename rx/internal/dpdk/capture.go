@@ -79,7 +79,7 @@ type CaptureCounters struct {
 	FilteredOut uint64 // did not match the filter
 	RingDropped uint64 // matched, but the ring was full
 	// Writer thread.
-	Encoded      uint64 // packets encoded into blocks (isb_usrdeliv)
+	Encoded      uint64 // packets encoded as pcapng (into blocks; trigger mode: or the history)
 	Bytes        uint64 // captured bytes (after snaplen)
 	WireBytes    uint64 // original lengths
 	Truncated    uint64 // packets cut to snaplen
