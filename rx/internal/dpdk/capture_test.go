@@ -729,3 +729,31 @@ func TestCaptureTriggerAfterZero(t *testing.T) {
 		t.Errorf("file holds %d packets, want 1000", len(f.Packets))
 	}
 }
+
+// TestCaptureTriggerKeepsMaxFiles: four events with max_files 2 leave the
+// newest two event files (the ring applies in trigger mode too), each
+// holding its own history.
+func TestCaptureTriggerKeepsMaxFiles(t *testing.T) {
+	cfg := triggerConfig(1<<20, 0)
+	cfg.MaxFiles = 2
+	gp := genParams(100, 128, 1)
+	r := runCaptureWith(t, "net_ring0", cfg, "", []GenParams{gp, gp, gp, gp}, func(i int, c *Capture) {
+		waitCapture(t, c, "the history filled", func(cc *CaptureCounters) bool { return cc.Encoded == uint64(100*(i+1)) })
+		c.Trigger(2)
+		waitCapture(t, c, "the event file closed", func(cc *CaptureCounters) bool { return cc.FilesClosed == uint64(i+1) })
+	})
+	cc := r.cc
+	if cc.Triggers != 4 || cc.FilesClosed != 4 || cc.FilesDeleted != 2 || cc.Written != 400 || cc.Expired != 0 {
+		t.Errorf("triggers %d, files closed %d, deleted %d, written %d, expired %d: want 4, 4, 2, 400, 0",
+			cc.Triggers, cc.FilesClosed, cc.FilesDeleted, cc.Written, cc.Expired)
+	}
+	paths := files(t, r.dir)
+	if len(paths) != 2 || len(r.events) != 4 || filepath.Base(paths[1]) != r.events[3].File || !strings.Contains(paths[0], "-gap-") {
+		t.Fatalf("files %v, events %+v: want the last two gap events' files", paths, r.events)
+	}
+	for _, f := range readBack(t, paths) {
+		if len(f.Packets) != 100 {
+			t.Errorf("an event file holds %d packets, want its 100", len(f.Packets))
+		}
+	}
+}
