@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/rxprobe/rxprobe/rx/capture"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/rx/internal/dpdk"
@@ -66,7 +67,8 @@ func (e *Engine) setupCapture() error {
 		cc := dpdk.CaptureConfig{
 			Port: p.ID, Queue: q.ID, Socket: p.Node, Snaplen: uint32(c.Snaplen),
 			RingSize: uint32(c.RingSize), BlockSize: uint32(c.BlockKB) * 1024, Blocks: uint32(c.Blocks),
-			Dir: dir, Pattern: c.Pattern,
+			Dir: dir, Pattern: c.FilePattern(),
+			Trigger: c.Mode == capture.ModeTrigger, HistoryBytes: uint64(c.HistoryBytes()), After: c.After,
 			RotateBytes: uint64(c.RotateMB) << 20, RotateEvery: c.RotateEvery,
 			MaxFiles: uint32(c.MaxFiles), MinFreeBytes: uint64(c.MinFreeMB) << 20,
 			CPUs:                 cpus,
@@ -91,7 +93,8 @@ func copyCapture(d *counters.Capture, c *dpdk.CaptureCounters) {
 	*d = counters.Capture{Enqueued: c.Enqueued, FilteredOut: c.FilteredOut, RingDropped: c.RingDropped,
 		Encoded: c.Encoded, Bytes: c.Bytes, BusyNs: c.BusyNs, BlockWaitNs: c.BlockWaitNs,
 		Written: c.Written, DiskDropped: c.DiskDropped, BytesWritten: c.BytesWritten, WriteNs: c.WriteNs,
-		Files: c.FilesClosed, FilesDeleted: c.FilesDeleted, Errors: c.Errors}
+		Files: c.FilesClosed, FilesDeleted: c.FilesDeleted, Errors: c.Errors,
+		Triggers: c.Triggers, TriggersCoalesced: c.TriggersCoalesced, Expired: c.Expired, HistoryBytes: c.HistoryBytes}
 }
 
 // startCapture starts every queue's writer and I/O threads (before the
@@ -178,4 +181,29 @@ func (e *Engine) CaptureLastFile(i int) string {
 		return q.cap.LastFile()
 	}
 	return ""
+}
+
+// CaptureTrigger asks every queue's trigger-mode capture to write its
+// history and the packets of capture.after to a new file (reason: a
+// capture.Trigger). Any goroutine; it neither blocks nor allocates; a
+// no-op without trigger-mode capture. The caller decides which triggers
+// are configured (capture.Config.TriggerMask).
+func (e *Engine) CaptureTrigger(reason uint8) {
+	for _, q := range e.Queues {
+		if q.cap != nil {
+			q.cap.Trigger(reason)
+		}
+	}
+}
+
+// CaptureEvent is one trigger-mode event file of a queue.
+type CaptureEvent = dpdk.CaptureEvent
+
+// CaptureEvents lists queue i's trigger-mode events (nil for none). It
+// allocates.
+func (e *Engine) CaptureEvents(i int) []CaptureEvent {
+	if q := e.Queues[i]; q.cap != nil {
+		return q.cap.Events()
+	}
+	return nil
 }

@@ -76,9 +76,9 @@ func checkEquation(t *testing.T, q report.Queue) {
 	if c == nil {
 		t.Fatal("report has no capture block")
 	}
-	if q.RXPackets == 0 || q.RXPackets != c.Written+c.FilteredOut+c.RingDropped+c.DiskDropped || !c.Equation {
-		t.Fatalf("capture equation: rx %d, written %d + filtered %d + ring %d + disk %d (holds: %v)",
-			q.RXPackets, c.Written, c.FilteredOut, c.RingDropped, c.DiskDropped, c.Equation)
+	if q.RXPackets == 0 || q.RXPackets != c.Written+c.FilteredOut+c.RingDropped+c.DiskDropped+c.Expired || !c.Equation {
+		t.Fatalf("capture equation: rx %d, written %d + filtered %d + ring %d + disk %d + expired %d (holds: %v)",
+			q.RXPackets, c.Written, c.FilteredOut, c.RingDropped, c.DiskDropped, c.Expired, c.Equation)
 	}
 }
 

@@ -14,8 +14,10 @@
 //     (the steady-state figures in the report measure it), except with the
 //     benchmark-only in-process exporter.
 //   - With capture on, each queue's report carries a capture block whose
-//     equation (rx_packets = written + filtered_out + dropped) is checked
-//     on the final counters, read after the captures stopped.
+//     equation (rx_packets = written + filtered_out + dropped + expired)
+//     is checked on the final counters, read after the captures stopped.
+//   - In trigger mode with the signal trigger, SIGUSR1 to the process
+//     fires every queue's capture while the loops run (ignored after).
 //   - A run that could not start returns a nil report; a run that started
 //     returns its report even when stopping failed.
 package run

@@ -3,6 +3,7 @@ package run
 import (
 	"github.com/rxprobe/rxprobe/internal/run/report"
 	"github.com/rxprobe/rxprobe/rx"
+	"github.com/rxprobe/rxprobe/rx/capture"
 	"github.com/rxprobe/rxprobe/rx/counters"
 )
 
@@ -53,5 +54,15 @@ func gatherCapture(eng *rx.Engine, i int) *report.Capture {
 		FilteredOut: c.FilteredOut, RingDropped: c.RingDropped, DiskDropped: c.DiskDropped,
 		Written: c.Written, BytesWritten: c.BytesWritten, Files: c.FilesClosed, FilesDeleted: c.FilesDeleted,
 		WriteErrors: c.Errors, WriterBusyNs: c.BusyNs, BlockWaitNs: c.BlockWaitNs, WriteNsMax: c.WriteNsMax,
-		Direct: c.Direct, LastFile: eng.CaptureLastFile(i)}
+		Direct: c.Direct, LastFile: eng.CaptureLastFile(i),
+		Expired: c.Expired, Triggers: c.Triggers, TriggersCoalesced: c.TriggersCoalesced, Events: captureEvents(eng.CaptureEvents(i))}
+}
+
+// captureEvents turns the writer's trigger events into the report's.
+func captureEvents(evs []rx.CaptureEvent) []report.CaptureEvent {
+	var out []report.CaptureEvent
+	for _, e := range evs {
+		out = append(out, report.CaptureEvent{At: e.At, Reason: capture.Trigger(e.Reason).String(), File: e.File})
+	}
+	return out
 }

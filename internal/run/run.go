@@ -12,6 +12,7 @@ import (
 	"github.com/rxprobe/rxprobe/internal/hostfs"
 	"github.com/rxprobe/rxprobe/internal/run/report"
 	"github.com/rxprobe/rxprobe/rx"
+	"github.com/rxprobe/rxprobe/rx/capture"
 	"github.com/rxprobe/rxprobe/rx/config"
 	"github.com/rxprobe/rxprobe/stats/sampler"
 )
@@ -30,6 +31,7 @@ type runner struct {
 	first, last *rx.Reading
 	degraded    []string
 	stopFault   context.CancelFunc
+	usr1        sigRelay
 }
 
 // Run checks the host, starts the engine, the stats thread and the
@@ -106,6 +108,9 @@ func (r *runner) start() error {
 	if r.smp != nil {
 		r.smp.LaunchTSC(rx.TSC())
 	}
+	if r.cfg.Capture.TriggerMask()&(1<<capture.TriggerSignal) != 0 {
+		r.usr1.start(r.eng)
+	}
 	if hz := r.o.Debug.MunmapHz; hz > 0 {
 		var fctx context.Context
 		fctx, r.stopFault = context.WithCancel(context.Background())
@@ -164,6 +169,7 @@ func (r *runner) stop() error {
 	if r.smp != nil {
 		statsErr = r.smp.Stop()
 	}
+	r.usr1.stop()
 	r.eng.Stop()
 	r.stopFault()
 	if r.smp != nil {
@@ -205,6 +211,13 @@ func (r *runner) report(statsErr error) *report.Report {
 		}
 	}
 	in.Attribution, in.Drift = found.attrib, found.drift
+	for i := range in.Ports {
+		for _, q := range in.Ports[i].Queues {
+			if q.Capture != nil {
+				q.Capture.Mode = string(r.cfg.Capture.Mode)
+			}
+		}
+	}
 	return report.Build(in)
 }
 

@@ -17,7 +17,7 @@ func (r *runner) startStats() error {
 	smp, err := sampler.New(r.eng, sampler.Options{HostRoot: r.o.HostRoot, Interval: r.cfg.Stats.Interval,
 		ShmDir: r.cfg.Stats.ShmDir, Prefix: r.eng.Plan().Prefix, StatusFD: r.o.StatusFD, StatusTTY: r.o.StatusTTY,
 		StdioReads: r.o.Debug.StdioReads, Guard: guardOptions(r.cfg, r.o.HostRoot), EventFD: 2,
-		Build: map[string]string{"version": r.o.Build.Version, "commit": r.o.Build.Commit, "goversion": runtime.Version(), "dpdk": rx.DPDKVersion()}})
+		CaptureTriggers: r.cfg.Capture.TriggerMask(), Build: map[string]string{"version": r.o.Build.Version, "commit": r.o.Build.Commit, "goversion": runtime.Version(), "dpdk": rx.DPDKVersion()}})
 	if err != nil {
 		return err
 	}

@@ -30,8 +30,9 @@ func fieldErr(field, format string, args ...any) error {
 // Mode is how captured packets are kept.
 type Mode string
 
-// Modes. Trigger (keep the last N MB in memory, write them on an event)
-// is specified in issue 10 and not built yet: Validate rejects it.
+// Modes: continuous writes every matching packet to rotating files;
+// trigger keeps the newest history_mb per queue in memory and writes it,
+// plus the packets of the following `after`, to one file per event.
 const (
 	ModeContinuous Mode = "continuous"
 	ModeTrigger    Mode = "trigger"
@@ -40,6 +41,40 @@ const (
 // DefaultMinFreeMB is min_free_mb when a config file leaves it out.
 const DefaultMinFreeMB = 1024
 
+// Trigger is what starts a trigger-mode event file; its number is what
+// the C writer receives (rxp_capw_trigger) and names in {event}.
+type Trigger uint8
+
+// Triggers. Their names are the capture.triggers values.
+const (
+	TriggerDrop   Trigger = 1 // a new drop in any layer of the drop ledger
+	TriggerGap    Trigger = 2 // a loop gap over the guard's threshold
+	TriggerIRQ    Trigger = 3 // an interrupt-guard violation on an RX CPU
+	TriggerSignal Trigger = 4 // SIGUSR1 to the rxprobe run process
+)
+
+// TriggerNames are the triggers by number (index 0 unused); the C writer
+// has the same table for {event}.
+var TriggerNames = [...]string{"", "drop", "gap", "irq", "signal"}
+
+// String is the trigger's name.
+func (t Trigger) String() string {
+	if int(t) < len(TriggerNames) && t != 0 {
+		return TriggerNames[t]
+	}
+	return "trigger"
+}
+
+// TriggerOf is the trigger named name.
+func TriggerOf(name string) (Trigger, bool) {
+	for i, n := range TriggerNames {
+		if i != 0 && n == name {
+			return Trigger(i), true
+		}
+	}
+	return 0, false
+}
+
 // Limits of the writer (rx/internal/dpdk's cap.h).
 const (
 	MaxSnaplen   = 9216 // RXP_MAX_PKT
@@ -47,14 +82,34 @@ const (
 	MaxNameBytes = 255  // RXP_CAP_NAME_MAX - 1, after expansion
 	MaxDirBytes  = 1023
 	MaxCPUs      = 64
+	// MaxHistoryMB bounds capture.history_mb (the writer's 32-bit sizes).
+	MaxHistoryMB = 4095
+	// MaxAfter bounds capture.after.
+	MaxAfter = 10 * time.Minute
 )
+
+// DefaultTriggerPattern names trigger-mode files.
+const DefaultTriggerPattern = "rxprobe-p{port}q{queue}-%Y%m%dT%H%M%SZ-{event}-{seq}.pcapng"
 
 // Config is the `capture:` section. The zero value is "capture off".
 type Config struct {
 	// Enabled turns capture on for every RX queue.
 	Enabled bool `mapstructure:"enabled" yaml:"enabled"`
-	// Mode is "continuous" (default).
+	// Mode is "continuous" (default) or "trigger".
 	Mode Mode `mapstructure:"mode" yaml:"mode"`
+	// HistoryMB is the memory per queue that trigger mode keeps of the
+	// newest packets (snaplen applies), written when a trigger fires
+	// (default 64).
+	HistoryMB int `mapstructure:"history_mb" yaml:"history_mb"`
+	// After is how long trigger mode goes on writing live packets after
+	// the trigger (default 5s, at most 10m).
+	After time.Duration `mapstructure:"after" yaml:"after"`
+	// Triggers lists what fires in trigger mode: drop, gap, irq, signal
+	// (default all four).
+	Triggers []string `mapstructure:"triggers" yaml:"triggers"`
+	// TriggerPattern names trigger-mode files: Pattern's conversions and
+	// {event}, the first trigger's name.
+	TriggerPattern string `mapstructure:"trigger_pattern" yaml:"trigger_pattern"`
 	// Filter is a tcpdump expression; empty keeps every packet.
 	Filter string `mapstructure:"filter" yaml:"filter"`
 	// Snaplen is the most bytes kept of each packet (default and at most
@@ -93,6 +148,20 @@ func (c *Config) Defaults() {
 	if c.Mode == "" {
 		c.Mode = ModeContinuous
 	}
+	if c.Mode == ModeTrigger {
+		if c.HistoryMB == 0 {
+			c.HistoryMB = 64
+		}
+		if c.After == 0 {
+			c.After = 5 * time.Second
+		}
+		if c.Triggers == nil {
+			c.Triggers = []string{"drop", "gap", "irq", "signal"}
+		}
+		if c.TriggerPattern == "" {
+			c.TriggerPattern = DefaultTriggerPattern
+		}
+	}
 	if c.Snaplen == 0 {
 		c.Snaplen = MaxSnaplen
 	}
@@ -117,10 +186,8 @@ func (c *Config) Validate(rxCPUs cpuset.Set, queues int) error {
 		return nil
 	}
 	switch {
-	case c.Mode == ModeTrigger:
-		return fieldErr("mode", "trigger capture is not implemented yet: use continuous")
-	case c.Mode != ModeContinuous:
-		return fieldErr("mode", "%q: use continuous", c.Mode)
+	case c.Mode != ModeContinuous && c.Mode != ModeTrigger:
+		return fieldErr("mode", "%q: use continuous or trigger", c.Mode)
 	case c.Snaplen < 1 || c.Snaplen > MaxSnaplen:
 		return fieldErr("snaplen", "%d: give 1..%d", c.Snaplen, MaxSnaplen)
 	case c.Dir == "":
@@ -145,10 +212,14 @@ func (c *Config) Validate(rxCPUs cpuset.Set, queues int) error {
 		return fieldErr("rotate_every", "%v: give at least 1s", c.RotateEvery)
 	case c.RotateMB != 0 && c.RotateMB*1024 < 2*c.BlockKB:
 		return fieldErr("rotate_mb", "%d MB: give at least two blocks (%d KB)", c.RotateMB, 2*c.BlockKB)
-	case c.MaxFiles != 0 && c.RotateMB == 0 && c.RotateEvery == 0:
+	case c.MaxFiles != 0 && c.RotateMB == 0 && c.RotateEvery == 0 && c.Mode != ModeTrigger:
 		return fieldErr("max_files", "%d without rotation keeps one file: set rotate_mb or rotate_every", c.MaxFiles)
 	}
-	if err := c.validatePattern(queues); err != nil {
+	if c.Mode == ModeTrigger {
+		if err := c.validateTrigger(queues); err != nil {
+			return err
+		}
+	} else if err := c.validatePattern(c.Pattern, "pattern", queues); err != nil {
 		return err
 	}
 	if c.CPUs != "" {
@@ -166,21 +237,78 @@ func (c *Config) Validate(rxCPUs cpuset.Set, queues int) error {
 	return nil
 }
 
-func (c *Config) validatePattern(queues int) error {
-	p := c.Pattern
-	if strings.Contains(p, "/") {
-		return fieldErr("pattern", "%q: a file name, not a path: put directories in capture.dir", p)
+// validateTrigger checks the trigger-mode fields.
+func (c *Config) validateTrigger(queues int) error {
+	switch {
+	case c.HistoryMB < 1 || c.HistoryMB > MaxHistoryMB:
+		return fieldErr("history_mb", "%d: give the memory kept per queue before a trigger, 1..%d MB", c.HistoryMB, MaxHistoryMB)
+	case c.After < 0 || c.After > MaxAfter:
+		return fieldErr("after", "%v: give how long to write after a trigger, 0s..%v", c.After, MaxAfter)
+	case len(c.Triggers) == 0:
+		return fieldErr("triggers", "empty: list one or more of drop, gap, irq, signal")
+	case c.RotateMB != 0 || c.RotateEvery != 0:
+		return fieldErr("rotate_mb", "rotation with mode trigger: each event is one file; set rotate_mb and rotate_every to 0")
 	}
-	if queues > 1 && (!strings.Contains(p, "{port}") || !strings.Contains(p, "{queue}")) {
-		return fieldErr("pattern", "%q: %d queues write at once: include {port} and {queue}", p, queues)
+	for _, n := range c.Triggers {
+		if _, ok := TriggerOf(n); !ok {
+			return fieldErr("triggers", "%q: give drop, gap, irq or signal", n)
+		}
 	}
-	if (c.RotateMB != 0 || c.RotateEvery != 0) && !strings.Contains(p, "{seq}") {
-		return fieldErr("pattern", "%q: rotating files need {seq} so two files never share a name", p)
+	p := c.TriggerPattern
+	if err := c.validatePattern(p, "trigger_pattern", queues); err != nil {
+		return err
 	}
-	if n := len(p) + 3*strings.Count(p, "%") + 16; n > MaxNameBytes {
-		return fieldErr("pattern", "%q expands to up to %d bytes: at most %d", p, n, MaxNameBytes)
+	if !strings.Contains(p, "{seq}") {
+		return fieldErr("trigger_pattern", "%q: each event is a new file: include {seq}", p)
 	}
 	return nil
+}
+
+func (c *Config) validatePattern(p, field string, queues int) error {
+	if strings.Contains(p, "/") {
+		return fieldErr(field, "%q: a file name, not a path: put directories in capture.dir", p)
+	}
+	if queues > 1 && (!strings.Contains(p, "{port}") || !strings.Contains(p, "{queue}")) {
+		return fieldErr(field, "%q: %d queues write at once: include {port} and {queue}", p, queues)
+	}
+	if (c.RotateMB != 0 || c.RotateEvery != 0) && !strings.Contains(p, "{seq}") {
+		return fieldErr(field, "%q: rotating files need {seq} so two files never share a name", p)
+	}
+	if n := len(p) + 3*strings.Count(p, "%") + 16; n > MaxNameBytes {
+		return fieldErr(field, "%q expands to up to %d bytes: at most %d", p, n, MaxNameBytes)
+	}
+	return nil
+}
+
+// TriggerMask is the set of configured triggers, bit 1<<Trigger each; 0
+// unless capture is on in trigger mode (valid after Validate).
+func (c *Config) TriggerMask() uint8 {
+	if !c.Enabled || c.Mode != ModeTrigger {
+		return 0
+	}
+	var m uint8
+	for _, n := range c.Triggers {
+		if t, ok := TriggerOf(n); ok {
+			m |= 1 << t
+		}
+	}
+	return m
+}
+
+// FilePattern is the pattern files are named with in the configured mode.
+func (c *Config) FilePattern() string {
+	if c.Mode == ModeTrigger {
+		return c.TriggerPattern
+	}
+	return c.Pattern
+}
+
+// HistoryBytes is trigger mode's memory per queue (0 in continuous mode).
+func (c *Config) HistoryBytes() int64 {
+	if c.Mode != ModeTrigger {
+		return 0
+	}
+	return int64(c.HistoryMB) << 20
 }
 
 // PoolMbufs is the number of mbufs capture adds to the mempool of a NUMA
@@ -194,11 +322,12 @@ func (c *Config) PoolMbufs(queues int) int {
 }
 
 // HugepageBytes is the hugepage memory capture needs on a node with
-// queues capturing RX queues (blocks and rings), beyond the mbufs.
+// queues capturing RX queues (blocks, rings and trigger mode's history),
+// beyond the mbufs.
 func (c *Config) HugepageBytes(queues int) int64 {
 	if !c.Enabled {
 		return 0
 	}
-	per := int64(c.BlockKB)*1024*int64(c.Blocks) + int64(c.RingSize)*8 + 1<<20
+	per := int64(c.BlockKB)*1024*int64(c.Blocks) + int64(c.RingSize)*8 + 1<<20 + c.HistoryBytes()
 	return int64(queues) * per
 }

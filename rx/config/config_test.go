@@ -334,7 +334,8 @@ func TestCaptureSection(t *testing.T) {
 		edit  func(c *Config)
 		field string
 	}{
-		{func(c *Config) { c.Capture.Mode = "trigger" }, "capture.mode"},
+		{func(c *Config) { c.Capture.Mode = "ring" }, "capture.mode"},
+		{func(c *Config) { c.Capture.Mode, c.Capture.Triggers = "trigger", []string{"usr1"} }, "capture.triggers"},
 		{func(c *Config) { c.Capture.Dir = "" }, "capture.dir"},
 		{func(c *Config) { c.Capture.CPUs = "1" }, "capture.cpus"},
 	} {

@@ -88,6 +88,9 @@ type Capture struct {
 	Written, DiskDropped               uint64 // packets in finished files, in files that failed
 	BytesWritten, WriteNs              uint64
 	Files, FilesDeleted, Errors        uint64
+	// Trigger mode: events started, triggers coalesced into an open
+	// event, packets that expired from the history, its current fill.
+	Triggers, TriggersCoalesced, Expired, HistoryBytes uint64
 }
 
 // PortReading is one port's counters at a moment.

@@ -21,8 +21,8 @@ var captureMetrics = [...]struct {
 	scale float64
 	val   func(c *counters.Capture) uint64
 }{
-	{metric{"rxprobe_capture_packets_total", snapshot.Counter, "Packets the capture writer put into pcapng blocks."}, 0, func(c *counters.Capture) uint64 { return c.Encoded }},
-	{metric{"rxprobe_capture_bytes_total", snapshot.Counter, "Captured bytes (after snaplen) put into pcapng blocks."}, 0, func(c *counters.Capture) uint64 { return c.Bytes }},
+	{metric{"rxprobe_capture_packets_total", snapshot.Counter, "Packets the capture writer encoded as pcapng (into blocks, or trigger mode's history)."}, 0, func(c *counters.Capture) uint64 { return c.Encoded }},
+	{metric{"rxprobe_capture_bytes_total", snapshot.Counter, "Captured bytes (after snaplen) encoded as pcapng (into blocks, or trigger mode's history)."}, 0, func(c *counters.Capture) uint64 { return c.Bytes }},
 	{metric{"rxprobe_capture_filtered_out_total", snapshot.Counter, "Packets that did not match capture.filter."}, 0, func(c *counters.Capture) uint64 { return c.FilteredOut }},
 	{metric{"rxprobe_capture_ring_dropped_total", snapshot.Counter, "Matching packets dropped because the capture ring was full (the writer fell behind)."}, 0, func(c *counters.Capture) uint64 { return c.RingDropped }},
 	{metric{"rxprobe_capture_disk_dropped_total", snapshot.Counter, "Packets in capture files that could not be written."}, 0, func(c *counters.Capture) uint64 { return c.DiskDropped }},
@@ -33,6 +33,10 @@ var captureMetrics = [...]struct {
 	{metric{"rxprobe_capture_write_errors_total", snapshot.Counter, "Failed capture file operations."}, 0, func(c *counters.Capture) uint64 { return c.Errors }},
 	{metric{"rxprobe_capture_writer_busy_seconds_total", snapshot.Counter, "Time the capture writer spent on bursts, waiting for a free block included."}, 1e-9, func(c *counters.Capture) uint64 { return c.BusyNs }},
 	{metric{"rxprobe_capture_writer_wait_seconds_total", snapshot.Counter, "Time the capture writer waited for a free block: the disk was behind."}, 1e-9, func(c *counters.Capture) uint64 { return c.BlockWaitNs }},
+	{metric{"rxprobe_capture_triggers_total", snapshot.Counter, "Trigger-mode events started (each writes one file: the history and the packets of capture.after)."}, 0, func(c *counters.Capture) uint64 { return c.Triggers }},
+	{metric{"rxprobe_capture_triggers_coalesced_total", snapshot.Counter, "Triggers that arrived while an event file was open (they extend nothing)."}, 0, func(c *counters.Capture) uint64 { return c.TriggersCoalesced }},
+	{metric{"rxprobe_capture_expired_total", snapshot.Counter, "Packets that left the trigger-mode history without being written."}, 0, func(c *counters.Capture) uint64 { return c.Expired }},
+	{metric{"rxprobe_capture_history_bytes", snapshot.Gauge, "Bytes in the trigger-mode history now."}, 0, func(c *counters.Capture) uint64 { return c.HistoryBytes }},
 	{metric{"rxprobe_capture_write_seconds_total", snapshot.Counter, "Time the capture I/O thread spent in write calls."}, 1e-9, func(c *counters.Capture) uint64 { return c.WriteNs }},
 }
 

@@ -26,4 +26,8 @@
 //     are unwrapped and port counters survive restarts (stats/counter).
 //   - A port whose driver is not in stats/dropclass's table gets one line
 //     on Options.EventFD at New: its drops are only partly classified.
+//   - With Options.CaptureTriggers and an engine implementing
+//     CaptureTriggerer, it fires trigger-mode capture after a sample:
+//     drop when any ledger layer grew since the previous sample, gap and
+//     irq on the guard's events. Only configured triggers fire.
 package sampler

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rxprobe/rxprobe/internal/cpuset"
 	"github.com/rxprobe/rxprobe/isolation/guard"
+	"github.com/rxprobe/rxprobe/rx/capture"
 	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/stats/dropclass"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
@@ -50,6 +51,13 @@ type guardSource struct {
 	dropsIdx [][guard.NumLayers]int
 	line     []byte
 	lastAt   time.Time
+
+	// Trigger-mode capture: what fires (bits 1<<capture.Trigger) and
+	// the ledger's total at the last sample.
+	trig      CaptureTriggerer
+	trigMask  uint8
+	dropTotal uint64
+	dropSeen  bool
 }
 
 var (
@@ -117,6 +125,11 @@ func (g *guardSource) rebase() {
 // sample feeds the guard once per second. It does not allocate unless an
 // event is raised.
 func (g *guardSource) sample(v []uint64) error {
+	drops := g.trigMask&(1<<capture.TriggerDrop) != 0
+	if drops {
+		g.ledger(v)
+		g.dropTrigger()
+	}
 	g.n++
 	if g.n < g.every && g.started() {
 		return nil
@@ -134,17 +147,12 @@ func (g *guardSource) sample(v []uint64) error {
 		in.Queues[i].WorstGapNs, _ = counters.WorstGap(&g.prevHist[i], &c.GapHist)
 		g.prevHist[i] = c.GapHist
 	}
-	in.Drops = [guard.NumLayers]uint64{}
-	for i := range g.drop {
-		d := g.classify(i, v)
-		d[dropclass.CaptureRing] += g.capture.ringDropped(i)
-		for l := range d {
-			v[g.dropsIdx[i][l]] = d[l]
-			in.Drops[l] += d[l]
-		}
+	if !drops {
+		g.ledger(v)
 	}
 	if events := g.g.Second(in); len(events) > 0 {
 		g.logEvents(events)
+		g.eventTriggers(events)
 	}
 	g.lastAt = in.At
 	for ci := range g.rxcpus {
@@ -154,6 +162,53 @@ func (g *guardSource) sample(v []uint64) error {
 		}
 	}
 	return nil
+}
+
+// ledger classifies every port's drops into the guard's input and
+// publishes them (the drop ledger).
+func (g *guardSource) ledger(v []uint64) {
+	in := &g.in
+	in.Drops = [guard.NumLayers]uint64{}
+	for i := range g.drop {
+		d := g.classify(i, v)
+		d[dropclass.CaptureRing] += g.capture.ringDropped(i)
+		for l := range d {
+			v[g.dropsIdx[i][l]] = d[l]
+			in.Drops[l] += d[l]
+		}
+	}
+}
+
+// dropTrigger fires the capture's drop trigger when any ledger layer grew
+// since the last sample (not at the first: that is the starting point).
+func (g *guardSource) dropTrigger() {
+	var total uint64
+	for _, d := range g.in.Drops {
+		total += d
+	}
+	if g.dropSeen && total > g.dropTotal {
+		g.trig.CaptureTrigger(uint8(capture.TriggerDrop))
+	}
+	g.dropTotal, g.dropSeen = total, true
+}
+
+// eventTriggers fires the capture's gap and irq triggers for the
+// second's guard events (each at most once a second).
+func (g *guardSource) eventTriggers(events []guard.Event) {
+	if g.trigMask == 0 {
+		return
+	}
+	var fired uint8
+	for i := range events {
+		t := capture.TriggerIRQ
+		if events[i].Kind == guard.KindNames[guard.KindGap] {
+			t = capture.TriggerGap
+		}
+		if bit := uint8(1) << t; g.trigMask&bit != 0 && fired&bit == 0 {
+			fired |= bit
+			g.trig.CaptureTrigger(uint8(t))
+		}
+	}
 }
 
 // interrupts sums the watched rows by kind per RX CPU and names the

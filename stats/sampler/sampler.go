@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rxprobe/rxprobe/isolation/guard"
+	"github.com/rxprobe/rxprobe/rx/capture"
 	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/stats/shm"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
@@ -25,6 +26,13 @@ type Engine interface {
 	NewReading() *counters.Reading
 	// Read refills r. It must not allocate.
 	Read(r *counters.Reading)
+}
+
+// CaptureTriggerer is an Engine whose trigger-mode capture the stats
+// thread fires (rx.Engine implements it). CaptureTrigger must neither
+// block nor allocate.
+type CaptureTriggerer interface {
+	CaptureTrigger(reason uint8)
 }
 
 // Options configure a Sampler.
@@ -50,6 +58,12 @@ type Options struct {
 	// start-up notes (a port whose drops are only partly classified);
 	// -1: none.
 	EventFD int
+	// CaptureTriggers are the capture triggers the stats thread fires,
+	// bit 1<<capture.Trigger each (capture.Config.TriggerMask): drop (a
+	// ledger layer grew since the last sample), gap and irq (guard
+	// events). They need the guard and an engine implementing
+	// CaptureTriggerer; the signal trigger is the run's.
+	CaptureTriggers uint8
 	// StdioReads makes every kernel file read also map and unmap a page,
 	// as glibc's stdio did: the deliberately bad baseline of
 	// `make bench-observer`. Never set it in production.
@@ -163,6 +177,10 @@ func (s *Sampler) declare(sc *schema) error {
 	if s.o.Guard != nil {
 		s.g = &guardSource{o: s.o.Guard, every: max(1, int(time.Second/s.o.Interval)), eventFD: s.o.EventFD, tty: s.o.StatusTTY && s.o.StatusFD >= 0,
 			shape: s.shape, cur: s.cur, irqs: irqs, ports: s.ports, sysfs: s.sysfs, capture: s.capture}
+		if ct, ok := s.eng.(CaptureTriggerer); ok {
+			s.g.trig = ct
+			s.g.trigMask = s.o.CaptureTriggers &^ (1 << capture.TriggerSignal)
+		}
 		s.sources = append(s.sources, s.g)
 	}
 	for _, src := range s.sources {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/isolation/guard"
+	"github.com/rxprobe/rxprobe/rx/capture"
 	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/stats/shm"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
@@ -22,7 +23,10 @@ type fakeEngine struct {
 	shape counters.Shape
 	now   counters.Reading // what the next Read returns
 	t     time.Time
+	fired [5]int // CaptureTrigger calls by reason
 }
+
+func (f *fakeEngine) CaptureTrigger(reason uint8) { f.fired[reason]++ }
 
 func (f *fakeEngine) Shape() *counters.Shape        { return &f.shape }
 func (f *fakeEngine) NewReading() *counters.Reading { return counters.NewReading(&f.shape) }
@@ -233,18 +237,7 @@ func TestLedgerClassifiesAndSamplingDoesNotAllocate(t *testing.T) {
 	f.now.Ports[1].Stats = counters.PortStats{IMissed: 11}
 	f.now.Ports[1].XStats[1] = 99 // rx_discards: unknown meaning, not classified
 	f.now.Queues[0].GapHist[counters.GapBuckets-1] = 1
-	// Five TLB shootdowns on the RX CPU during the second.
-	irqs, err := os.ReadFile(filepath.Join(root, "proc/interrupts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlb := regexp.MustCompile(`(?m)^(\s*TLB:\s+\d+\s+)(\d+)`)
-	m := tlb.FindSubmatch(irqs)
-	if m == nil {
-		t.Fatal("fixture has no TLB row")
-	}
-	n, _ := strconv.Atoi(string(m[2]))
-	writeFile(t, root, "proc/interrupts", tlb.ReplaceAllString(string(irqs), "${1}"+strconv.Itoa(n+5)))
+	bumpTLB(t, root, 5) // five TLB shootdowns on the RX CPU during the second
 	if err := s.Sample(); err != nil {
 		t.Fatal(err)
 	}
@@ -359,5 +352,74 @@ func TestCaptureMetricsAndLedger(t *testing.T) {
 		_ = s.Sample()
 	}); n != 0 {
 		t.Errorf("a sample with capture allocates %.1f times", n)
+	}
+}
+
+// bumpTLB adds n TLB shootdowns on CPU 1 (the fixture's second column),
+// the fake's RX CPU.
+func bumpTLB(t *testing.T, root string, n int) {
+	t.Helper()
+	irqs, err := os.ReadFile(filepath.Join(root, "proc/interrupts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlb := regexp.MustCompile(`(?m)^(\s*TLB:\s+\d+\s+)(\d+)`)
+	m := tlb.FindSubmatch(irqs)
+	if m == nil {
+		t.Fatal("fixture has no TLB row")
+	}
+	v, _ := strconv.Atoi(string(m[2]))
+	writeFile(t, root, "proc/interrupts", tlb.ReplaceAllString(string(irqs), "${1}"+strconv.Itoa(v+n)))
+}
+
+// TestCaptureTriggersFromTheStatsThread: a new drop in any ledger layer, a
+// loop gap over the threshold and an interrupt-guard event each fire the
+// engine's capture trigger once, only when configured; a quiet sample
+// fires nothing, and sampling with triggers allocates nothing.
+func TestCaptureTriggersFromTheStatsThread(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mask uint8
+		want [5]int
+	}{
+		{"all", 1<<capture.TriggerDrop | 1<<capture.TriggerGap | 1<<capture.TriggerIRQ | 1<<capture.TriggerSignal, [5]int{0, 2, 1, 1, 0}},
+		{"drop only", 1 << capture.TriggerDrop, [5]int{0, 2, 0, 0, 0}},
+		{"signal only", 1 << capture.TriggerSignal, [5]int{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, dir, root := newFake(), t.TempDir(), hostRoot(t)
+			f.shape.Capture = true
+			f.now = *counters.NewReading(&f.shape)
+			s, err := New(f, Options{HostRoot: root, Interval: time.Second, ShmDir: dir, Prefix: "ft",
+				StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}, CaptureTriggers: tc.mask})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			f.now.Ports[0].Stats.IMissed = 5 // before the start: not new
+			for range 2 {
+				if err := s.Sample(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if f.fired != [5]int{} {
+				t.Fatalf("quiet samples fired %v", f.fired)
+			}
+			f.now.Captures[1].RingDropped = 3 // capture_ring of the second port
+			_ = s.Sample()
+			f.now.Ports[0].Stats.RXNoMbuf = 1 // mempool_empty
+			f.now.Queues[0].GapHist[counters.GapBuckets-1] = 1
+			bumpTLB(t, root, 5)
+			_ = s.Sample()
+			if f.fired != tc.want {
+				t.Errorf("fired %v (by reason: -, drop, gap, irq, signal), want %v", f.fired, tc.want)
+			}
+			if n := testing.AllocsPerRun(20, func() {
+				f.now.Captures[0].RingDropped++
+				_ = s.Sample()
+			}); n != 0 {
+				t.Errorf("a sample with triggers allocates %.1f times", n)
+			}
+		})
 	}
 }

@@ -4,14 +4,18 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 )
 
 // Capture is one queue's packet capture over the run (capture.enabled).
 // Capture equation: the queue's rx_packets = Written + FilteredOut +
-// RingDropped + DiskDropped, exact once the capture stopped.
+// RingDropped + DiskDropped + Expired, exact once the capture stopped.
 type Capture struct {
-	// CapturedPackets and CapturedBytes were encoded into pcapng blocks
-	// (bytes after snaplen); Truncated of them were cut to snaplen.
+	// Mode is capture.mode: continuous or trigger.
+	Mode string `json:"mode,omitempty"`
+	// CapturedPackets and CapturedBytes were encoded as pcapng, into
+	// blocks or trigger mode's history (bytes after snaplen); Truncated of
+	// them were cut to snaplen.
 	CapturedPackets uint64 `json:"captured_packets"`
 	CapturedBytes   uint64 `json:"captured_bytes"`
 	Truncated       uint64 `json:"truncated"`
@@ -38,16 +42,31 @@ type Capture struct {
 	Direct bool `json:"direct"`
 	// LastFile is the latest finished file's name.
 	LastFile string `json:"last_file,omitempty"`
+	// Expired packets left trigger mode's history without being written
+	// (0 in continuous mode).
+	Expired uint64 `json:"expired"`
+	// Triggers started an event file each; TriggersCoalesced arrived
+	// while one was open; Events lists the files (the first 64).
+	Triggers          uint64         `json:"triggers,omitempty"`
+	TriggersCoalesced uint64         `json:"triggers_coalesced,omitempty"`
+	Events            []CaptureEvent `json:"events,omitempty"`
 	// Equation says whether rx_packets = written + filtered_out +
-	// ring_dropped + disk_dropped held.
+	// ring_dropped + disk_dropped + expired held.
 	Equation bool `json:"equation_holds"`
+}
+
+// CaptureEvent is one trigger-mode event file.
+type CaptureEvent struct {
+	At     time.Time `json:"at"`     // when the writer opened the file
+	Reason string    `json:"reason"` // the first trigger: drop, gap, irq or signal
+	File   string    `json:"file"`   // the file's name in capture.dir
 }
 
 // Dropped is every packet the capture lost (ring full or disk).
 func (c *Capture) Dropped() uint64 { return c.RingDropped + c.DiskDropped }
 
 func (c *Capture) check(rxPackets uint64) {
-	c.Equation = rxPackets == c.Written+c.FilteredOut+c.Dropped()
+	c.Equation = rxPackets == c.Written+c.FilteredOut+c.Dropped()+c.Expired
 }
 
 func writeCapture(out io.Writer, r *Report) {
@@ -60,16 +79,39 @@ func writeCapture(out io.Writer, r *Report) {
 				continue
 			}
 			if !header {
-				fmt.Fprintln(tw, "CAPTURE\tRX_PACKETS\tWRITTEN\tFILTERED_OUT\tRING_DROPPED\tDISK_DROPPED\tBYTES_WRITTEN\tFILES\tEQUATION")
+				fmt.Fprintln(tw, "CAPTURE\tRX_PACKETS\tWRITTEN\tFILTERED_OUT\tRING_DROPPED\tDISK_DROPPED\tEXPIRED\tBYTES_WRITTEN\tFILES\tEQUATION")
 				header = true
 			}
 			eq := "holds"
 			if !c.Equation {
 				eq = "BROKEN"
 			}
-			fmt.Fprintf(tw, "%s/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", p.Name, q.ID, q.RXPackets, c.Written, c.FilteredOut,
-				c.RingDropped, c.DiskDropped, c.BytesWritten, c.Files, eq)
+			fmt.Fprintf(tw, "%s/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", p.Name, q.ID, q.RXPackets, c.Written, c.FilteredOut,
+				c.RingDropped, c.DiskDropped, c.Expired, c.BytesWritten, c.Files, eq)
 		}
 	}
 	tw.Flush()
+	writeTriggers(out, r)
+}
+
+// writeTriggers prints, per trigger-mode queue, its triggers and the
+// first summaryEvents event files.
+func writeTriggers(out io.Writer, r *Report) {
+	for _, p := range r.Ports {
+		for _, q := range p.Queues {
+			c := q.Capture
+			if c == nil || c.Mode != "trigger" {
+				continue
+			}
+			fmt.Fprintf(out, "capture %s/%d: trigger mode, %d trigger(s), %d coalesced, %d packets expired from the history\n",
+				p.Name, q.ID, c.Triggers, c.TriggersCoalesced, c.Expired)
+			for i, e := range c.Events {
+				if i == summaryEvents {
+					fmt.Fprintf(out, "  ... %d more in the report\n", len(c.Events)-summaryEvents)
+					break
+				}
+				fmt.Fprintf(out, "  %s %-6s %s\n", e.At.Format("15:04:05.000"), e.Reason, e.File)
+			}
+		}
+	}
 }

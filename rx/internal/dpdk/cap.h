@@ -13,7 +13,11 @@
  *     large aligned blocks as pcapng, and its I/O thread writes full blocks
  *     with O_DIRECT, rotates files (NAME.part renamed when complete) and
  *     keeps the file count and the free space within bounds.
- */
+ *
+ * In trigger mode the writer encodes the same EPBs into a circular history
+ * in memory instead (the oldest expire when it is full); rxp_capw_trigger
+ * makes it write the history, then the packets of `after_ns`, to one file
+ * named after the event. */
 #ifndef RXP_CAP_H
 #define RXP_CAP_H
 
@@ -121,6 +125,11 @@ static inline uint64_t rxp_cap_stage(const struct rxp_capq *cq, struct rxp_rxq_c
 #define RXP_CAP_NAME_MAX 256
 #define RXP_CAP_DIR_MAX 1024
 #define RXP_CAP_ALIGN 4096
+#define RXP_CAP_EVENTS 64         /* trigger events recorded per queue */
+
+/* Modes (rxp_capw_cfg.mode). */
+#define RXP_CAP_CONTINUOUS 0u
+#define RXP_CAP_TRIGGER 1u
 
 /* Writer configuration, filled by Go before rxp_capw_new. */
 struct rxp_capw_cfg {
@@ -136,11 +145,14 @@ struct rxp_capw_cfg {
 	uint64_t rotate_bytes;     /* 0: never by size */
 	uint64_t rotate_ns;        /* 0: never by time; else at multiples since the epoch */
 	uint64_t min_free_bytes;   /* keep the file system above this */
+	uint32_t mode;             /* RXP_CAP_CONTINUOUS or RXP_CAP_TRIGGER */
+	uint64_t history_bytes;    /* trigger mode: memory kept before a trigger */
+	uint64_t after_ns;         /* trigger mode: written after a trigger */
 	int socket;
 	int ncpus;
 	int cpus[64];              /* writer and I/O threads run here */
 	char dir[RXP_CAP_DIR_MAX];
-	char pattern[RXP_CAP_NAME_MAX]; /* {port} {queue} {seq} and strftime (UTC) */
+	char pattern[RXP_CAP_NAME_MAX]; /* {port} {queue} {seq} {event} and strftime (UTC) */
 	char if_name[256];
 	char if_desc[256];
 	char filter[1024];
@@ -148,7 +160,7 @@ struct rxp_capw_cfg {
 
 /* Writer thread counters (one writer: the writer thread). */
 struct rxp_capw_counters {
-	uint64_t packets;          /* encoded into blocks (isb_usrdeliv) */
+	uint64_t packets;          /* encoded (into blocks, or trigger mode's history) */
 	uint64_t bytes;            /* captured bytes (after snaplen) */
 	uint64_t wire_bytes;       /* original lengths */
 	uint64_t truncated;        /* packets cut to snaplen */
@@ -158,6 +170,19 @@ struct rxp_capw_counters {
 	uint64_t files_started;
 	uint64_t last_ts_ns;       /* latest packet timestamp written */
 	uint64_t running;
+	/* trigger mode; packets above count the history's encodes too */
+	uint64_t triggers;         /* events started */
+	uint64_t triggers_coalesced; /* triggers while an event file was open */
+	uint64_t expired;          /* encoded into the history, never written */
+	uint64_t history_bytes;    /* the history's current fill */
+};
+
+/* One trigger-mode event (written by the writer thread). */
+struct rxp_cap_event {
+	uint64_t ns;               /* UTC when the writer started the file */
+	uint32_t reason;           /* the first trigger's (rxp_capw_trigger) */
+	uint32_t pad;
+	char name[RXP_CAP_NAME_MAX]; /* the file's final name */
 };
 
 /* I/O thread counters (one writer: the I/O thread). */
@@ -194,6 +219,15 @@ void rxp_capw_set_ifdrop(struct rxp_capw *w, uint64_t v);
 int rxp_capw_stop(struct rxp_capw *w);
 void rxp_capw_read(const struct rxp_capw *w, struct rxp_capw_counters *wc,
 		   struct rxp_capio_counters *ioc);
+/* rxp_capw_trigger asks a trigger-mode writer to write its history and
+ * the packets of the next after_ns to a new file; reason (1 drop, 2 gap,
+ * 3 irq, 4 signal) names it in {event}. Any thread; two atomic operations,
+ * never blocks. Triggers while an event file is open are coalesced. A
+ * no-op in continuous mode. */
+void rxp_capw_trigger(struct rxp_capw *w, uint32_t reason);
+/* rxp_capw_events copies up to max recorded events into out and returns
+ * how many were recorded (at most RXP_CAP_EVENTS are kept). */
+uint32_t rxp_capw_events(const struct rxp_capw *w, struct rxp_cap_event *out, uint32_t max);
 /* rxp_capw_last_file copies the name of the latest finished file. */
 void rxp_capw_last_file(const struct rxp_capw *w, char *out, size_t len);
 void rxp_capw_free(struct rxp_capw *w);

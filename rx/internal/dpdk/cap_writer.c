@@ -3,7 +3,8 @@
  *
  * Memory is allocated in rxp_capw_new; after rxp_capw_start neither thread
  * allocates, maps or unmaps: blocks cycle between a free ring and a full
- * ring, file names live in preallocated arrays. */
+ * ring, file names live in preallocated arrays, trigger mode's history is
+ * one buffer touched up front. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -111,7 +112,22 @@ struct rxp_capw {
 	uint32_t done_cap, done_head, done_n;
 	char last_done[RXP_CAP_NAME_MAX];
 	char io_name[RXP_CAP_NAME_MAX];         /* the open file's final name */
+
+	/* trigger mode: requests from any thread, the rest the writer's */
+	uint32_t trig_reason;                   /* first pending reason (CAS from 0) */
+	uint64_t trig_req;                      /* triggers requested */
+	uint64_t trig_seen;
+	int in_event;                           /* an event file is open */
+	uint32_t event_reason;                  /* for {event} */
+	uint64_t event_end_ns;
+	uint8_t *hist;                          /* circular: whole EPBs, oldest at head */
+	uint64_t hist_cap, hist_head, hist_fill, hist_pkts;
+	uint64_t delivered;                     /* EPBs put into files: isb_usrdeliv */
+	uint32_t nevents;
+	struct rxp_cap_event events[RXP_CAP_EVENTS];
 };
+
+static const char *const reason_names[] = {"trigger", "drop", "gap", "irq", "signal"};
 
 static int tsc_dynfield_offset(void)
 {
@@ -136,7 +152,10 @@ struct rxp_capw *rxp_capw_new(const struct rxp_capw_cfg *cfg, const struct rxp_f
 	if (cfg->block_size == 0 || cfg->block_size % RXP_CAP_ALIGN != 0 || cfg->nblocks < 2 ||
 	    cfg->snaplen == 0 || cfg->snaplen > RXP_MAX_PKT ||
 	    cfg->block_size < 4 * (cfg->snaplen + EPB_FIXED + EPB_TAIL) || cfg->ring_size < 2 ||
-	    (cfg->ring_size & (cfg->ring_size - 1)) != 0 || cfg->ncpus < 1 || cfg->ncpus > 64) {
+	    (cfg->ring_size & (cfg->ring_size - 1)) != 0 || cfg->ncpus < 1 || cfg->ncpus > 64 ||
+	    cfg->mode > RXP_CAP_TRIGGER ||
+	    (cfg->mode == RXP_CAP_TRIGGER && (cfg->history_bytes < 4 * (cfg->snaplen + EPB_FIXED + EPB_TAIL) ||
+					      cfg->history_bytes > UINT32_MAX))) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -167,8 +186,13 @@ struct rxp_capw *rxp_capw_new(const struct rxp_capw_cfg *cfg, const struct rxp_f
 	w->stacks = rte_malloc_socket("rxp_stacks", 2 * RXP_CAP_STACK, RXP_CAP_ALIGN, cfg->socket);
 	w->done_cap = cfg->max_files != 0 ? cfg->max_files + 1 : 4096;
 	w->done_names = rte_zmalloc_socket("rxp_names", (size_t)RXP_CAP_NAME_MAX * w->done_cap, 0, cfg->socket);
+	if (cfg->mode == RXP_CAP_TRIGGER) {
+		w->hist_cap = cfg->history_bytes & ~(uint64_t)3; /* EPBs are 4-byte multiples */
+		w->hist = rte_malloc_socket("rxp_hist", w->hist_cap, 64, cfg->socket);
+	}
 	if (w->q.ring == NULL || w->free_blks == NULL || w->full_blks == NULL || w->blks == NULL ||
-	    w->mem == NULL || w->stage == NULL || w->done_names == NULL || w->stacks == NULL) {
+	    w->mem == NULL || w->stage == NULL || w->done_names == NULL || w->stacks == NULL ||
+	    (cfg->mode == RXP_CAP_TRIGGER && w->hist == NULL)) {
 		int e = rte_errno != 0 ? rte_errno : ENOMEM;
 		rxp_capw_free(w);
 		rte_errno = e;
@@ -177,6 +201,8 @@ struct rxp_capw *rxp_capw_new(const struct rxp_capw_cfg *cfg, const struct rxp_f
 	/* touch every block now: no page faults once capture runs */
 	memset(w->mem, 0, (size_t)cfg->block_size * cfg->nblocks);
 	memset(w->stacks, 0, 2 * RXP_CAP_STACK);
+	if (w->hist != NULL)
+		memset(w->hist, 0, w->hist_cap);
 	for (uint32_t i = 0; i < cfg->nblocks; i++) {
 		w->blks[i].data = w->mem + (size_t)i * cfg->block_size;
 		rte_ring_sp_enqueue(w->free_blks, &w->blks[i]);
@@ -383,13 +409,13 @@ static void put_isb(struct rxp_capw *w, uint64_t now_ns)
 	p = opt_u64(p, ISB_IFDROP, LOAD(&w->ifdrop));
 	p = opt_u64(p, ISB_FILTERACCEPT, enq + drop);
 	p = opt_u64(p, ISB_OSDROP, drop);
-	p = opt_u64(p, ISB_USRDELIV, w->wc.packets);
+	p = opt_u64(p, ISB_USRDELIV, w->delivered);
 	finish(b, p);
 	put(w, b, (uint32_t)(p + 8 - b));
 }
 
 /* expand builds a file name from the pattern: {port}, {queue}, {seq},
- * then strftime with the UTC start time. */
+ * {event}, then strftime with the UTC start time. */
 static void expand(struct rxp_capw *w, char *out, size_t len, uint64_t start_ns)
 {
 	char *t = w->tmpname;
@@ -404,6 +430,10 @@ static void expand(struct rxp_capw *w, char *out, size_t len, uint64_t start_ns)
 		} else if (strncmp(s, "{seq}", 5) == 0) {
 			n += (size_t)snprintf(t + n, sizeof(w->tmpname) - n, "%06llu", (unsigned long long)w->seq);
 			s += 5;
+		} else if (strncmp(s, "{event}", 7) == 0) {
+			uint32_t r = w->event_reason < 5 ? w->event_reason : 0;
+			n += (size_t)snprintf(t + n, sizeof(w->tmpname) - n, "%s", reason_names[r]);
+			s += 7;
 		} else {
 			t[n++] = *s++;
 		}
@@ -454,16 +484,20 @@ static void close_file(struct rxp_capw *w)
 	submit_block(w, BLK_CLOSE);
 }
 
-/* put_epb encodes one packet: in place when it fits the block, else
- * through the stage. */
-static void put_epb(struct rxp_capw *w, struct rte_mbuf *m)
+/* epb_len is the size of m's EPB at the snaplen; *cap gets the bytes kept. */
+static inline uint32_t epb_len(const struct rxp_capw *w, struct rte_mbuf *m, uint32_t *cap)
 {
 	uint32_t wire = rte_pktmbuf_pkt_len(m);
-	uint32_t cap = wire < w->cfg.snaplen ? wire : w->cfg.snaplen;
-	uint32_t total = EPB_FIXED + pad4(cap) + EPB_TAIL;
+	*cap = wire < w->cfg.snaplen ? wire : w->cfg.snaplen;
+	return EPB_FIXED + pad4(*cap) + EPB_TAIL;
+}
+
+/* encode_epb writes m's EPB (total bytes, cap of them packet data) at b
+ * and counts it as encoded. Both modes use it. */
+static void encode_epb(struct rxp_capw *w, struct rte_mbuf *m, uint8_t *b, uint32_t cap, uint32_t total)
+{
+	uint32_t wire = rte_pktmbuf_pkt_len(m);
 	uint64_t ns = tsc_to_ns(w, *RTE_MBUF_DYNFIELD(m, w->q.tsc_off, uint64_t *));
-	int direct = w->cfg.block_size - w->cur->len >= total;
-	uint8_t *b = direct ? w->cur->data + w->cur->len : w->stage;
 	uint32_t h[7] = {PNG_EPB, total, 0, (uint32_t)(ns >> 32), (uint32_t)ns, cap, wire};
 	memcpy(b, h, sizeof(h));
 	const void *d = rte_pktmbuf_read(m, 0, cap, b + EPB_FIXED);
@@ -477,26 +511,144 @@ static void put_epb(struct rxp_capw *w, struct rte_mbuf *m)
 	p = opt(p, EPB_QUEUE, &queue, 4);
 	memset(p, 0, 4);
 	memcpy(p + 4, &total, 4);
-	if (direct) {
-		w->cur->len += total;
-		w->file_len += total;
-		if (w->cur->len == w->cfg.block_size) {
-			w->cur->npkts++;
-			submit_block(w, 0);
-			take_block(w);
-			goto counted;
-		}
-	} else {
-		put(w, b, total);
-	}
-	w->cur->npkts++;
-counted:
-	w->file_pkts++;
 	w->wc.packets++;
 	w->wc.bytes += cap;
 	w->wc.wire_bytes += wire;
 	if (cap < wire)
 		w->wc.truncated++;
+}
+
+/* put_epb encodes one packet into the file: in place when it fits the
+ * block, else through the stage. */
+static void put_epb(struct rxp_capw *w, struct rte_mbuf *m)
+{
+	uint32_t cap, total = epb_len(w, m, &cap);
+	int direct = w->cfg.block_size - w->cur->len >= total;
+	uint8_t *b = direct ? w->cur->data + w->cur->len : w->stage;
+	encode_epb(w, m, b, cap, total);
+	w->file_pkts++;
+	w->delivered++;
+	if (!direct) {
+		put(w, b, total);
+		w->cur->npkts++;
+		return;
+	}
+	w->cur->len += total;
+	w->file_len += total;
+	w->cur->npkts++;
+	if (w->cur->len == w->cfg.block_size) {
+		submit_block(w, 0);
+		take_block(w);
+	}
+}
+
+/* ---- writer: trigger mode ---- */
+
+/* hist_expire drops the oldest EPB of the history. */
+static void hist_expire(struct rxp_capw *w)
+{
+	uint32_t len;
+	/* head and the capacity are multiples of 4: the length word never
+	 * straddles the wrap */
+	memcpy(&len, w->hist + (w->hist_head + 4) % w->hist_cap, 4);
+	w->hist_head = (w->hist_head + len) % w->hist_cap;
+	w->hist_fill -= len;
+	w->hist_pkts--;
+	w->wc.expired++;
+}
+
+/* hist_epb encodes one packet into the history, expiring the oldest
+ * packets to make room. */
+static void hist_epb(struct rxp_capw *w, struct rte_mbuf *m)
+{
+	uint32_t cap, total = epb_len(w, m, &cap);
+	while (w->hist_cap - w->hist_fill < total)
+		hist_expire(w);
+	uint64_t tail = (w->hist_head + w->hist_fill) % w->hist_cap;
+	if (w->hist_cap - tail >= total) {
+		encode_epb(w, m, w->hist + tail, cap, total);
+	} else {
+		uint64_t k = w->hist_cap - tail;
+		encode_epb(w, m, w->stage, cap, total);
+		memcpy(w->hist + tail, w->stage, k);
+		memcpy(w->hist, w->stage + k, total - k);
+	}
+	w->hist_fill += total;
+	w->hist_pkts++;
+}
+
+/* hist_flush puts the history, oldest first, into the open file and
+ * empties it. */
+static void hist_flush(struct rxp_capw *w)
+{
+	uint64_t first = RTE_MIN(w->hist_fill, w->hist_cap - w->hist_head);
+	put(w, w->hist + w->hist_head, (uint32_t)first);
+	if (w->hist_fill > first)
+		put(w, w->hist, (uint32_t)(w->hist_fill - first));
+	/* the file's blocks add up in the I/O thread: the count can ride on
+	 * any of them */
+	w->cur->npkts += w->hist_pkts;
+	w->file_pkts += w->hist_pkts;
+	w->delivered += w->hist_pkts;
+	w->hist_head = w->hist_fill = w->hist_pkts = 0;
+}
+
+/* start_event opens the event file, records it and writes the history. */
+static void start_event(struct rxp_capw *w, uint32_t reason, uint64_t now)
+{
+	w->event_reason = reason;
+	open_file(w);
+	uint32_t n = w->nevents;
+	if (n < RXP_CAP_EVENTS) {
+		struct rxp_cap_event *e = &w->events[n];
+		e->ns = now;
+		e->reason = reason;
+		snprintf(e->name, sizeof(e->name), "%s", w->cur->name);
+	}
+	__atomic_store_n(&w->nevents, n + 1, __ATOMIC_RELEASE);
+	hist_flush(w);
+	w->event_end_ns = now + w->cfg.after_ns;
+	w->in_event = 1;
+}
+
+/* trigger_poll starts an event on a new trigger and ends the open one
+ * when its time is up. */
+static void trigger_poll(struct rxp_capw *w, uint64_t now)
+{
+	uint64_t req = __atomic_load_n(&w->trig_req, __ATOMIC_ACQUIRE);
+	if (req != w->trig_seen) {
+		uint64_t n = req - w->trig_seen;
+		w->trig_seen = req;
+		uint32_t reason = __atomic_exchange_n(&w->trig_reason, 0, __ATOMIC_ACQ_REL);
+		if (w->in_event) {
+			ADD(&w->wc.triggers_coalesced, n);
+		} else {
+			ADD(&w->wc.triggers, 1);
+			ADD(&w->wc.triggers_coalesced, n - 1);
+			start_event(w, reason, now);
+		}
+	}
+	if (w->in_event && now >= w->event_end_ns) {
+		close_file(w);
+		w->in_event = 0;
+	}
+}
+
+void rxp_capw_trigger(struct rxp_capw *w, uint32_t reason)
+{
+	if (w->cfg.mode != RXP_CAP_TRIGGER)
+		return;
+	uint32_t zero = 0;
+	__atomic_compare_exchange_n(&w->trig_reason, &zero, reason, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->trig_req, 1, __ATOMIC_RELEASE);
+}
+
+uint32_t rxp_capw_events(const struct rxp_capw *w, struct rxp_cap_event *out, uint32_t max)
+{
+	uint32_t n = __atomic_load_n(&w->nevents, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n && i < max && i < RXP_CAP_EVENTS; i++)
+		out[i] = w->events[i];
+	return n;
 }
 
 static void block_signals(void)
@@ -517,16 +669,20 @@ static void *writer_main(void *arg)
 	/* an lcore id gives this thread a mempool cache: freed mbufs go back
 	 * to the pool in bulk instead of one ring operation per burst */
 	int registered = rte_thread_register() == 0;
+	const int trig = w->cfg.mode == RXP_CAP_TRIGGER;
 	STORE(&w->wc.running, 1);
 	anchor(w);
-	open_file(w);
+	if (!trig)
+		open_file(w);
 	for (;;) {
 		/* stop is set after the RX loop returned: read it before the
 		 * dequeue, so an empty dequeue after it means drained */
 		uint32_t stopping = __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE);
 		unsigned n = rte_ring_sc_dequeue_burst(w->q.ring, (void **)ms, WRITER_BURST, NULL);
 		uint64_t now = realtime_ns();
-		if (now >= w->file_deadline_ns) {
+		if (trig) {
+			trigger_poll(w, now);
+		} else if (now >= w->file_deadline_ns) {
 			close_file(w);
 			open_file(w);
 		}
@@ -540,7 +696,11 @@ static void *writer_main(void *arg)
 		if (rte_rdtsc() >= w->anchor_next_tsc)
 			anchor(w);
 		for (unsigned i = 0; i < n; i++) {
-			if (w->cfg.rotate_bytes != 0 && w->file_pkts != 0 &&
+			if (trig && !w->in_event) {
+				hist_epb(w, ms[i]);
+				continue;
+			}
+			if (!trig && w->cfg.rotate_bytes != 0 && w->file_pkts != 0 &&
 			    w->file_len + epb_max + ISB_LEN > w->cfg.rotate_bytes) {
 				close_file(w);
 				open_file(w);
@@ -552,12 +712,22 @@ static void *writer_main(void *arg)
 		STORE(&w->wc.bytes, w->wc.bytes);
 		STORE(&w->wc.wire_bytes, w->wc.wire_bytes);
 		STORE(&w->wc.truncated, w->wc.truncated);
+		STORE(&w->wc.expired, w->wc.expired);
+		STORE(&w->wc.history_bytes, w->hist_fill);
 		ADD(&w->wc.bursts, 1);
 		ADD(&w->wc.busy_ns, mono_ns() - t0);
 		if (w->cfg.slow_us != 0)
 			sleep_us(w->cfg.slow_us);
 	}
-	close_file(w);
+	if (!trig || w->in_event) {
+		close_file(w);
+	} else { /* the history nobody asked for */
+		w->wc.expired += w->hist_pkts;
+		w->hist_head = w->hist_fill = w->hist_pkts = 0;
+		STORE(&w->wc.expired, w->wc.expired);
+		STORE(&w->wc.history_bytes, 0);
+	}
+	w->in_event = 0;
 	take_block(w);
 	submit_block(w, BLK_STOP);
 	if (registered)
@@ -810,6 +980,7 @@ void rxp_capw_free(struct rxp_capw *w)
 	rte_free(w->stage);
 	rte_free(w->done_names);
 	rte_free(w->stacks);
+	rte_free(w->hist);
 	if (w->sem_ok)
 		sem_destroy(&w->io_sem);
 	rte_free(w);

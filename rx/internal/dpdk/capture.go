@@ -59,6 +59,13 @@ type CaptureConfig struct {
 	InterfaceName        string
 	InterfaceDescription string
 	FilterExpr           string
+	// Trigger selects trigger mode: packets go into a circular history of
+	// HistoryBytes in memory (the oldest expire), and Trigger writes it
+	// plus the packets of the next After to one file, named with Pattern
+	// where {event} is the trigger's name. Rotation does not apply.
+	Trigger      bool
+	HistoryBytes uint64
+	After        time.Duration
 	// SlowWriter makes the writer sleep this long after every burst: a
 	// test option to provoke ring-full drops. Record it where it is used.
 	SlowWriter time.Duration
@@ -72,7 +79,7 @@ type CaptureCounters struct {
 	FilteredOut uint64 // did not match the filter
 	RingDropped uint64 // matched, but the ring was full
 	// Writer thread.
-	Encoded      uint64 // packets encoded into blocks (isb_usrdeliv)
+	Encoded      uint64 // packets encoded as pcapng (into blocks; trigger mode: or the history)
 	Bytes        uint64 // captured bytes (after snaplen)
 	WireBytes    uint64 // original lengths
 	Truncated    uint64 // packets cut to snaplen
@@ -82,6 +89,11 @@ type CaptureCounters struct {
 	FilesStarted uint64
 	LastTSNs     uint64 // latest packet timestamp written (UTC ns)
 	WriterUp     bool
+	// Trigger mode (Encoded includes the history's packets).
+	Triggers          uint64 // events started
+	TriggersCoalesced uint64 // triggers while an event file was open
+	Expired           uint64 // encoded into the history, never written
+	HistoryBytes      uint64 // the history's current fill
 	// I/O thread.
 	Written       uint64 // packets in files closed and renamed
 	DiskDropped   uint64 // packets in files that could not be written
@@ -100,6 +112,7 @@ type CaptureCounters struct {
 // Capture is one RX queue's capture stage, writer and I/O thread.
 type Capture struct {
 	w    *C.struct_rxp_capw
+	ev   *C.struct_rxp_cap_event // RXP_CAP_EVENTS of them, for Events
 	wc   *C.struct_rxp_capw_counters
 	ioc  *C.struct_rxp_capio_counters
 	rxq  *RXQueue
@@ -153,6 +166,10 @@ func NewCapture(cfg CaptureConfig, filter *Filter) (*Capture, error) {
 	c.slow_us = C.uint32_t(cfg.SlowWriter.Microseconds())
 	c.rotate_bytes, c.rotate_ns = C.uint64_t(cfg.RotateBytes), C.uint64_t(cfg.RotateEvery.Nanoseconds())
 	c.min_free_bytes = C.uint64_t(cfg.MinFreeBytes)
+	if cfg.Trigger {
+		c.mode = C.RXP_CAP_TRIGGER
+		c.history_bytes, c.after_ns = C.uint64_t(cfg.HistoryBytes), C.uint64_t(cfg.After.Nanoseconds())
+	}
 	c.ncpus = C.int(len(cfg.CPUs))
 	for i, cpu := range cfg.CPUs {
 		c.cpus[i] = C.int(cpu)
@@ -183,7 +200,8 @@ func NewCapture(cfg CaptureConfig, filter *Filter) (*Capture, error) {
 	cp.wc = (*C.struct_rxp_capw_counters)(C.rte_zmalloc(nil, C.sizeof_struct_rxp_capw_counters, C.RTE_CACHE_LINE_SIZE))
 	cp.ioc = (*C.struct_rxp_capio_counters)(C.rte_zmalloc(nil, C.sizeof_struct_rxp_capio_counters, C.RTE_CACHE_LINE_SIZE))
 	cp.name = (*C.char)(C.rte_zmalloc(nil, C.RXP_CAP_NAME_MAX, 0))
-	if cp.wc == nil || cp.ioc == nil || cp.name == nil {
+	cp.ev = (*C.struct_rxp_cap_event)(C.rte_zmalloc(nil, C.sizeof_struct_rxp_cap_event*C.RXP_CAP_EVENTS, 0))
+	if cp.wc == nil || cp.ioc == nil || cp.name == nil || cp.ev == nil {
 		cp.Free()
 		return nil, fail("counter buffers: %v", rteErr())
 	}
@@ -226,6 +244,8 @@ func (c *Capture) Stop() { C.rxp_capw_stop(c.w) }
 // Read copies the counters into dst. It does not allocate.
 func (c *Capture) Read(dst *CaptureCounters) {
 	C.rxp_capw_read(c.w, c.wc, c.ioc)
+	dst.Triggers, dst.TriggersCoalesced = uint64(c.wc.triggers), uint64(c.wc.triggers_coalesced)
+	dst.Expired, dst.HistoryBytes = uint64(c.wc.expired), uint64(c.wc.history_bytes)
 	if c.rxq != nil {
 		rc := &c.rxq.q.c
 		dst.Enqueued = uint64(C.rxp_load_u64(&rc.cap_enqueued))
@@ -243,6 +263,37 @@ func (c *Capture) Read(dst *CaptureCounters) {
 	dst.FilesClosed, dst.FilesDeleted = uint64(io.files_closed), uint64(io.files_deleted)
 	dst.Errors, dst.LastErrno = uint64(io.errors), uint64(io.last_errno)
 	dst.Direct, dst.IOUp = io.direct != 0, io.running != 0
+}
+
+// Trigger asks a trigger-mode capture to write its history and the next
+// After of packets to a new file; reason (1 drop, 2 gap, 3 irq, 4
+// signal: capture.Trigger) names it. Any goroutine; it never blocks or
+// allocates. While an event file is open it is coalesced (counted); in
+// continuous mode it does nothing.
+func (c *Capture) Trigger(reason uint8) { C.rxp_capw_trigger(c.w, C.uint32_t(reason)) }
+
+// CaptureEvent is one trigger-mode event file.
+type CaptureEvent struct {
+	At     time.Time // when the writer started the file
+	Reason uint8     // the first trigger's
+	File   string    // the file's final name
+}
+
+// MaxCaptureEvents is how many events a capture records (later ones are
+// counted in Triggers only).
+const MaxCaptureEvents = C.RXP_CAP_EVENTS
+
+// Events returns the recorded events, oldest first. It allocates; call it
+// when the report is built.
+func (c *Capture) Events() []CaptureEvent {
+	n := int(C.rxp_capw_events(c.w, c.ev, C.RXP_CAP_EVENTS))
+	evs := unsafe.Slice(c.ev, C.RXP_CAP_EVENTS)
+	var out []CaptureEvent
+	for i := 0; i < n && i < MaxCaptureEvents; i++ {
+		e := &evs[i]
+		out = append(out, CaptureEvent{At: time.Unix(0, int64(e.ns)).UTC(), Reason: uint8(e.reason), File: C.GoString(&e.name[0])})
+	}
+	return out
 }
 
 // LastFile is the name (without directory) of the latest finished file,
@@ -265,5 +316,6 @@ func (c *Capture) Free() {
 	C.rte_free(unsafe.Pointer(c.wc))
 	C.rte_free(unsafe.Pointer(c.ioc))
 	C.rte_free(unsafe.Pointer(c.name))
-	c.w, c.wc, c.ioc, c.name = nil, nil, nil, nil
+	C.rte_free(unsafe.Pointer(c.ev))
+	c.w, c.wc, c.ioc, c.name, c.ev = nil, nil, nil, nil, nil
 }

@@ -53,12 +53,19 @@ type captureRun struct {
 	sent       uint64
 	start, end time.Time
 	dir        string
+	events     []CaptureEvent
 }
 
 // runCapture receives what the generators send on a net_ring loopback
 // port through an RX loop with cfg's capture attached; the generators run
 // on the test's thread, the loop on the worker lcore.
 func runCapture(t *testing.T, portName string, cfg CaptureConfig, expr string, gens []GenParams, pause time.Duration) captureRun {
+	t.Helper()
+	return runCaptureWith(t, portName, cfg, expr, gens, func(int, *Capture) { time.Sleep(pause) })
+}
+
+// runCaptureWith is runCapture calling between(i, c) after generator i.
+func runCaptureWith(t *testing.T, portName string, cfg CaptureConfig, expr string, gens []GenParams, between func(int, *Capture)) captureRun {
 	t.Helper()
 	port, pool := loopbackPort(t, portName)
 	var f *Filter
@@ -100,7 +107,7 @@ func runCapture(t *testing.T, portName string, cfg CaptureConfig, expr string, g
 	if err := q.Launch(WorkerLcores()[0]); err != nil {
 		t.Fatal(err)
 	}
-	for _, gp := range gens {
+	for i, gp := range gens {
 		g, err := NewGen(port, 0, pool, 0, gp)
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +117,7 @@ func runCapture(t *testing.T, portName string, cfg CaptureConfig, expr string, g
 		g.Read(&gc)
 		g.Free()
 		r.sent += gc.Sent
-		time.Sleep(pause)
+		between(i, c)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for q.Read(&r.rx); r.rx.Packets < r.sent && time.Now().Before(deadline); q.Read(&r.rx) {
@@ -122,6 +129,7 @@ func runCapture(t *testing.T, portName string, cfg CaptureConfig, expr string, g
 	r.end = time.Now()
 	q.Read(&r.rx)
 	c.Read(&r.cc)
+	r.events = c.Events()
 	if r.rx.Packets != r.sent {
 		t.Fatalf("loop received %d packets, generators sent %d", r.rx.Packets, r.sent)
 	}
@@ -603,5 +611,149 @@ func TestCaptureLongHeaderSmallSnaplen(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.Free()
+	}
+}
+
+// waitCapture polls c until cond holds (or 10 s passed) and returns the
+// last counters.
+func waitCapture(t *testing.T, c *Capture, what string, cond func(*CaptureCounters) bool) CaptureCounters {
+	t.Helper()
+	var cc CaptureCounters
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Read(&cc); !cond(&cc) && time.Now().Before(deadline); c.Read(&cc) {
+		time.Sleep(time.Millisecond)
+	}
+	if !cond(&cc) {
+		t.Fatalf("capture never reached %s: %+v", what, cc)
+	}
+	return cc
+}
+
+func triggerConfig(history uint64, after time.Duration) CaptureConfig {
+	cfg := baseConfig()
+	cfg.RingSize = 8192
+	cfg.Trigger, cfg.HistoryBytes, cfg.After = true, history, after
+	cfg.Pattern = "ev-p{port}q{queue}-%Y%m%dT%H%M%SZ-{event}-{seq}.pcapng"
+	return cfg
+}
+
+// TestCaptureTriggerKeepsNewestHistory: 2000 small packets through a
+// 64 KiB history keep only the newest 364 (180-byte EPBs), the rest
+// expire; a trigger writes those 364 and then the 500 large packets sent
+// after it to one file named after the event; a second trigger during the
+// event is coalesced; the equation counts the expired.
+func TestCaptureTriggerKeepsNewestHistory(t *testing.T) {
+	const hist = 64 << 10
+	cfg := triggerConfig(hist, time.Minute) // the event lasts until stop
+	const kept = hist / (28 + 128 + 24)
+	var mid time.Time
+	r := runCaptureWith(t, "net_ring0", cfg, "", []GenParams{genParams(2000, 128, 4), genParams(500, 1000, 4)}, func(i int, c *Capture) {
+		if i != 0 {
+			return
+		}
+		cc := waitCapture(t, c, "2000 packets in the history", func(cc *CaptureCounters) bool { return cc.Encoded == 2000 })
+		if cc.Expired != 2000-kept || cc.HistoryBytes != kept*180 || cc.FilesStarted != 0 {
+			t.Errorf("before the trigger: expired %d (want %d), history %d bytes (want %d), files %d",
+				cc.Expired, 2000-kept, cc.HistoryBytes, kept*180, cc.FilesStarted)
+		}
+		mid = time.Now()
+		c.Trigger(4)
+		waitCapture(t, c, "the event file open", func(cc *CaptureCounters) bool { return cc.Triggers == 1 })
+		c.Trigger(1)
+		waitCapture(t, c, "the second trigger coalesced", func(cc *CaptureCounters) bool { return cc.TriggersCoalesced == 1 })
+	})
+	cc := r.cc
+	if cc.Written+cc.Expired+cc.FilteredOut+cc.RingDropped+cc.DiskDropped != r.rx.Packets {
+		t.Errorf("capture equation: rx %d != written %d + expired %d + filtered %d + ring %d + disk %d",
+			r.rx.Packets, cc.Written, cc.Expired, cc.FilteredOut, cc.RingDropped, cc.DiskDropped)
+	}
+	if cc.Written != kept+500 || cc.Expired != 2000-kept || cc.Triggers != 1 || cc.TriggersCoalesced != 1 || cc.HistoryBytes != 0 {
+		t.Errorf("written %d (want %d), expired %d (want %d), triggers %d + %d coalesced, history %d", cc.Written, kept+500,
+			cc.Expired, 2000-kept, cc.Triggers, cc.TriggersCoalesced, cc.HistoryBytes)
+	}
+	paths := files(t, r.dir)
+	if len(paths) != 1 || !strings.Contains(filepath.Base(paths[0]), "-signal-") {
+		t.Fatalf("files %v, want one named after the signal", paths)
+	}
+	f := readBack(t, paths)[0]
+	var prev uint64
+	small := 0
+	for i, p := range f.Packets {
+		if p.Timestamp < prev {
+			t.Fatalf("packet %d: timestamp goes backwards", i)
+		}
+		prev = p.Timestamp
+		// sizes, not timestamps, tell history from after: TSC-derived
+		// stamps may be off by the TSC rate's error (~1 ms here)
+		if (i < kept) != (p.OrigLen == 128) {
+			t.Fatalf("packet %d: %d bytes: want the %d small ones (the history) first, then the large ones", i, p.OrigLen, kept)
+		}
+		if p.OrigLen == 128 {
+			small++
+		}
+	}
+	if small != kept || len(f.Packets) != kept+500 {
+		t.Errorf("file holds %d packets, %d of the history: want %d + 500", len(f.Packets), small, kept)
+	}
+	if d, _ := lastISB(t, []*pcapng.File{f}).Uint64(pcapng.OptISBUsrDeliv); d != cc.Written {
+		t.Errorf("isb_usrdeliv %d, written %d", d, cc.Written)
+	}
+	evs := r.events
+	if len(evs) != 1 || evs[0].Reason != 4 || evs[0].File != filepath.Base(paths[0]) || evs[0].At.Before(mid) {
+		t.Errorf("events %+v, want one signal event for %s after %v", evs, paths[0], mid)
+	}
+}
+
+// TestCaptureTriggerAfterZero: with after = 0 the event file holds the
+// history alone and closes at once; the packets that follow go to the
+// history again and expire at stop.
+func TestCaptureTriggerAfterZero(t *testing.T) {
+	cfg := triggerConfig(1<<20, 0)
+	r := runCaptureWith(t, "net_ring0", cfg, "", []GenParams{genParams(1000, 128, 4), genParams(300, 128, 4)}, func(i int, c *Capture) {
+		if i != 0 {
+			return
+		}
+		waitCapture(t, c, "1000 packets in the history", func(cc *CaptureCounters) bool { return cc.Encoded == 1000 })
+		c.Trigger(1)
+		waitCapture(t, c, "the event file closed", func(cc *CaptureCounters) bool { return cc.FilesClosed == 1 })
+	})
+	cc := r.cc
+	if cc.Written != 1000 || cc.Expired != 300 || cc.Written+cc.Expired != r.rx.Packets || cc.Triggers != 1 {
+		t.Errorf("rx %d: written %d, expired %d, triggers %d: want 1000 written, 300 expired", r.rx.Packets, cc.Written, cc.Expired, cc.Triggers)
+	}
+	paths := files(t, r.dir)
+	if len(paths) != 1 || !strings.Contains(filepath.Base(paths[0]), "-drop-") {
+		t.Fatalf("files %v, want one named after the drop", paths)
+	}
+	if f := readBack(t, paths)[0]; len(f.Packets) != 1000 {
+		t.Errorf("file holds %d packets, want 1000", len(f.Packets))
+	}
+}
+
+// TestCaptureTriggerKeepsMaxFiles: four events with max_files 2 leave the
+// newest two event files (the ring applies in trigger mode too), each
+// holding its own history.
+func TestCaptureTriggerKeepsMaxFiles(t *testing.T) {
+	cfg := triggerConfig(1<<20, 0)
+	cfg.MaxFiles = 2
+	gp := genParams(100, 128, 1)
+	r := runCaptureWith(t, "net_ring0", cfg, "", []GenParams{gp, gp, gp, gp}, func(i int, c *Capture) {
+		waitCapture(t, c, "the history filled", func(cc *CaptureCounters) bool { return cc.Encoded == uint64(100*(i+1)) })
+		c.Trigger(2)
+		waitCapture(t, c, "the event file closed", func(cc *CaptureCounters) bool { return cc.FilesClosed == uint64(i+1) })
+	})
+	cc := r.cc
+	if cc.Triggers != 4 || cc.FilesClosed != 4 || cc.FilesDeleted != 2 || cc.Written != 400 || cc.Expired != 0 {
+		t.Errorf("triggers %d, files closed %d, deleted %d, written %d, expired %d: want 4, 4, 2, 400, 0",
+			cc.Triggers, cc.FilesClosed, cc.FilesDeleted, cc.Written, cc.Expired)
+	}
+	paths := files(t, r.dir)
+	if len(paths) != 2 || len(r.events) != 4 || filepath.Base(paths[1]) != r.events[3].File || !strings.Contains(paths[0], "-gap-") {
+		t.Fatalf("files %v, events %+v: want the last two gap events' files", paths, r.events)
+	}
+	for _, f := range readBack(t, paths) {
+		if len(f.Packets) != 100 {
+			t.Errorf("an event file holds %d packets, want its 100", len(f.Packets))
+		}
 	}
 }
