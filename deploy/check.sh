@@ -41,6 +41,10 @@ allowed_metrics=(
 	rxprobe_capture_writer_busy_seconds_total
 	rxprobe_capture_writer_wait_seconds_total
 	rxprobe_capture_write_seconds_total
+	rxprobe_capture_triggers_total
+	rxprobe_capture_triggers_coalesced_total
+	rxprobe_capture_expired_total
+	rxprobe_capture_history_bytes
 )
 histograms=(rxprobe_loop_gap_seconds)
 
