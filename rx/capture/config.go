@@ -106,7 +106,7 @@ type Config struct {
 	After time.Duration `mapstructure:"after" yaml:"after"`
 	// Triggers lists what fires in trigger mode: drop, gap, irq, signal
 	// (default all four).
-	Triggers []string `mapstructure:"triggers" yaml:"triggers"`
+	Triggers []string `mapstructure:"triggers" yaml:"triggers,omitempty"`
 	// TriggerPattern names trigger-mode files: Pattern's conversions and
 	// {event}, the first trigger's name.
 	TriggerPattern string `mapstructure:"trigger_pattern" yaml:"trigger_pattern"`
