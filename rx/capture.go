@@ -158,3 +158,15 @@ func (e *Engine) CaptureLastFile(i int) string {
 	}
 	return ""
 }
+
+// SetCaptureHook makes every queue's I/O thread announce its finished
+// files on fd, the write end of the on_file pipe (O_NONBLOCK). Call it
+// before Start; fd must stay open until Stop returned (Stop always stops
+// the captures).
+func (e *Engine) SetCaptureHook(fd int) {
+	for _, q := range e.Queues {
+		if q.cap != nil {
+			q.cap.SetHook(fd)
+		}
+	}
+}

@@ -194,14 +194,15 @@ func (e *Engine) Start() error {
 }
 
 // Stop tells every loop to return, waits for them, then stops the
-// captures (drained, last files renamed: their counters are final).
+// captures (drained, last files renamed: their counters are final). The
+// captures are stopped on return even when the loops never launched (a
+// failed Start), so nothing writes to the on_file pipe afterwards.
 func (e *Engine) Stop() {
-	if !e.launched {
-		return
+	if e.launched {
+		dpdk.SetStop(true)
+		dpdk.WaitAll()
+		e.launched = false
 	}
-	dpdk.SetStop(true)
-	dpdk.WaitAll()
-	e.launched = false
 	e.stopCapture()
 }
 

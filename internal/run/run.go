@@ -25,6 +25,7 @@ type runner struct {
 	exp         *child
 	inproc      *inprocExporter
 	watch       *watcher
+	hook        *captureHook
 	quiet       quiet
 	heap        heapWatch
 	first, last *rx.Reading
@@ -93,6 +94,10 @@ func (r *runner) start() error {
 		}
 	default:
 		r.exp = startExporter(r.o.log(), r.cfg, prefix)
+	}
+	var err error
+	if r.hook, err = startCaptureHook(r.cfg, r.eng); err != nil {
+		return err
 	}
 	r.first, r.last = r.eng.NewReading(), r.eng.NewReading()
 	if d := r.quiet.enter(r.inproc != nil); d != "" {
@@ -184,6 +189,9 @@ func (r *runner) stop() error {
 	}
 	r.exp.stop()
 	r.inproc.stop()
+	// The captures stopped with the engine: the hook gets EOF, finishes
+	// its queue and exits (within HookWait).
+	r.hook.finish(r.o.log(), r.eng)
 	return statsErr
 }
 
@@ -205,6 +213,7 @@ func (r *runner) report(statsErr error) *report.Report {
 		}
 	}
 	in.Attribution, in.Drift = found.attrib, found.drift
+	in.CaptureHook = r.hook.tally()
 	return report.Build(in)
 }
 

@@ -80,6 +80,12 @@ type Config struct {
 	// BlockKB and Blocks are each writer's aligned buffers.
 	BlockKB int `mapstructure:"block_kb" yaml:"block_kb"`
 	Blocks  int `mapstructure:"blocks" yaml:"blocks"`
+	// OnFile is a command run with /bin/sh -c on every finished file, one
+	// at a time in order, by a separate process (never the RX process):
+	// {file} is replaced by the file's absolute path, quoted for the
+	// shell; the environment has RXPROBE_CAPTURE_FILE, _PORT and _QUEUE.
+	// Empty: off.
+	OnFile string `mapstructure:"on_file" yaml:"on_file"`
 }
 
 // Defaults fills unset fields.
@@ -148,6 +154,9 @@ func (c *Config) Validate(rxCPUs cpuset.Set, queues int) error {
 	if err := c.validatePattern(queues); err != nil {
 		return err
 	}
+	if err := c.validateOnFile(); err != nil {
+		return err
+	}
 	if c.CPUs != "" {
 		set, err := cpuset.Parse(c.CPUs)
 		if err != nil {
@@ -176,6 +185,26 @@ func (c *Config) validatePattern(queues int) error {
 	}
 	if n := len(p) + 3*strings.Count(p, "%") + 16; n > MaxNameBytes {
 		return fieldErr("pattern", "%q expands to up to %d bytes: at most %d", p, n, MaxNameBytes)
+	}
+	return nil
+}
+
+// MaxOnFileBytes bounds capture.on_file.
+const MaxOnFileBytes = 4096
+
+func (c *Config) validateOnFile() error {
+	cmd := c.OnFile
+	switch {
+	case cmd == "":
+		return nil
+	case strings.TrimSpace(cmd) == "":
+		return fieldErr("on_file", "only blanks: give a command, or leave it empty (off)")
+	case len(cmd) > MaxOnFileBytes:
+		return fieldErr("on_file", "%d bytes: at most %d; put a longer command in a script", len(cmd), MaxOnFileBytes)
+	case strings.ContainsAny(cmd, "\x00"):
+		return fieldErr("on_file", "contains a NUL byte: give a shell command")
+	case strings.ContainsAny(c.Dir+c.Pattern, "\n\x00"):
+		return fieldErr("on_file", "capture.dir or capture.pattern holds a newline: the hook gets one file per line; rename them")
 	}
 	return nil
 }

@@ -36,6 +36,10 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"pattern", func(c *Config) { c.Pattern = "cap-p{port}q{queue}.pcapng" }},
 		{"cpus", func(c *Config) { c.CPUs = "0-2" }},
 		{"cpus", func(c *Config) { c.CPUs = "x" }},
+		{"on_file", func(c *Config) { c.OnFile = " \t" }},
+		{"on_file", func(c *Config) { c.OnFile = strings.Repeat("x", MaxOnFileBytes+1) }},
+		{"on_file", func(c *Config) { c.OnFile = "gzip {file}\x00" }},
+		{"on_file", func(c *Config) { c.OnFile, c.Dir = "gzip {file}", "/cap\nture" }},
 	} {
 		c := valid()
 		tc.edit(&c)
@@ -52,6 +56,10 @@ func TestValidateNamesTheField(t *testing.T) {
 	c := valid()
 	if err := c.Validate(rx, 2); err != nil {
 		t.Errorf("valid config rejected: %v", err)
+	}
+	c.OnFile = "gzip {file}"
+	if err := c.Validate(rx, 2); err != nil {
+		t.Errorf("valid on_file rejected: %v", err)
 	}
 	if err := (&Config{}).Validate(rx, 2); err != nil {
 		t.Errorf("capture off rejected: %v", err)

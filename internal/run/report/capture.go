@@ -72,4 +72,27 @@ func writeCapture(out io.Writer, r *Report) {
 		}
 	}
 	tw.Flush()
+	if h := r.CaptureHook; h != nil {
+		killed := ""
+		if h.Killed {
+			killed = "; killed with commands pending"
+		}
+		fmt.Fprintf(out, "capture.on_file: %d file(s) announced, %d not (pipe full); %d command(s) run, %d failed%s\n",
+			h.Announced, h.Dropped, h.Run, h.Failed, killed)
+	}
+}
+
+// CaptureHook is what capture.on_file did over the run: the RX process
+// announced Announced finished files to the hook process (Dropped more
+// found its pipe full), which ran the command Run times, Failed of them
+// with a non-zero exit or not at all.
+type CaptureHook struct {
+	Command   string `json:"command"`
+	Announced uint64 `json:"announced"`
+	Dropped   uint64 `json:"dropped"`
+	Run       uint64 `json:"run"`
+	Failed    uint64 `json:"failed"`
+	// Killed: the hook process had not finished its queue within the
+	// run's wait after stop and was killed.
+	Killed bool `json:"killed,omitempty"`
 }

@@ -174,6 +174,8 @@ struct rxp_capio_counters {
 	uint64_t last_errno;
 	uint64_t direct;           /* 1 once a file was opened with O_DIRECT */
 	uint64_t running;
+	uint64_t hook_sent;        /* finished files announced on the hook pipe */
+	uint64_t hook_dropped;     /* not announced: the pipe was full or closed */
 };
 
 struct rxp_capw;
@@ -197,6 +199,12 @@ void rxp_capw_read(const struct rxp_capw *w, struct rxp_capw_counters *wc,
 /* rxp_capw_last_file copies the name of the latest finished file. */
 void rxp_capw_last_file(const struct rxp_capw *w, char *out, size_t len);
 void rxp_capw_free(struct rxp_capw *w);
+/* rxp_capw_set_hook gives the I/O thread the write end of the on_file
+ * pipe (O_NONBLOCK; -1: none). Call before rxp_capw_start. After each
+ * finished file's rename the I/O thread writes one line "port queue
+ * path\n" (at most PIPE_BUF bytes: atomic, never interleaved with other
+ * queues' lines) with write(2); a full pipe is never waited on. */
+void rxp_capw_set_hook(struct rxp_capw *w, int fd);
 static inline uint64_t rxp_load_u64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
 #endif

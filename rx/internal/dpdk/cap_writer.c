@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
 #include <sys/statvfs.h>
 #include <sys/stat.h>
 
@@ -111,6 +112,8 @@ struct rxp_capw {
 	uint32_t done_cap, done_head, done_n;
 	char last_done[RXP_CAP_NAME_MAX];
 	char io_name[RXP_CAP_NAME_MAX];         /* the open file's final name */
+	int hook_fd;                            /* on_file pipe, write end; -1: none */
+	char hook_line[RXP_CAP_DIR_MAX + RXP_CAP_NAME_MAX + 32];
 };
 
 static int tsc_dynfield_offset(void)
@@ -148,6 +151,7 @@ struct rxp_capw *rxp_capw_new(const struct rxp_capw_cfg *cfg, const struct rxp_f
 		return NULL;
 	w->cfg = *cfg;
 	w->fd = -1;
+	w->hook_fd = -1;
 	w->q.tsc_off = off;
 	if (f != NULL) {
 		w->q.bpf = f->bpf;
@@ -660,6 +664,20 @@ static void io_write(struct rxp_capw *w, const struct rxp_blk *b)
 	w->off += b->len; /* only the last block of a file is short */
 }
 
+/* hook_announce tells the on_file process about the file just renamed
+ * (w->path2): one line, one write(2), no waiting, no allocation. */
+static void hook_announce(struct rxp_capw *w)
+{
+	if (w->hook_fd < 0)
+		return;
+	int n = snprintf(w->hook_line, sizeof(w->hook_line), "%u %u %s\n", w->cfg.port, w->cfg.queue, w->path2);
+	if (n > 0 && (size_t)n < sizeof(w->hook_line) && n <= PIPE_BUF &&
+	    write(w->hook_fd, w->hook_line, (size_t)n) == n)
+		ADD(&w->ioc.hook_sent, 1);
+	else
+		ADD(&w->ioc.hook_dropped, 1); /* EAGAIN (full), EPIPE (gone) */
+}
+
 static void io_close(struct rxp_capw *w, const struct rxp_blk *b)
 {
 	if (w->fd >= 0) {
@@ -691,6 +709,7 @@ static void io_close(struct rxp_capw *w, const struct rxp_blk *b)
 	snprintf(w->last_done, sizeof(w->last_done), "%s", w->io_name);
 	while (w->cfg.max_files != 0 && w->done_n > w->cfg.max_files)
 		delete_oldest(w);
+	hook_announce(w);
 }
 
 static void *io_main(void *arg)
@@ -795,6 +814,8 @@ void rxp_capw_last_file(const struct rxp_capw *w, char *out, size_t len)
 {
 	snprintf(out, len, "%s", w->last_done);
 }
+
+void rxp_capw_set_hook(struct rxp_capw *w, int fd) { w->hook_fd = fd; }
 
 void rxp_capw_free(struct rxp_capw *w)
 {

@@ -95,6 +95,9 @@ type CaptureCounters struct {
 	LastErrno     uint64
 	Direct        bool // files were opened with O_DIRECT
 	IOUp          bool
+	// HookSent finished files were announced to the on_file process;
+	// HookDropped were not (its pipe was full or closed).
+	HookSent, HookDropped uint64
 }
 
 // Capture is one RX queue's capture stage, writer and I/O thread.
@@ -243,7 +246,14 @@ func (c *Capture) Read(dst *CaptureCounters) {
 	dst.FilesClosed, dst.FilesDeleted = uint64(io.files_closed), uint64(io.files_deleted)
 	dst.Errors, dst.LastErrno = uint64(io.errors), uint64(io.last_errno)
 	dst.Direct, dst.IOUp = io.direct != 0, io.running != 0
+	dst.HookSent, dst.HookDropped = uint64(io.hook_sent), uint64(io.hook_dropped)
 }
+
+// SetHook makes the I/O thread announce every finished file on fd, the
+// write end of a pipe in O_NONBLOCK mode (-1: none): one line "port
+// queue path" per file, dropped and counted (HookDropped) when the pipe
+// is full. Call it before Start; fd must stay open until Stop returned.
+func (c *Capture) SetHook(fd int) { C.rxp_capw_set_hook(c.w, C.int(fd)) }
 
 // LastFile is the name (without directory) of the latest finished file,
 // or "". It allocates the string.

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// onFileEdit is the captureConfig edit that sets capture.on_file.
+func onFileEdit(command string) []string {
+	return []string{`# cpus: "0"`, "on_file: " + strconv.Quote(command) + "\n  # cpus: \"0\""}
+}
+
+// TestCaptureOnFileThroughRun: with 1 MB files rotating, the on_file
+// command gets every finished file exactly once (never a NAME.part), as
+// {file} and in RXPROBE_CAPTURE_FILE; it runs as a child of one hook
+// process (`rxprobe capture-hook`), itself a child of the run: never a
+// child of the RX process. The report's tally agrees.
+func TestCaptureOnFileThroughRun(t *testing.T) {
+	needCaptureDisk(t)
+	dir := mountTmpfs(t, 64)
+	list := filepath.Join(t.TempDir(), "list")
+	// $PPID is the process that started this shell
+	cmd := `printf '%s\t%s\t%s\t%s\t%s\n' {file} "$RXPROBE_CAPTURE_FILE" $PPID "$(tr '\0' ' ' </proc/$PPID/cmdline)" ` +
+		`"$(tr '\0' ' ' </proc/$(cut -d' ' -f4 /proc/$PPID/stat)/cmdline)" >> '` + list + `'`
+	r, _, q := runCaptureIn(t, dir, "not ip", "2s", "5ms", append([]string{
+		"rotate_mb: 256 ", smallBlocks + "rotate_mb: 1 ",
+		"min_free_mb: 1024 ", "min_free_mb: 1 "}, onFileEdit(cmd)...)...)
+	c := q.Capture
+	if c.Files < 3 {
+		t.Fatalf("want >= 3 finished files: %+v", *c)
+	}
+	checkFinished(t, dir, c)
+	done, _ := dirFiles(t, dir)
+	b, err := os.ReadFile(list)
+	if err != nil {
+		t.Fatalf("the command never ran: %v", err)
+	}
+	seen := map[string]int{}
+	hooks := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) != 5 {
+			t.Fatalf("bad line %q", l)
+		}
+		file, env, hookPID, hookCmd, parentCmd := f[0], f[1], f[2], f[3], f[4]
+		seen[file]++
+		hooks[hookPID] = true
+		if file != env || !filepath.IsAbs(file) || strings.HasSuffix(file, ".part") {
+			t.Errorf("{file} %q, RXPROBE_CAPTURE_FILE %q: want the same absolute path of a finished file", file, env)
+		}
+		if !strings.Contains(hookCmd, " capture-hook ") {
+			t.Errorf("the command's parent is %q, not the hook process", hookCmd)
+		}
+		if !strings.Contains(parentCmd, " run --config ") {
+			t.Errorf("the hook process's parent is %q, not rxprobe run", parentCmd)
+		}
+	}
+	if len(hooks) != 1 {
+		t.Errorf("commands ran under %d processes %v, want the one hook process", len(hooks), hooks)
+	}
+	if len(seen) != len(done) {
+		t.Errorf("the command saw %d files, %d finished on disk", len(seen), len(done))
+	}
+	for _, p := range done {
+		if seen[p] != 1 {
+			t.Errorf("%s: the command ran %d times, want once", p, seen[p])
+		}
+	}
+	h := r.CaptureHook
+	if h == nil || h.Announced != c.Files || h.Run != c.Files || h.Failed != 0 || h.Dropped != 0 || h.Killed {
+		t.Errorf("report's hook %+v, want %d announced and run, none failed or dropped", h, c.Files)
+	}
+}
+
+// TestCaptureOnFileFailsThroughRun: a command exiting 3 gives one stderr
+// line per finished file naming it, counted as failed in the report; the
+// run itself still exits 0 with every file kept.
+func TestCaptureOnFileFailsThroughRun(t *testing.T) {
+	needCaptureDisk(t)
+	dir := mountTmpfs(t, 64)
+	r, res, q := runCaptureIn(t, dir, "not ip", "1s", "5ms", append([]string{
+		"rotate_mb: 256 ", smallBlocks + "rotate_mb: 1 ",
+		"min_free_mb: 1024 ", "min_free_mb: 1 "}, onFileEdit("exit 3")...)...)
+	c := q.Capture
+	done, _ := dirFiles(t, dir)
+	if c.Files == 0 || uint64(len(done)) != c.Files {
+		t.Fatalf("%d files on disk, report %+v", len(done), *c)
+	}
+	for _, p := range done {
+		if line := "rxprobe: capture.on_file: " + p + ": exit 3\n"; strings.Count(res.stderr, line) != 1 {
+			t.Errorf("stderr lacks one %q:\n%s", line, res.stderr)
+		}
+	}
+	if h := r.CaptureHook; h == nil || h.Run != c.Files || h.Failed != c.Files {
+		t.Errorf("report's hook %+v, want %d run and failed", h, c.Files)
+	}
+}
