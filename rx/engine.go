@@ -39,6 +39,8 @@ type Port struct {
 	Iface string
 	// NetdevStart are Iface's counters when the loops started.
 	NetdevStart NetdevCounters
+	// nicTS is set when captured packets carry the port's RX timestamps.
+	nicTS *dpdk.NICTimestamps
 }
 
 // XStatNames lists the port's xstat names, index-aligned with
@@ -139,9 +141,13 @@ func (e *Engine) setup(host hostfs.FS) error {
 		if p.Info.MaxTXQueues == 0 {
 			ntx = 0
 		}
+		if err := e.captureClock(i, p); err != nil {
+			return err
+		}
 		p.opened = true
 		if err := dpdk.Configure(id, dpdk.PortConfig{RXQueues: uint16(pc.RXQueues), TXQueues: ntx,
-			RXRing: uint16(min(pc.RXRing, 32768)), TXRing: 512, RSS: pc.RXQueues > 1, Promisc: pc.Promiscuous}, p.pool, p.Node); err != nil {
+			RXRing: uint16(min(pc.RXRing, 32768)), TXRing: 512, RSS: pc.RXQueues > 1, Promisc: pc.Promiscuous,
+			RXTimestamp: p.nicTS != nil}, p.pool, p.Node); err != nil {
 			return err
 		}
 		if p.stats, err = dpdk.NewStatsReader(id); err != nil {

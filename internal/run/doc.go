@@ -16,6 +16,10 @@
 //   - With capture on, each queue's report carries a capture block whose
 //     equation (rx_packets = written + filtered_out + dropped) is checked
 //     on the final counters, read after the captures stopped.
+//   - capture.on_file runs in a child process (`rxprobe capture-hook`)
+//     started before the loops, fed one line per finished file through a
+//     non-blocking pipe; the RX process never forks. At stop the run waits
+//     up to HookWait for the hook's queue, then kills it and says so.
 //   - A run that could not start returns a nil report; a run that started
 //     returns its report even when stopping failed.
 package run

@@ -86,7 +86,38 @@ type Config struct {
 	// shell; the environment has RXPROBE_CAPTURE_FILE, _PORT and _QUEUE.
 	// Empty: off.
 	OnFile string `mapstructure:"on_file" yaml:"on_file"`
+	// Timestamps is the packets' clock: auto (default: the NIC's RX
+	// timestamp where the port offers it, else the TSC), tsc, or nic
+	// (every capturing port must offer it).
+	Timestamps Timestamps `mapstructure:"timestamps" yaml:"timestamps"`
 }
+
+// Timestamps is capture.timestamps.
+type Timestamps string
+
+// The clocks capture.timestamps chooses from.
+const (
+	TimestampsAuto Timestamps = "auto"
+	TimestampsTSC  Timestamps = "tsc"
+	TimestampsNIC  Timestamps = "nic"
+)
+
+// UseNIC says whether a port that does (offered) or does not offer RX
+// timestamps stamps packets with them, or (err) cannot run with this
+// setting.
+func (t Timestamps) UseNIC(offered bool) (bool, error) {
+	switch {
+	case t == TimestampsTSC:
+		return false, nil
+	case t == TimestampsNIC && !offered:
+		return false, ErrNoNICTimestamps
+	}
+	return offered, nil
+}
+
+// ErrNoNICTimestamps is matched (errors.Is) when capture.timestamps is
+// nic and a capturing port does not offer RX timestamps.
+var ErrNoNICTimestamps = errors.New("the port does not offer RX timestamps (RTE_ETH_RX_OFFLOAD_TIMESTAMP): set capture.timestamps to auto or tsc")
 
 // Defaults fills unset fields.
 func (c *Config) Defaults() {
@@ -110,6 +141,9 @@ func (c *Config) Defaults() {
 	}
 	if c.MinFreeMB == 0 {
 		c.MinFreeMB = 1024
+	}
+	if c.Timestamps == "" {
+		c.Timestamps = TimestampsAuto
 	}
 }
 
@@ -156,6 +190,11 @@ func (c *Config) Validate(rxCPUs cpuset.Set, queues int) error {
 	}
 	if err := c.validateOnFile(); err != nil {
 		return err
+	}
+	switch c.Timestamps {
+	case TimestampsAuto, TimestampsTSC, TimestampsNIC:
+	default:
+		return fieldErr("timestamps", "%q: give auto, tsc or nic", c.Timestamps)
 	}
 	if c.CPUs != "" {
 		set, err := cpuset.Parse(c.CPUs)

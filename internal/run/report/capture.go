@@ -41,6 +41,11 @@ type Capture struct {
 	// Equation says whether rx_packets = written + filtered_out +
 	// ring_dropped + disk_dropped held.
 	Equation bool `json:"equation_holds"`
+	// Clock is the packets' timestamps: "nic" (the port's RX timestamps,
+	// UTC-calibrated; NICStamped packets had one, the rest the TSC) or
+	// "tsc" (the RX core's TSC, UTC-anchored).
+	Clock      string `json:"clock"`
+	NICStamped uint64 `json:"nic_stamped,omitempty"`
 }
 
 // Dropped is every packet the capture lost (ring full or disk).

@@ -22,6 +22,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_ethdev.h>
 
 #include "cap.h"
 
@@ -112,6 +113,7 @@ struct rxp_capw {
 	uint32_t done_cap, done_head, done_n;
 	char last_done[RXP_CAP_NAME_MAX];
 	char io_name[RXP_CAP_NAME_MAX];         /* the open file's final name */
+	struct rxp_nicclk nicclk;               /* NIC RX timestamps (cfg.nic_ts_flag) */
 	int hook_fd;                            /* on_file pipe, write end; -1: none */
 	char hook_line[RXP_CAP_DIR_MAX + RXP_CAP_NAME_MAX + 32];
 };
@@ -222,6 +224,24 @@ static void sleep_us(uint32_t us)
 	nanosleep(&ts, NULL);
 }
 
+/* nic_anchor pairs the port's device clock with CLOCK_REALTIME (the
+ * midpoint of two reads around it) when the port stamps packets. */
+static void nic_anchor(struct rxp_capw *w)
+{
+	if (w->cfg.nic_ts_flag == 0)
+		return;
+	uint64_t nic, t0 = realtime_ns();
+	int rc = rte_eth_read_clock(w->cfg.port, &nic);
+	uint64_t t1 = realtime_ns();
+	if (rc != 0) {
+		ADD(&w->wc.nic_clock_errors, 1);
+		return;
+	}
+	if (w->nicclk.mult == 0)
+		w->nicclk.mult = w->cfg.nic_mult;
+	rxp_nicclk_anchor(&w->nicclk, nic, t0 + (t1 - t0) / 2);
+}
+
 /* anchor pairs a TSC reading with CLOCK_REALTIME (the midpoint of two TSC
  * reads around it); re-anchored every second against NTP's corrections. */
 static void anchor(struct rxp_capw *w)
@@ -232,6 +252,7 @@ static void anchor(struct rxp_capw *w)
 	w->anchor_tsc = t0 + (t1 - t0) / 2;
 	w->anchor_ns = ns;
 	w->anchor_next_tsc = w->anchor_tsc + w->hz;
+	nic_anchor(w);
 }
 
 /* tsc_to_ns converts a TSC stamp to UTC ns; never below the last one. */
@@ -458,6 +479,22 @@ static void close_file(struct rxp_capw *w)
 	submit_block(w, BLK_CLOSE);
 }
 
+/* stamp_ns is the packet's UTC time: the NIC's RX timestamp when the
+ * port set it (and the device clock is anchored), else the RX core's TSC
+ * at the burst; never below the last one written. */
+static inline uint64_t stamp_ns(struct rxp_capw *w, struct rte_mbuf *m)
+{
+	if (w->cfg.nic_ts_flag != 0 && (m->ol_flags & w->cfg.nic_ts_flag) != 0 && w->nicclk.ns != 0) {
+		uint64_t v = rxp_nicclk_ns(&w->nicclk, *RTE_MBUF_DYNFIELD(m, w->cfg.nic_ts_off, rte_mbuf_timestamp_t *));
+		if (v < w->wc.last_ts_ns)
+			v = w->wc.last_ts_ns;
+		STORE(&w->wc.last_ts_ns, v);
+		ADD(&w->wc.ts_nic, 1);
+		return v;
+	}
+	return tsc_to_ns(w, *RTE_MBUF_DYNFIELD(m, w->q.tsc_off, uint64_t *));
+}
+
 /* put_epb encodes one packet: in place when it fits the block, else
  * through the stage. */
 static void put_epb(struct rxp_capw *w, struct rte_mbuf *m)
@@ -465,7 +502,7 @@ static void put_epb(struct rxp_capw *w, struct rte_mbuf *m)
 	uint32_t wire = rte_pktmbuf_pkt_len(m);
 	uint32_t cap = wire < w->cfg.snaplen ? wire : w->cfg.snaplen;
 	uint32_t total = EPB_FIXED + pad4(cap) + EPB_TAIL;
-	uint64_t ns = tsc_to_ns(w, *RTE_MBUF_DYNFIELD(m, w->q.tsc_off, uint64_t *));
+	uint64_t ns = stamp_ns(w, m);
 	int direct = w->cfg.block_size - w->cur->len >= total;
 	uint8_t *b = direct ? w->cur->data + w->cur->len : w->stage;
 	uint32_t h[7] = {PNG_EPB, total, 0, (uint32_t)(ns >> 32), (uint32_t)ns, cap, wire};

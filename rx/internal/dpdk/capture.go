@@ -62,6 +62,10 @@ type CaptureConfig struct {
 	// SlowWriter makes the writer sleep this long after every burst: a
 	// test option to provoke ring-full drops. Record it where it is used.
 	SlowWriter time.Duration
+	// NIC, when set, stamps packets with the port's RX timestamps
+	// (converted to UTC against the device clock, read every second);
+	// packets without one keep the RX core's TSC stamp.
+	NIC *NICTimestamps
 }
 
 // CaptureCounters is a copy of one capture's counters: the RX core's
@@ -95,6 +99,10 @@ type CaptureCounters struct {
 	LastErrno     uint64
 	Direct        bool // files were opened with O_DIRECT
 	IOUp          bool
+	// NICStamped packets carry the NIC's RX timestamp (the rest: the
+	// TSC); NICClockErrors are anchors that could not read the device
+	// clock.
+	NICStamped, NICClockErrors uint64
 	// HookSent finished files were announced to the on_file process;
 	// HookDropped were not (its pipe was full or closed).
 	HookSent, HookDropped uint64
@@ -156,6 +164,12 @@ func NewCapture(cfg CaptureConfig, filter *Filter) (*Capture, error) {
 	c.slow_us = C.uint32_t(cfg.SlowWriter.Microseconds())
 	c.rotate_bytes, c.rotate_ns = C.uint64_t(cfg.RotateBytes), C.uint64_t(cfg.RotateEvery.Nanoseconds())
 	c.min_free_bytes = C.uint64_t(cfg.MinFreeBytes)
+	if cfg.NIC != nil {
+		if cfg.NIC.Flag == 0 || cfg.NIC.Mult == 0 {
+			return nil, fail("NIC timestamps without a registered flag or a measured clock rate")
+		}
+		c.nic_ts_off, c.nic_ts_flag, c.nic_mult = C.int(cfg.NIC.Offset), C.uint64_t(cfg.NIC.Flag), C.uint64_t(cfg.NIC.Mult)
+	}
 	c.ncpus = C.int(len(cfg.CPUs))
 	for i, cpu := range cfg.CPUs {
 		c.cpus[i] = C.int(cpu)
@@ -247,6 +261,7 @@ func (c *Capture) Read(dst *CaptureCounters) {
 	dst.Errors, dst.LastErrno = uint64(io.errors), uint64(io.last_errno)
 	dst.Direct, dst.IOUp = io.direct != 0, io.running != 0
 	dst.HookSent, dst.HookDropped = uint64(io.hook_sent), uint64(io.hook_dropped)
+	dst.NICStamped, dst.NICClockErrors = uint64(w.ts_nic), uint64(w.nic_clock_errors)
 }
 
 // SetHook makes the I/O thread announce every finished file on fd, the
