@@ -34,6 +34,9 @@ import (
 // hook process to finish its queue before killing it.
 const HookWait = 30 * time.Second
 
+// hookPipeBytes is the pipe size asked for (about 6000 lines).
+const hookPipeBytes = 1 << 20
+
 // HookFD is the file descriptor on which `rxprobe capture-hook` reads
 // the finished files.
 const HookFD = 3
@@ -73,6 +76,9 @@ func startCaptureHook(cfg *config.Config, eng *rx.Engine) (*captureHook, error) 
 		unix.Close(p[1])
 		return nil, fmt.Errorf("capture.on_file: pipe: %w", err)
 	}
+	// room for a backlog of lines while a command runs long (best effort:
+	// fs.pipe-max-size bounds it; 64 KiB, ~400 lines, otherwise)
+	_, _ = unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, hookPipeBytes)
 	tally := filepath.Join(os.TempDir(), fmt.Sprintf("rxprobe-hook-%d.json", os.Getpid()))
 	_ = os.Remove(tally)
 	c, err := startChildWith(func(cmd *exec.Cmd) {
