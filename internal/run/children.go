@@ -54,6 +54,11 @@ func startChildWith(prep func(*exec.Cmd), args ...string) (*child, error) {
 	if prep != nil {
 		prep(cmd)
 	}
+	return startProcess(cmd)
+}
+
+// startProcess starts cmd and reaps it in the background.
+func startProcess(cmd *exec.Cmd) (*child, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

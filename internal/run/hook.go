@@ -51,6 +51,7 @@ type HookTally struct {
 // captureHook is the running hook process and the write end of its pipe.
 type captureHook struct {
 	*child
+	wait      time.Duration // HookWait
 	command   string
 	wfd       int // -1 once closed
 	tallyPath string
@@ -92,28 +93,47 @@ func startCaptureHook(cfg *config.Config, eng *rx.Engine) (*captureHook, error) 
 		return nil, fmt.Errorf("capture.on_file: start the hook process: %w", err)
 	}
 	eng.SetCaptureHook(p[1])
-	return &captureHook{child: c, command: onFile, wfd: p[1], tallyPath: tally}, nil
+	return &captureHook{child: c, wait: HookWait, command: onFile, wfd: p[1], tallyPath: tally}, nil
 }
 
 // finish closes the pipe (call it once the captures stopped: nothing
-// writes to it any more), waits up to HookWait for the hook process to
-// run what is queued, kills it after that, and keeps the tally with the
-// engine's announced and dropped counts. Nil-safe; once only.
+// writes to it any more), waits up to h.wait for the hook process to run
+// what is queued, kills it and its command after that, and keeps the
+// tally with the engine's announced and dropped counts. Nil-safe; once
+// only.
 func (h *captureHook) finish(log io.Writer, eng *rx.Engine) {
 	if h == nil || h.wfd < 0 {
 		return
 	}
+	h.result = h.end(log)
+	var c rx.CaptureCounters
+	for i := range eng.Queues {
+		if eng.ReadCapture(i, &c) {
+			h.result.Announced += c.HookSent
+			h.result.Dropped += c.HookDropped
+		}
+	}
+}
+
+// end closes the pipe, waits for the hook process (killing its process
+// group after h.wait) and returns its tally.
+func (h *captureHook) end(log io.Writer) *report.CaptureHook {
 	unix.Close(h.wfd)
 	h.wfd = -1
 	res := &report.CaptureHook{Command: h.command}
+	pid := h.cmd.Process.Pid
 	select {
 	case <-h.exited:
-	case <-time.After(HookWait):
-		_ = h.cmd.Process.Kill()
+		if h.err != nil {
+			fmt.Fprintf(log, "rxprobe: capture.on_file: the hook process (pid %d) ended: %v\n", pid, h.err)
+		}
+	case <-time.After(h.wait):
+		// its own process group (Setpgid): the running command goes too
+		_ = unix.Kill(-pid, unix.SIGKILL)
 		<-h.exited
 		res.Killed = true
 		fmt.Fprintf(log, "rxprobe: capture.on_file: commands still running %v after the run stopped: killed the hook process (pid %d)\n",
-			HookWait, h.cmd.Process.Pid)
+			h.wait, pid)
 	}
 	if b, err := os.ReadFile(h.tallyPath); err == nil {
 		var t HookTally
@@ -122,14 +142,7 @@ func (h *captureHook) finish(log io.Writer, eng *rx.Engine) {
 		}
 	}
 	_ = os.Remove(h.tallyPath)
-	var c rx.CaptureCounters
-	for i := range eng.Queues {
-		if eng.ReadCapture(i, &c) {
-			res.Announced += c.HookSent
-			res.Dropped += c.HookDropped
-		}
-	}
-	h.result = res
+	return res
 }
 
 // RunCaptureHook is `rxprobe capture-hook`: it reads "port queue path"

@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestRunCaptureHookInOrder: every line runs the command once, in order,
@@ -60,4 +66,73 @@ func TestRunCaptureHookCannotStart(t *testing.T) {
 	if got != (HookTally{Run: 1, Failed: 1}) || !strings.Contains(stderr.String(), "rxprobe: capture.on_file: /x.pcapng: exit 127\n") {
 		t.Errorf("tally %+v, stderr %q", got, stderr.String())
 	}
+}
+
+// TestCaptureHookEndKillsAfterWait: a hook whose command outlives the
+// wait is killed with its command (its process group), the run says so
+// in one line, and the tally it had written is kept.
+func TestCaptureHookEndKillsAfterWait(t *testing.T) {
+	dir := t.TempDir()
+	tally := filepath.Join(dir, "tally.json")
+	if err := writeTally(tally, HookTally{Run: 2, Failed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(dir, "cmd.pid")
+	// the hook stand-in: a shell in its own process group running a
+	// long command, as capture-hook runs one
+	sh := exec.Command("/bin/sh", "-c", "sleep 600 & echo $! > "+shellQuote(pidFile)+"; wait")
+	sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c, err := startProcess(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(p[0])
+	h := &captureHook{child: c, wait: 200 * time.Millisecond, command: "sleep 600", wfd: p[1], tallyPath: tally}
+	for i := 0; i < 500 && countBytes(pidFile) == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(pidFile)
+	cmdPID, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("the long command's pid: %q", b)
+	}
+	var log bytes.Buffer
+	res := h.end(&log)
+	if !res.Killed || res.Run != 2 || res.Failed != 1 || res.Command != "sleep 600" {
+		t.Errorf("result %+v", *res)
+	}
+	if !strings.HasPrefix(log.String(), "rxprobe: capture.on_file: commands still running 200ms after the run stopped: killed the hook process") ||
+		strings.Count(log.String(), "\n") != 1 {
+		t.Errorf("log %q", log.String())
+	}
+	// the command was killed with the hook (reaped by init or gone)
+	for i := 0; i < 500 && unix.Kill(cmdPID, 0) == nil && !zombie(cmdPID); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if unix.Kill(cmdPID, 0) == nil && !zombie(cmdPID) {
+		t.Errorf("the hook's command (pid %d) outlived the kill", cmdPID)
+	}
+	if _, err := os.Stat(tally); !os.IsNotExist(err) {
+		t.Errorf("tally file left: %v", err)
+	}
+}
+
+func countBytes(path string) int {
+	b, _ := os.ReadFile(path)
+	return len(b)
+}
+
+// zombie says whether pid has exited but is not reaped yet.
+func zombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
