@@ -18,8 +18,9 @@ func onFileEdit(command string) []string {
 	return []string{`# cpus: "0"`, "on_file: " + strconv.Quote(command) + "\n  # cpus: \"0\""}
 }
 
-// TestCaptureOnFileThroughRun: with 1 MB files rotating, the on_file
-// command gets every finished file exactly once (never a NAME.part), as
+// TestCaptureOnFileThroughRun: with 1 MB files rotating and the oldest
+// deleted beyond 3, the on_file command gets every finished file exactly
+// once (never a NAME.part, never the name of one deleted), as
 // {file} and in RXPROBE_CAPTURE_FILE; it runs as a child of one hook
 // process (`rxprobe capture-hook`), itself a child of the run: never a
 // child of the RX process; and never on the RX CPU. The report's tally
@@ -32,11 +33,11 @@ func TestCaptureOnFileThroughRun(t *testing.T) {
 	cmd := `printf '%s\t%s\t%s\t%s\t%s\t%s\n' {file} "$RXPROBE_CAPTURE_FILE" $PPID "$(tr '\0' ' ' </proc/$PPID/cmdline)" ` +
 		`"$(tr '\0' ' ' </proc/$(cut -d' ' -f4 /proc/$PPID/stat)/cmdline)" "$(grep Cpus_allowed_list /proc/self/status | cut -f2)" >> '` + list + `'`
 	r, _, q := runCaptureIn(t, dir, "not ip", "2s", "5ms", append([]string{
-		"rotate_mb: 256 ", smallBlocks + "rotate_mb: 1 ",
+		"rotate_mb: 256 ", smallBlocks + "rotate_mb: 1 ", "max_files: 8 ", "max_files: 3 ",
 		"min_free_mb: 1024 ", "min_free_mb: 1 "}, onFileEdit(cmd)...)...)
 	c := q.Capture
-	if c.Files < 3 {
-		t.Fatalf("want >= 3 finished files: %+v", *c)
+	if c.Files <= 3 || c.FilesDeleted == 0 {
+		t.Fatalf("want more than 3 finished files, the oldest deleted: %+v", *c)
 	}
 	checkFinished(t, dir, c)
 	done, _ := dirFiles(t, dir)
@@ -70,8 +71,13 @@ func TestCaptureOnFileThroughRun(t *testing.T) {
 	if len(hooks) != 1 {
 		t.Errorf("commands ran under %d processes %v, want the one hook process", len(hooks), hooks)
 	}
-	if len(seen) != len(done) {
-		t.Errorf("the command saw %d files, %d finished on disk", len(seen), len(done))
+	if uint64(len(seen)) != c.Files {
+		t.Errorf("the command saw %d files, the run finished %d", len(seen), c.Files)
+	}
+	for p, n := range seen {
+		if n != 1 {
+			t.Errorf("%s: the command ran %d times, want once", p, n)
+		}
 	}
 	for _, p := range done {
 		if seen[p] != 1 {

@@ -84,7 +84,8 @@ type Config struct {
 	// at a time in order, by a separate process (never the RX process):
 	// {file} is replaced by the file's absolute path, quoted for the
 	// shell; the environment has RXPROBE_CAPTURE_FILE, _PORT and _QUEUE.
-	// Empty: off.
+	// max_files and min_free_mb may delete a file before its command
+	// runs, when the commands fall behind. Empty: off.
 	OnFile string `mapstructure:"on_file" yaml:"on_file"`
 	// Timestamps is the packets' clock: auto (default: the NIC's RX
 	// timestamp where the port offers it, else the TSC), tsc, or nic

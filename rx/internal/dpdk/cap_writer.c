@@ -702,12 +702,13 @@ static void io_write(struct rxp_capw *w, const struct rxp_blk *b)
 }
 
 /* hook_announce tells the on_file process about the file just renamed
- * (w->path2): one line, one write(2), no waiting, no allocation. */
+ * (w->io_name): one line, one write(2), no waiting, no allocation. */
 static void hook_announce(struct rxp_capw *w)
 {
 	if (w->hook_fd < 0)
 		return;
-	int n = snprintf(w->hook_line, sizeof(w->hook_line), "%u %u %s\n", w->cfg.port, w->cfg.queue, w->path2);
+	int n = snprintf(w->hook_line, sizeof(w->hook_line), "%u %u %s/%s\n", w->cfg.port, w->cfg.queue,
+			 w->cfg.dir, w->io_name);
 	if (n > 0 && (size_t)n < sizeof(w->hook_line) && n <= PIPE_BUF &&
 	    write(w->hook_fd, w->hook_line, (size_t)n) == n)
 		ADD(&w->ioc.hook_sent, 1);
@@ -744,9 +745,9 @@ static void io_close(struct rxp_capw *w, const struct rxp_blk *b)
 	snprintf(w->done_names[(w->done_head + w->done_n) % w->done_cap], RXP_CAP_NAME_MAX, "%s", w->io_name);
 	w->done_n++;
 	snprintf(w->last_done, sizeof(w->last_done), "%s", w->io_name);
+	hook_announce(w);
 	while (w->cfg.max_files != 0 && w->done_n > w->cfg.max_files)
 		delete_oldest(w);
-	hook_announce(w);
 }
 
 static void *io_main(void *arg)
