@@ -87,7 +87,7 @@ func startCaptureHook(cfg *config.Config, eng *rx.Engine) (*captureHook, error) 
 		// its own process group: a terminal's ^C goes to the run, which
 		// stops and closes the pipe; the hook then finishes its queue
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	}, "capture-hook", "--command", onFile, "--tally", tally)
+	}, "capture-hook", "--command="+onFile, "--tally="+tally)
 	if err != nil {
 		unix.Close(p[1])
 		return nil, fmt.Errorf("capture.on_file: start the hook process: %w", err)
