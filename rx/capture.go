@@ -3,6 +3,7 @@ package rx
 import (
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/rxprobe/rxprobe/rx/capture"
 	"github.com/rxprobe/rxprobe/rx/config"
@@ -62,6 +63,9 @@ func (e *Engine) setupCapture() error {
 		return fmt.Errorf("rx: capture.dir %s: %w", c.Dir, err)
 	}
 	cpus := e.cfg.CaptureCPUs()
+	if err := e.calibrateNICClocks(); err != nil {
+		return err
+	}
 	for _, q := range e.Queues {
 		p := q.Port
 		cc := dpdk.CaptureConfig{
@@ -73,9 +77,10 @@ func (e *Engine) setupCapture() error {
 			MaxFiles: uint32(c.MaxFiles), MinFreeBytes: uint64(c.MinFreeMB) << 20,
 			CPUs:                 cpus,
 			InterfaceName:        p.Cfg.Name,
-			InterfaceDescription: fmt.Sprintf("%s (%s) queue %d; clock: TSC of the RX core, UTC-anchored", p.Cfg.Device, p.Info.Driver, q.ID),
+			InterfaceDescription: fmt.Sprintf("%s (%s) queue %d; clock: %s", p.Cfg.Device, p.Info.Driver, q.ID, p.clockText()),
 			FilterExpr:           c.Filter,
 			SlowWriter:           e.slow,
+			NIC:                  p.nicTS,
 		}
 		if q.cap, err = dpdk.NewCapture(cc, e.filter); err != nil {
 			return err
@@ -196,6 +201,18 @@ func (e *Engine) CaptureTrigger(reason uint8) {
 	}
 }
 
+// SetCaptureHook makes every queue's I/O thread announce its finished
+// files on fd, the write end of the on_file pipe (O_NONBLOCK). Call it
+// before Start; fd must stay open until Stop returned (Stop always stops
+// the captures).
+func (e *Engine) SetCaptureHook(fd int) {
+	for _, q := range e.Queues {
+		if q.cap != nil {
+			q.cap.SetHook(fd)
+		}
+	}
+}
+
 // CaptureEvent is one trigger-mode event file of a queue.
 type CaptureEvent = dpdk.CaptureEvent
 
@@ -206,4 +223,75 @@ func (e *Engine) CaptureEvents(i int) []CaptureEvent {
 		return q.cap.Events()
 	}
 	return nil
+}
+
+// nicCalibration is how long the device clock's rate is measured at start.
+const nicCalibration = 100 * time.Millisecond
+
+// captureClock decides, before port i is configured, whether its captured
+// packets carry its RX timestamps (capture.timestamps against what the
+// port offers) and registers the mbuf field they go in.
+func (e *Engine) captureClock(i int, p *Port) error {
+	c := &e.cfg.Capture
+	if !c.Enabled {
+		return nil
+	}
+	use, err := c.Timestamps.UseNIC(p.Info.RXTimestamp)
+	if err != nil {
+		return fmt.Errorf("config: capture.timestamps: nic: ports[%d] %s (%s): %w", i, p.Cfg.Device, p.Info.Driver, err)
+	}
+	if !use {
+		return nil
+	}
+	t, err := dpdk.RegisterRXTimestamp()
+	if err != nil {
+		return err
+	}
+	p.nicTS = &t
+	return nil
+}
+
+// calibrateNICClocks measures the device clock rate of every port whose
+// packets carry RX timestamps (ports started). A clock that cannot be
+// read fails capture.timestamps nic; with auto the port falls back to the
+// TSC, recorded in Degraded.
+func (e *Engine) calibrateNICClocks() error {
+	for i, p := range e.Ports {
+		if p.nicTS == nil {
+			continue
+		}
+		err := dpdk.CalibrateNICClock(p.ID, nicCalibration, p.nicTS)
+		switch {
+		case err == nil:
+		case e.cfg.Capture.Timestamps == capture.TimestampsNIC:
+			return fmt.Errorf("config: capture.timestamps: nic: ports[%d] %s (%s): %w: set capture.timestamps to auto or tsc", i, p.Cfg.Device, p.Info.Driver, err)
+		default:
+			e.Degraded = append(e.Degraded, fmt.Sprintf("capture: ports[%d] %s (%s) stamps packets but its clock is not readable (%v): capture uses the TSC", i, p.Cfg.Device, p.Info.Driver, err))
+			p.nicTS = nil
+		}
+	}
+	return nil
+}
+
+// clockText names the clock of the port's capture timestamps, for the
+// pcapng interface description.
+func (p *Port) clockText() string {
+	if p.nicTS != nil {
+		return fmt.Sprintf("NIC RX timestamp (%s), UTC-calibrated", p.Info.Driver)
+	}
+	return "TSC of the RX core, UTC-anchored"
+}
+
+// CaptureClock names the clock of queue i's capture timestamps: "nic"
+// (the port's RX timestamps, TSC for packets without one) or "tsc"; ""
+// when the queue does not capture.
+func (e *Engine) CaptureClock(i int) string {
+	q := e.Queues[i]
+	switch {
+	case q.cap == nil:
+		return ""
+	case q.Port.nicTS != nil:
+		return "nic"
+	}
+	return "tsc"
 }

@@ -41,6 +41,8 @@ type Port struct {
 	Iface string
 	// NetdevStart are Iface's counters when the loops started.
 	NetdevStart NetdevCounters
+	// nicTS is set when captured packets carry the port's RX timestamps.
+	nicTS *dpdk.NICTimestamps
 }
 
 // needsPackedPool says whether a driver's mempool must be laid out without
@@ -150,9 +152,13 @@ func (e *Engine) setup(host hostfs.FS) error {
 		if p.Info.MaxTXQueues == 0 {
 			ntx = 0
 		}
+		if err := e.captureClock(i, p); err != nil {
+			return err
+		}
 		p.opened = true
 		if err := dpdk.Configure(id, dpdk.PortConfig{RXQueues: uint16(pc.RXQueues), TXQueues: ntx,
-			RXRing: uint16(min(pc.RXRing, 32768)), TXRing: 512, RSS: pc.RXQueues > 1, Promisc: pc.Promiscuous}, p.pool, p.Node); err != nil {
+			RXRing: uint16(min(pc.RXRing, 32768)), TXRing: 512, RSS: pc.RXQueues > 1, Promisc: pc.Promiscuous,
+			RXTimestamp: p.nicTS != nil}, p.pool, p.Node); err != nil {
 			return err
 		}
 		if p.stats, err = dpdk.NewStatsReader(id); err != nil {
@@ -206,14 +212,15 @@ func (e *Engine) Start() error {
 }
 
 // Stop tells every loop to return, waits for them, then stops the
-// captures (drained, last files renamed: their counters are final).
+// captures (drained, last files renamed: their counters are final). The
+// captures are stopped on return even when the loops never launched (a
+// failed Start), so nothing writes to the on_file pipe afterwards.
 func (e *Engine) Stop() {
-	if !e.launched {
-		return
+	if e.launched {
+		dpdk.SetStop(true)
+		dpdk.WaitAll()
+		e.launched = false
 	}
-	dpdk.SetStop(true)
-	dpdk.WaitAll()
-	e.launched = false
 	e.stopCapture()
 }
 

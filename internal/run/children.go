@@ -40,13 +40,25 @@ type child struct {
 }
 
 // startChild starts this binary with args; its output goes to stderr.
-func startChild(args ...string) (*child, error) {
+func startChild(args ...string) (*child, error) { return startChildWith(nil, args...) }
+
+// startChildWith is startChild with prep adjusting the command (extra
+// files, process group) before it starts; prep may be nil.
+func startChildWith(prep func(*exec.Cmd), args ...string) (*child, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if prep != nil {
+		prep(cmd)
+	}
+	return startProcess(cmd)
+}
+
+// startProcess starts cmd and reaps it in the background.
+func startProcess(cmd *exec.Cmd) (*child, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

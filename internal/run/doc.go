@@ -18,6 +18,10 @@
 //     is checked on the final counters, read after the captures stopped.
 //   - In trigger mode with the signal trigger, SIGUSR1 to the process
 //     fires every queue's capture while the loops run (ignored after).
+//   - capture.on_file runs in a child process (`rxprobe capture-hook`)
+//     started before the loops, fed one line per finished file through a
+//     non-blocking pipe; the RX process never forks. At stop the run waits
+//     up to HookWait for the hook's queue, then kills it and says so.
 //   - A run that could not start returns a nil report; a run that started
 //     returns its report even when stopping failed.
 package run

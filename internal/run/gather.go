@@ -54,7 +54,7 @@ func gatherCapture(eng *rx.Engine, i int) *report.Capture {
 		FilteredOut: c.FilteredOut, RingDropped: c.RingDropped, DiskDropped: c.DiskDropped,
 		Written: c.Written, BytesWritten: c.BytesWritten, Files: c.FilesClosed, FilesDeleted: c.FilesDeleted,
 		WriteErrors: c.Errors, WriterBusyNs: c.BusyNs, BlockWaitNs: c.BlockWaitNs, WriteNsMax: c.WriteNsMax,
-		Direct: c.Direct, LastFile: eng.CaptureLastFile(i),
+		Direct: c.Direct, LastFile: eng.CaptureLastFile(i), Clock: eng.CaptureClock(i), NICStamped: c.NICStamped,
 		Expired: c.Expired, Triggers: c.Triggers, TriggersCoalesced: c.TriggersCoalesced, Events: captureEvents(eng.CaptureEvents(i))}
 }
 

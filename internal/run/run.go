@@ -26,6 +26,7 @@ type runner struct {
 	exp         *child
 	inproc      *inprocExporter
 	watch       *watcher
+	hook        *captureHook
 	quiet       quiet
 	heap        heapWatch
 	first, last *rx.Reading
@@ -95,6 +96,10 @@ func (r *runner) start() error {
 		}
 	default:
 		r.exp = startExporter(r.o.log(), r.cfg, prefix)
+	}
+	var err error
+	if r.hook, err = startCaptureHook(r.cfg, r.eng); err != nil {
+		return err
 	}
 	r.first, r.last = r.eng.NewReading(), r.eng.NewReading()
 	if d := r.quiet.enter(r.inproc != nil); d != "" {
@@ -190,6 +195,9 @@ func (r *runner) stop() error {
 	}
 	r.exp.stop()
 	r.inproc.stop()
+	// The captures stopped with the engine: the hook gets EOF, finishes
+	// its queue and exits (within HookWait).
+	r.hook.finish(r.o.log(), r.eng)
 	return statsErr
 }
 
@@ -218,6 +226,7 @@ func (r *runner) report(statsErr error) *report.Report {
 			}
 		}
 	}
+	in.CaptureHook = r.hook.tally()
 	return report.Build(in)
 }
 

@@ -141,7 +141,45 @@ type Config struct {
 	// BlockKB and Blocks are each writer's aligned buffers.
 	BlockKB int `mapstructure:"block_kb" yaml:"block_kb"`
 	Blocks  int `mapstructure:"blocks" yaml:"blocks"`
+	// OnFile is a command run with /bin/sh -c on every finished file, one
+	// at a time in order, by a separate process (never the RX process):
+	// {file} is replaced by the file's absolute path, quoted for the
+	// shell; the environment has RXPROBE_CAPTURE_FILE, _PORT and _QUEUE.
+	// max_files and min_free_mb may delete a file before its command
+	// runs, when the commands fall behind. Empty: off.
+	OnFile string `mapstructure:"on_file" yaml:"on_file"`
+	// Timestamps is the packets' clock: auto (default: the NIC's RX
+	// timestamp where the port offers it, else the TSC), tsc, or nic
+	// (every capturing port must offer it).
+	Timestamps Timestamps `mapstructure:"timestamps" yaml:"timestamps"`
 }
+
+// Timestamps is capture.timestamps.
+type Timestamps string
+
+// The clocks capture.timestamps chooses from.
+const (
+	TimestampsAuto Timestamps = "auto"
+	TimestampsTSC  Timestamps = "tsc"
+	TimestampsNIC  Timestamps = "nic"
+)
+
+// UseNIC says whether a port that does (offered) or does not offer RX
+// timestamps stamps packets with them, or (err) cannot run with this
+// setting.
+func (t Timestamps) UseNIC(offered bool) (bool, error) {
+	switch {
+	case t == TimestampsTSC:
+		return false, nil
+	case t == TimestampsNIC && !offered:
+		return false, ErrNoNICTimestamps
+	}
+	return offered, nil
+}
+
+// ErrNoNICTimestamps is matched (errors.Is) when capture.timestamps is
+// nic and a capturing port does not offer RX timestamps.
+var ErrNoNICTimestamps = errors.New("the port does not offer RX timestamps (RTE_ETH_RX_OFFLOAD_TIMESTAMP): set capture.timestamps to auto or tsc")
 
 // Defaults fills unset fields.
 func (c *Config) Defaults() {
@@ -176,6 +214,9 @@ func (c *Config) Defaults() {
 	}
 	if c.Blocks == 0 {
 		c.Blocks = 8
+	}
+	if c.Timestamps == "" {
+		c.Timestamps = TimestampsAuto
 	}
 }
 
@@ -221,6 +262,14 @@ func (c *Config) Validate(rxCPUs cpuset.Set, queues int) error {
 		}
 	} else if err := c.validatePattern(c.Pattern, "pattern", queues); err != nil {
 		return err
+	}
+	if err := c.validateOnFile(); err != nil {
+		return err
+	}
+	switch c.Timestamps {
+	case TimestampsAuto, TimestampsTSC, TimestampsNIC:
+	default:
+		return fieldErr("timestamps", "%q: give auto, tsc or nic", c.Timestamps)
 	}
 	if c.CPUs != "" {
 		set, err := cpuset.Parse(c.CPUs)
@@ -276,6 +325,26 @@ func (c *Config) validatePattern(p, field string, queues int) error {
 	}
 	if n := len(p) + 3*strings.Count(p, "%") + 16; n > MaxNameBytes {
 		return fieldErr(field, "%q expands to up to %d bytes: at most %d", p, n, MaxNameBytes)
+	}
+	return nil
+}
+
+// MaxOnFileBytes bounds capture.on_file.
+const MaxOnFileBytes = 4096
+
+func (c *Config) validateOnFile() error {
+	cmd := c.OnFile
+	switch {
+	case cmd == "":
+		return nil
+	case strings.TrimSpace(cmd) == "":
+		return fieldErr("on_file", "only blanks: give a command, or leave it empty (off)")
+	case len(cmd) > MaxOnFileBytes:
+		return fieldErr("on_file", "%d bytes: at most %d; put a longer command in a script", len(cmd), MaxOnFileBytes)
+	case strings.ContainsAny(cmd, "\x00"):
+		return fieldErr("on_file", "contains a NUL byte: give a shell command")
+	case strings.ContainsAny(c.Dir+c.Pattern+c.TriggerPattern, "\n\x00"):
+		return fieldErr("on_file", "capture.dir or capture.pattern holds a newline: the hook gets one file per line; rename them")
 	}
 	return nil
 }

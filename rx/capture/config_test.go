@@ -50,6 +50,11 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"pattern", func(c *Config) { c.Pattern = "cap-p{port}q{queue}.pcapng" }},
 		{"cpus", func(c *Config) { c.CPUs = "0-2" }},
 		{"cpus", func(c *Config) { c.CPUs = "x" }},
+		{"timestamps", func(c *Config) { c.Timestamps = "ptp" }},
+		{"on_file", func(c *Config) { c.OnFile = " \t" }},
+		{"on_file", func(c *Config) { c.OnFile = strings.Repeat("x", MaxOnFileBytes+1) }},
+		{"on_file", func(c *Config) { c.OnFile = "gzip {file}\x00" }},
+		{"on_file", func(c *Config) { c.OnFile, c.Dir = "gzip {file}", "/cap\nture" }},
 	} {
 		c := valid()
 		tc.edit(&c)
@@ -58,6 +63,10 @@ func TestValidateNamesTheField(t *testing.T) {
 	c := valid()
 	if err := c.Validate(rx, 2); err != nil {
 		t.Errorf("valid config rejected: %v", err)
+	}
+	c.OnFile = "gzip {file}"
+	if err := c.Validate(rx, 2); err != nil {
+		t.Errorf("valid on_file rejected: %v", err)
 	}
 	if err := (&Config{}).Validate(rx, 2); err != nil {
 		t.Errorf("capture off rejected: %v", err)
@@ -134,5 +143,29 @@ func TestSizes(t *testing.T) {
 	off := Config{}
 	if off.PoolMbufs(4) != 0 || off.HugepageBytes(4) != 0 {
 		t.Error("capture off needs memory")
+	}
+}
+
+// TestTimestampsUseNIC: auto follows the port, tsc never uses the NIC,
+// nic on a port without the offload is ErrNoNICTimestamps.
+func TestTimestampsUseNIC(t *testing.T) {
+	for _, tc := range []struct {
+		ts      Timestamps
+		offered bool
+		want    bool
+		err     error
+	}{
+		{TimestampsAuto, true, true, nil}, {TimestampsAuto, false, false, nil},
+		{TimestampsTSC, true, false, nil}, {TimestampsTSC, false, false, nil},
+		{TimestampsNIC, true, true, nil}, {TimestampsNIC, false, false, ErrNoNICTimestamps},
+	} {
+		got, err := tc.ts.UseNIC(tc.offered)
+		if got != tc.want || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+			t.Errorf("%s, offered %v: %v, %v; want %v, %v", tc.ts, tc.offered, got, err, tc.want, tc.err)
+		}
+	}
+	c := valid()
+	if c.Timestamps != TimestampsAuto {
+		t.Errorf("default timestamps %q, want auto", c.Timestamps)
 	}
 }

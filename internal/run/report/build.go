@@ -36,6 +36,8 @@ type Input struct {
 	Attribution []Attribution
 	// Drift are the drift watcher's events, appended after the guard's.
 	Drift []guard.Event
+	// CaptureHook is capture.on_file's tally (nil: no command).
+	CaptureHook *CaptureHook
 }
 
 // PortCounters are a port's ethdev counters at one moment.
@@ -117,6 +119,7 @@ func Build(in Input) *Report {
 	}
 	annotate(r.Events, in.Attribution, in.Started)
 	r.Events = append(r.Events, in.Drift...)
+	r.CaptureHook = in.CaptureHook
 	return r
 }
 

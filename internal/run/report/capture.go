@@ -53,6 +53,11 @@ type Capture struct {
 	// Equation says whether rx_packets = written + filtered_out +
 	// ring_dropped + disk_dropped + expired held.
 	Equation bool `json:"equation_holds"`
+	// Clock is the packets' timestamps: "nic" (the port's RX timestamps,
+	// UTC-calibrated; NICStamped packets had one, the rest the TSC) or
+	// "tsc" (the RX core's TSC, UTC-anchored).
+	Clock      string `json:"clock"`
+	NICStamped uint64 `json:"nic_stamped,omitempty"`
 }
 
 // CaptureEvent is one trigger-mode event file.
@@ -92,6 +97,14 @@ func writeCapture(out io.Writer, r *Report) {
 	}
 	tw.Flush()
 	writeTriggers(out, r)
+	if h := r.CaptureHook; h != nil {
+		killed := ""
+		if h.Killed {
+			killed = "; killed with commands pending"
+		}
+		fmt.Fprintf(out, "capture.on_file: %d file(s) announced, %d not (pipe full); %d command(s) run, %d failed%s\n",
+			h.Announced, h.Dropped, h.Run, h.Failed, killed)
+	}
 }
 
 // writeTriggers prints, per trigger-mode queue, its triggers and the
@@ -114,4 +127,19 @@ func writeTriggers(out io.Writer, r *Report) {
 			}
 		}
 	}
+}
+
+// CaptureHook is what capture.on_file did over the run: the RX process
+// announced Announced finished files to the hook process (Dropped more
+// found its pipe full), which ran the command Run times, Failed of them
+// with a non-zero exit or not at all.
+type CaptureHook struct {
+	Command   string `json:"command"`
+	Announced uint64 `json:"announced"`
+	Dropped   uint64 `json:"dropped"`
+	Run       uint64 `json:"run"`
+	Failed    uint64 `json:"failed"`
+	// Killed: the hook process had not finished its queue within the
+	// run's wait after stop and was killed.
+	Killed bool `json:"killed,omitempty"`
 }

@@ -38,6 +38,8 @@ type Report struct {
 	// findings; EventsLost counts guard events beyond the kept number.
 	Events     []guard.Event `json:"events"`
 	EventsLost int           `json:"events_lost,omitempty"`
+	// CaptureHook is what capture.on_file did (absent: no command).
+	CaptureHook *CaptureHook `json:"capture_hook,omitempty"`
 }
 
 // LedgerEntry is one layer of the drop ledger.

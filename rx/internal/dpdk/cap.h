@@ -156,6 +156,13 @@ struct rxp_capw_cfg {
 	char if_name[256];
 	char if_desc[256];
 	char filter[1024];
+	/* NIC RX timestamps (RTE_ETH_RX_OFFLOAD_TIMESTAMP on): the mbuf
+	 * dynfield offset and ol_flags bit (rte_mbuf_dyn_rx_timestamp_register;
+	 * nic_ts_flag 0: TSC only) and the NIC clock's ns per tick in 32.32
+	 * fixed point, measured at start (refined at every anchor). */
+	int nic_ts_off;
+	uint64_t nic_ts_flag;
+	uint64_t nic_mult;
 };
 
 /* Writer thread counters (one writer: the writer thread). */
@@ -175,6 +182,8 @@ struct rxp_capw_counters {
 	uint64_t triggers_coalesced; /* triggers while an event file was open */
 	uint64_t expired;          /* encoded into the history, never written */
 	uint64_t history_bytes;    /* the history's current fill */
+	uint64_t ts_nic;           /* packets stamped with the NIC's RX timestamp */
+	uint64_t nic_clock_errors; /* anchors without a NIC clock reading */
 };
 
 /* One trigger-mode event (written by the writer thread). */
@@ -199,6 +208,8 @@ struct rxp_capio_counters {
 	uint64_t last_errno;
 	uint64_t direct;           /* 1 once a file was opened with O_DIRECT */
 	uint64_t running;
+	uint64_t hook_sent;        /* finished files announced on the hook pipe */
+	uint64_t hook_dropped;     /* not announced: the pipe was full or closed */
 };
 
 struct rxp_capw;
@@ -231,6 +242,49 @@ uint32_t rxp_capw_events(const struct rxp_capw *w, struct rxp_cap_event *out, ui
 /* rxp_capw_last_file copies the name of the latest finished file. */
 void rxp_capw_last_file(const struct rxp_capw *w, char *out, size_t len);
 void rxp_capw_free(struct rxp_capw *w);
+/* rxp_capw_set_hook gives the I/O thread the write end of the on_file
+ * pipe (O_NONBLOCK; -1: none). Call before rxp_capw_start. After each
+ * finished file's rename the I/O thread writes one line "port queue
+ * path\n" (at most PIPE_BUF bytes: atomic, never interleaved with other
+ * queues' lines) with write(2); a full pipe is never waited on. */
+void rxp_capw_set_hook(struct rxp_capw *w, int fd);
 static inline uint64_t rxp_load_u64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+
+/* ---- NIC clock to UTC ---- */
+
+/* A NIC clock anchor: the device clock (rte_eth_read_clock, the clock of
+ * the RX timestamp dynfield) read at CLOCK_REALTIME ns, and its rate. */
+struct rxp_nicclk {
+	uint64_t nic;   /* device clock at the anchor */
+	uint64_t ns;    /* UTC ns at the anchor; 0: no anchor yet */
+	uint64_t mult;  /* ns per device tick, 32.32 fixed point */
+};
+
+/* rxp_nicclk_ns converts a device clock reading to UTC ns against the
+ * anchor, rounded to the nearest ns (readings before it give earlier
+ * times; never below 0). */
+static inline uint64_t rxp_nicclk_ns(const struct rxp_nicclk *c, uint64_t ts)
+{
+	int64_t d = (int64_t)(ts - c->nic);
+	__int128 ns = (__int128)c->ns + (((__int128)d * (__int128)c->mult + (1ll << 31)) >> 32);
+	return ns < 0 ? 0 : (uint64_t)ns;
+}
+
+/* rxp_nicclk_anchor moves the anchor to (nic, ns). The rate is taken from
+ * the previous anchor when it is within 1000 ppm of the known one (or
+ * there is none yet): a step of CLOCK_REALTIME is absorbed by the new
+ * anchor instead of bending the rate. */
+static inline void rxp_nicclk_anchor(struct rxp_nicclk *c, uint64_t nic, uint64_t ns)
+{
+	if (c->ns != 0 && nic > c->nic && ns > c->ns) {
+		uint64_t dn = nic - c->nic;
+		uint64_t m = (uint64_t)((((__uint128_t)(ns - c->ns) << 32) + dn / 2) / dn);
+		uint64_t diff = m > c->mult ? m - c->mult : c->mult - m;
+		if (c->mult == 0 || diff <= c->mult / 1000)
+			c->mult = m;
+	}
+	c->nic = nic;
+	c->ns = ns;
+}
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
 #include <sys/statvfs.h>
 #include <sys/stat.h>
 
@@ -22,6 +23,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_ethdev.h>
 
 #include "cap.h"
 
@@ -125,6 +127,9 @@ struct rxp_capw {
 	uint64_t delivered;                     /* EPBs put into files: isb_usrdeliv */
 	uint32_t nevents;
 	struct rxp_cap_event events[RXP_CAP_EVENTS];
+	struct rxp_nicclk nicclk;               /* NIC RX timestamps (cfg.nic_ts_flag) */
+	int hook_fd;                            /* on_file pipe, write end; -1: none */
+	char hook_line[RXP_CAP_DIR_MAX + RXP_CAP_NAME_MAX + 32];
 };
 
 static const char *const reason_names[] = {"trigger", "drop", "gap", "irq", "signal"};
@@ -167,6 +172,7 @@ struct rxp_capw *rxp_capw_new(const struct rxp_capw_cfg *cfg, const struct rxp_f
 		return NULL;
 	w->cfg = *cfg;
 	w->fd = -1;
+	w->hook_fd = -1;
 	w->q.tsc_off = off;
 	if (f != NULL) {
 		w->q.bpf = f->bpf;
@@ -244,6 +250,24 @@ static void sleep_us(uint32_t us)
 	nanosleep(&ts, NULL);
 }
 
+/* nic_anchor pairs the port's device clock with CLOCK_REALTIME (the
+ * midpoint of two reads around it) when the port stamps packets. */
+static void nic_anchor(struct rxp_capw *w)
+{
+	if (w->cfg.nic_ts_flag == 0)
+		return;
+	uint64_t nic, t0 = realtime_ns();
+	int rc = rte_eth_read_clock(w->cfg.port, &nic);
+	uint64_t t1 = realtime_ns();
+	if (rc != 0) {
+		ADD(&w->wc.nic_clock_errors, 1);
+		return;
+	}
+	if (w->nicclk.mult == 0)
+		w->nicclk.mult = w->cfg.nic_mult;
+	rxp_nicclk_anchor(&w->nicclk, nic, t0 + (t1 - t0) / 2);
+}
+
 /* anchor pairs a TSC reading with CLOCK_REALTIME (the midpoint of two TSC
  * reads around it); re-anchored every second against NTP's corrections. */
 static void anchor(struct rxp_capw *w)
@@ -254,6 +278,7 @@ static void anchor(struct rxp_capw *w)
 	w->anchor_tsc = t0 + (t1 - t0) / 2;
 	w->anchor_ns = ns;
 	w->anchor_next_tsc = w->anchor_tsc + w->hz;
+	nic_anchor(w);
 }
 
 /* tsc_to_ns converts a TSC stamp to UTC ns; never below the last one. */
@@ -484,6 +509,22 @@ static void close_file(struct rxp_capw *w)
 	submit_block(w, BLK_CLOSE);
 }
 
+/* stamp_ns is the packet's UTC time: the NIC's RX timestamp when the
+ * port set it (and the device clock is anchored), else the RX core's TSC
+ * at the burst; never below the last one written. */
+static inline uint64_t stamp_ns(struct rxp_capw *w, struct rte_mbuf *m)
+{
+	if (w->cfg.nic_ts_flag != 0 && (m->ol_flags & w->cfg.nic_ts_flag) != 0 && w->nicclk.ns != 0) {
+		uint64_t v = rxp_nicclk_ns(&w->nicclk, *RTE_MBUF_DYNFIELD(m, w->cfg.nic_ts_off, rte_mbuf_timestamp_t *));
+		if (v < w->wc.last_ts_ns)
+			v = w->wc.last_ts_ns;
+		STORE(&w->wc.last_ts_ns, v);
+		ADD(&w->wc.ts_nic, 1);
+		return v;
+	}
+	return tsc_to_ns(w, *RTE_MBUF_DYNFIELD(m, w->q.tsc_off, uint64_t *));
+}
+
 /* epb_len is the size of m's EPB at the snaplen; *cap gets the bytes kept. */
 static inline uint32_t epb_len(const struct rxp_capw *w, struct rte_mbuf *m, uint32_t *cap)
 {
@@ -497,7 +538,7 @@ static inline uint32_t epb_len(const struct rxp_capw *w, struct rte_mbuf *m, uin
 static void encode_epb(struct rxp_capw *w, struct rte_mbuf *m, uint8_t *b, uint32_t cap, uint32_t total)
 {
 	uint32_t wire = rte_pktmbuf_pkt_len(m);
-	uint64_t ns = tsc_to_ns(w, *RTE_MBUF_DYNFIELD(m, w->q.tsc_off, uint64_t *));
+	uint64_t ns = stamp_ns(w, m);
 	uint32_t h[7] = {PNG_EPB, total, 0, (uint32_t)(ns >> 32), (uint32_t)ns, cap, wire};
 	memcpy(b, h, sizeof(h));
 	const void *d = rte_pktmbuf_read(m, 0, cap, b + EPB_FIXED);
@@ -830,6 +871,21 @@ static void io_write(struct rxp_capw *w, const struct rxp_blk *b)
 	w->off += b->len; /* only the last block of a file is short */
 }
 
+/* hook_announce tells the on_file process about the file just renamed
+ * (w->io_name): one line, one write(2), no waiting, no allocation. */
+static void hook_announce(struct rxp_capw *w)
+{
+	if (w->hook_fd < 0)
+		return;
+	int n = snprintf(w->hook_line, sizeof(w->hook_line), "%u %u %s/%s\n", w->cfg.port, w->cfg.queue,
+			 w->cfg.dir, w->io_name);
+	if (n > 0 && (size_t)n < sizeof(w->hook_line) && n <= PIPE_BUF &&
+	    write(w->hook_fd, w->hook_line, (size_t)n) == n)
+		ADD(&w->ioc.hook_sent, 1);
+	else
+		ADD(&w->ioc.hook_dropped, 1); /* EAGAIN (full), EPIPE (gone) */
+}
+
 static void io_close(struct rxp_capw *w, const struct rxp_blk *b)
 {
 	if (w->fd >= 0) {
@@ -859,6 +915,7 @@ static void io_close(struct rxp_capw *w, const struct rxp_blk *b)
 	snprintf(w->done_names[(w->done_head + w->done_n) % w->done_cap], RXP_CAP_NAME_MAX, "%s", w->io_name);
 	w->done_n++;
 	snprintf(w->last_done, sizeof(w->last_done), "%s", w->io_name);
+	hook_announce(w);
 	while (w->cfg.max_files != 0 && w->done_n > w->cfg.max_files)
 		delete_oldest(w);
 }
@@ -965,6 +1022,8 @@ void rxp_capw_last_file(const struct rxp_capw *w, char *out, size_t len)
 {
 	snprintf(out, len, "%s", w->last_done);
 }
+
+void rxp_capw_set_hook(struct rxp_capw *w, int fd) { w->hook_fd = fd; }
 
 void rxp_capw_free(struct rxp_capw *w)
 {

@@ -69,6 +69,10 @@ type CaptureConfig struct {
 	// SlowWriter makes the writer sleep this long after every burst: a
 	// test option to provoke ring-full drops. Record it where it is used.
 	SlowWriter time.Duration
+	// NIC, when set, stamps packets with the port's RX timestamps
+	// (converted to UTC against the device clock, read every second);
+	// packets without one keep the RX core's TSC stamp.
+	NIC *NICTimestamps
 }
 
 // CaptureCounters is a copy of one capture's counters: the RX core's
@@ -107,6 +111,13 @@ type CaptureCounters struct {
 	LastErrno     uint64
 	Direct        bool // files were opened with O_DIRECT
 	IOUp          bool
+	// NICStamped packets carry the NIC's RX timestamp (the rest: the
+	// TSC); NICClockErrors are anchors that could not read the device
+	// clock.
+	NICStamped, NICClockErrors uint64
+	// HookSent finished files were announced to the on_file process;
+	// HookDropped were not (its pipe was full or closed).
+	HookSent, HookDropped uint64
 }
 
 // Capture is one RX queue's capture stage, writer and I/O thread.
@@ -169,6 +180,12 @@ func NewCapture(cfg CaptureConfig, filter *Filter) (*Capture, error) {
 	if cfg.Trigger {
 		c.mode = C.RXP_CAP_TRIGGER
 		c.history_bytes, c.after_ns = C.uint64_t(cfg.HistoryBytes), C.uint64_t(cfg.After.Nanoseconds())
+	}
+	if cfg.NIC != nil {
+		if cfg.NIC.Flag == 0 || cfg.NIC.Mult == 0 {
+			return nil, fail("NIC timestamps without a registered flag or a measured clock rate")
+		}
+		c.nic_ts_off, c.nic_ts_flag, c.nic_mult = C.int(cfg.NIC.Offset), C.uint64_t(cfg.NIC.Flag), C.uint64_t(cfg.NIC.Mult)
 	}
 	c.ncpus = C.int(len(cfg.CPUs))
 	for i, cpu := range cfg.CPUs {
@@ -263,6 +280,8 @@ func (c *Capture) Read(dst *CaptureCounters) {
 	dst.FilesClosed, dst.FilesDeleted = uint64(io.files_closed), uint64(io.files_deleted)
 	dst.Errors, dst.LastErrno = uint64(io.errors), uint64(io.last_errno)
 	dst.Direct, dst.IOUp = io.direct != 0, io.running != 0
+	dst.HookSent, dst.HookDropped = uint64(io.hook_sent), uint64(io.hook_dropped)
+	dst.NICStamped, dst.NICClockErrors = uint64(w.ts_nic), uint64(w.nic_clock_errors)
 }
 
 // Trigger asks a trigger-mode capture to write its history and the next
@@ -295,6 +314,12 @@ func (c *Capture) Events() []CaptureEvent {
 	}
 	return out
 }
+
+// SetHook makes the I/O thread announce every finished file on fd, the
+// write end of a pipe in O_NONBLOCK mode (-1: none): one line "port
+// queue path" per file, dropped and counted (HookDropped) when the pipe
+// is full. Call it before Start; fd must stay open until Stop returned.
+func (c *Capture) SetHook(fd int) { C.rxp_capw_set_hook(c.w, C.int(fd)) }
 
 // LastFile is the name (without directory) of the latest finished file,
 // or "". It allocates the string.

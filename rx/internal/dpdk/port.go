@@ -40,6 +40,9 @@ type PortInfo struct {
 	RXDescMax   uint16
 	RXDescMin   uint16
 	RXDescAlign uint16
+	// RXTimestamp: the port offers RTE_ETH_RX_OFFLOAD_TIMESTAMP (the NIC
+	// stamps each packet on arrival; mlx5 does).
+	RXTimestamp bool
 }
 
 // Info returns the port's driver facts.
@@ -57,6 +60,7 @@ func Info(port uint16) (PortInfo, error) {
 		RXDescMax:   uint16(pi.rx_desc_max),
 		RXDescMin:   uint16(pi.rx_desc_min),
 		RXDescAlign: uint16(pi.rx_desc_align),
+		RXTimestamp: pi.rx_offload_capa&C.RTE_ETH_RX_OFFLOAD_TIMESTAMP != 0,
 	}, nil
 }
 
@@ -68,12 +72,19 @@ type PortConfig struct {
 	TXRing   uint16
 	RSS      bool // spread over RX queues by IP/UDP/TCP hash when RXQueues > 1
 	Promisc  bool
+	// RXTimestamp enables the NIC's RX timestamps (check
+	// PortInfo.RXTimestamp first).
+	RXTimestamp bool
 }
 
 // Configure configures the port and sets up its queues; RX queues take
 // mbufs from pool. Link-state and removal events are counted (ReadEvents).
 func Configure(port uint16, cfg PortConfig, pool *Mempool, socket int) error {
-	rc := C.rxp_port_configure(C.uint16_t(port), C.uint16_t(cfg.RXQueues), C.uint16_t(cfg.TXQueues), cbool(cfg.RSS), 1)
+	var offloads C.uint64_t
+	if cfg.RXTimestamp {
+		offloads |= C.RTE_ETH_RX_OFFLOAD_TIMESTAMP
+	}
+	rc := C.rxp_port_configure(C.uint16_t(port), C.uint16_t(cfg.RXQueues), C.uint16_t(cfg.TXQueues), cbool(cfg.RSS), 1, offloads)
 	if rc != 0 {
 		return fmt.Errorf("dpdk: port %d: configure %d rx / %d tx queues: %w", port, cfg.RXQueues, cfg.TXQueues, errno(rc))
 	}

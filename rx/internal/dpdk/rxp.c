@@ -318,10 +318,12 @@ int rxp_port_info(uint16_t port, struct rxp_port_info *out)
 	out->rx_desc_max = info.rx_desc_lim.nb_max;
 	out->rx_desc_min = info.rx_desc_lim.nb_min;
 	out->rx_desc_align = info.rx_desc_lim.nb_align;
+	out->rx_offload_capa = info.rx_offload_capa;
 	return 0;
 }
 
-int rxp_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, int rss, int lsc)
+int rxp_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, int rss, int lsc,
+		       uint64_t rx_offloads)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -339,6 +341,7 @@ int rxp_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, int rss, i
 	}
 	if (lsc && info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
 		conf.intr_conf.lsc = 1;
+	conf.rxmode.offloads = rx_offloads;
 	return rte_eth_dev_configure(port, nb_rx, nb_tx, &conf);
 }
 

@@ -127,9 +127,13 @@ struct rxp_port_info {
 	uint16_t rx_desc_min;
 	uint16_t rx_desc_align;
 	uint16_t pad;
+	uint64_t rx_offload_capa;
 };
 int rxp_port_info(uint16_t port, struct rxp_port_info *out);
-int rxp_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, int rss, int lsc);
+/* rx_offloads: RTE_ETH_RX_OFFLOAD_* to enable (the caller checked the
+ * port offers them). */
+int rxp_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, int rss, int lsc,
+		       uint64_t rx_offloads);
 int rxp_port_register_events(uint16_t port);
 int rxp_link(uint16_t port, uint32_t *speed_mbps, int *up, int *full_duplex);
 
