@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rxprobe/rxprobe/internal/run/report"
+)
+
+// feed is what every tool of a trial shares: the veth pair, the
+// generator config and where the harness keeps its files.
+type feed struct {
+	s       settings
+	v       vethPair
+	work    string // configs, reports, logs
+	genCfg  string
+	preload string // LD_PRELOAD for dumpcap (see dumpcapPreload)
+	seq     int
+}
+
+// genConfig is the generator's config: the pair with the generator on B
+// (no hugepages: the generator is a source, not measured).
+func genConfig(v vethPair, rx, hk int) string {
+	// The port section is required by the config; gen never opens it.
+	return fmt.Sprintf(`eal:
+  log_level: error
+  no_huge: true
+ports:
+  - name: unused
+    device: net_null0
+    rx_cpus: "%d"
+generator:
+  device: net_af_packet0
+  devargs: "iface=%s,qpairs=1"
+  cpu: %d
+  size: 64
+run:
+  allow_unisolated: true
+`, rx, v.B, hk)
+}
+
+// afXDPArgs are the devargs of the one-queue AF_XDP port both rxprobe and
+// testpmd poll (busy_budget=0: veth has no IRQ to defer).
+const afXDPArgs = "iface=%s,start_queue=0,queue_count=1,busy_budget=0"
+
+// rxprobeVethConfig is rxprobe's config for a trial: AF_XDP on A, the
+// loop on the RX CPU, every packet captured to dir.
+func rxprobeVethConfig(s settings, v vethPair, dir string) string {
+	return fmt.Sprintf(`eal:
+  hugepage_size: 2M
+  log_level: error
+housekeeping_cpus: "%d"
+ports:
+  - name: veth
+    device: net_af_xdp0
+    devargs: "%s"
+    rx_cpus: "%d"
+    rx_ring: %d
+    burst: 32
+stats:
+  interval: 1s
+capture:
+  enabled: true
+  mode: continuous
+  snaplen: %d
+  dir: %s
+  rotate_mb: 1024
+  max_files: 0
+  min_free_mb: 256
+run:
+  allow_unisolated: true
+`, s.Housekeeping, fmt.Sprintf(afXDPArgs, v.A), s.CPU, s.Ring, s.Snaplen, dir)
+}
+
+func (f *feed) path(name string) string {
+	f.seq++
+	return filepath.Join(f.work, fmt.Sprintf("%03d-%s", f.seq, name))
+}
+
+// generate sends size-byte frames at pps for the trial's seconds from
+// the namespace and returns the generator's report.
+func (f *feed) generate(ctx context.Context, pps float64, size int) (genReport, error) {
+	rep := f.path("gen.json")
+	args := []string{"netns", "exec", f.v.NS, f.s.Rxprobe, "gen", "--config", f.genCfg, "--rate", fmt.Sprintf("%.0f", pps),
+		"--size", fmt.Sprint(size), "--duration", fmt.Sprintf("%gs", f.s.Seconds), "--report", rep}
+	out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput()
+	if err != nil {
+		return genReport{}, fmt.Errorf("rxprobe gen: %w: %s", err, tail(string(out)))
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		return genReport{}, err
+	}
+	return parseGenReport(b)
+}
+
+// settle is how long a tool runs after the generator stopped, so that the
+// last frames cross the pair and reach the file.
+const settle = 500 * time.Millisecond
+
+// offered fills the trial's offered figures from the generator.
+func offered(t *trial, g genReport) {
+	t.Offered, t.Seconds = g.Sent, g.DurationS
+	t.OfferedPS = float64(g.Sent) / g.DurationS
+}
+
+// runRxprobe is one rxprobe trial.
+func (f *feed) runRxprobe(ctx context.Context, pps float64, size int, target, dir string) (trial, error) {
+	t := trial{Tool: "rxprobe", Size: size, Target: target, AskedPPS: pps}
+	cfg := f.path("rxprobe.yaml")
+	if err := os.WriteFile(cfg, []byte(rxprobeVethConfig(f.s, f.v, dir)), 0o644); err != nil {
+		return t, err
+	}
+	rep, ready := f.path("rxprobe.json"), f.path("rxprobe.ready")
+	p, err := start(ctx, syscall.SIGTERM, nil, f.s.Rxprobe, "run", "--config", cfg, "--report", rep, "--ready-file", ready, "--no-exporter")
+	if err != nil {
+		return t, err
+	}
+	if err := p.waitFor(ctx, 60*time.Second, func() bool { _, err := os.Stat(ready); return err == nil }); err != nil {
+		_ = p.stop(syscall.SIGTERM)
+		return t, err
+	}
+	g, gerr := f.generate(ctx, pps, size)
+	time.Sleep(settle)
+	if err := p.stop(syscall.SIGTERM); err != nil {
+		return t, fmt.Errorf("rxprobe run: %w: %s", err, tail(p.out.String()))
+	}
+	if gerr != nil {
+		return t, gerr
+	}
+	offered(&t, g)
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		return t, err
+	}
+	var r report.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return t, fmt.Errorf("rxprobe report: %w", err)
+	}
+	if len(r.Ports) != 1 || len(r.Ports[0].Queues) != 1 || r.Ports[0].Queues[0].Capture == nil {
+		return t, fmt.Errorf("rxprobe report %s: want one port, one queue, a capture block", rep)
+	}
+	c := r.Ports[0].Queues[0].Capture
+	t.Written, t.ToolDrops, t.Bytes = c.Written, c.RingDropped+c.DiskDropped, c.BytesWritten
+	var notes []string
+	for _, l := range r.Ledger {
+		if l.Drops > 0 {
+			notes = append(notes, fmt.Sprintf("%s %d", l.Layer, l.Drops))
+		}
+	}
+	if !c.Direct {
+		notes = append(notes, "buffered (no O_DIRECT)")
+	}
+	t.Note = strings.Join(notes, ", ")
+	return t, nil
+}
+
+// runTcpdump is one tcpdump trial: `tcpdump -w` over AF_PACKET on A, on
+// the housekeeping CPU, with its default buffer.
+func (f *feed) runTcpdump(ctx context.Context, pps float64, size int, target, dir string) (trial, error) {
+	t := trial{Tool: "tcpdump", Size: size, Target: target, AskedPPS: pps}
+	file := filepath.Join(dir, "tcpdump.pcap")
+	p, err := start(ctx, syscall.SIGINT, nil, "taskset", "-c", fmt.Sprint(f.s.Housekeeping),
+		"tcpdump", "-i", f.v.A, "-Q", "in", "-n", "-s", fmt.Sprint(f.s.Snaplen), "-w", file)
+	if err != nil {
+		return t, err
+	}
+	if err := p.waitOutput(ctx, 20*time.Second, "listening on"); err != nil {
+		_ = p.stop(syscall.SIGINT)
+		return t, err
+	}
+	g, gerr := f.generate(ctx, pps, size)
+	time.Sleep(settle)
+	_ = p.stop(syscall.SIGINT) // exits 0 on SIGINT; its statistics say the rest
+	if gerr != nil {
+		return t, gerr
+	}
+	offered(&t, g)
+	st, err := parseTcpdump(p.out.String())
+	if err != nil {
+		return t, err
+	}
+	t.Written, t.ToolDrops = st.Captured, st.KernelDropped
+	if fi, err := os.Stat(file); err == nil {
+		t.Bytes = uint64(fi.Size())
+	}
+	t.Note = fmt.Sprintf("received by filter %d, dropped by kernel %d", st.Received, st.KernelDropped)
+	return t, nil
+}
+
+// runDumpcap is one dumpcap trial: dpdk-testpmd rxonly on A (AF_XDP, the
+// same PMD, CPU and ring as rxprobe) as the primary, dpdk-dumpcap as its
+// secondary on the housekeeping CPU.
+func (f *feed) runDumpcap(ctx context.Context, pps float64, size int, target, dir string) (trial, error) {
+	t := trial{Tool: "dumpcap", Size: size, Target: target, AskedPPS: pps}
+	prefix := fmt.Sprintf("bcap-tp-%d-%d", os.Getpid(), f.seq)
+	defer func() {
+		_ = os.RemoveAll("/var/run/dpdk/" + prefix)
+		maps, _ := filepath.Glob("/dev/hugepages/" + prefix + "map_*")
+		for _, m := range maps {
+			_ = os.Remove(m)
+		}
+	}()
+	tp := exec.CommandContext(ctx, f.s.Testpmd, "-l", fmt.Sprintf("%d,%d", f.s.Housekeeping, f.s.CPU), "--main-lcore", fmt.Sprint(f.s.Housekeeping),
+		"--file-prefix", prefix, "-m", "512", "--no-pci", "--log-level", "error",
+		"--vdev", "net_af_xdp0,"+fmt.Sprintf(afXDPArgs, f.v.A),
+		"--", "--forward-mode=rxonly", "--auto-start", fmt.Sprintf("--rxd=%d", f.s.Ring), "--txd=512")
+	stdin, err := tp.StdinPipe()
+	if err != nil {
+		return t, err
+	}
+	var tpOut syncBuffer
+	tp.Stdout, tp.Stderr = &tpOut, &tpOut
+	tp.Cancel = func() error { return tp.Process.Signal(syscall.SIGTERM) }
+	tp.WaitDelay = 10 * time.Second
+	if err := tp.Start(); err != nil {
+		return t, fmt.Errorf("testpmd: %w", err)
+	}
+	tpDone := make(chan error, 1)
+	go func() { tpDone <- tp.Wait() }()
+	stopTestpmd := func() {
+		_ = stdin.Close() // "Press enter to exit": EOF does too
+		select {
+		case <-tpDone:
+		case <-time.After(15 * time.Second):
+			_ = tp.Process.Kill()
+			<-tpDone
+		}
+	}
+	defer stopTestpmd()
+	tpp := &proc{name: "testpmd", cmd: tp, done: tpDone}
+	if err := tpp.waitFor(ctx, 60*time.Second, func() bool { return strings.Contains(tpOut.String(), "Press enter to exit") }); err != nil {
+		return t, fmt.Errorf("%w: %s", err, tail(tpOut.String()))
+	}
+	file := filepath.Join(dir, "dumpcap.pcapng")
+	var env []string
+	if f.preload != "" {
+		env = []string{"LD_PRELOAD=" + f.preload}
+	}
+	dc, err := start(ctx, syscall.SIGINT, env, "taskset", "-c", fmt.Sprint(f.s.Housekeeping),
+		f.s.Dumpcap, "--file-prefix", prefix, "-i", "net_af_xdp0", "-s", fmt.Sprint(f.s.Snaplen), "-q", "-w", file)
+	if err != nil {
+		return t, err
+	}
+	// "File:" is printed before pdump is enabled; give the request to
+	// the primary time to be served.
+	if err := dc.waitOutput(ctx, 30*time.Second, "File:"); err != nil {
+		_ = dc.stop(syscall.SIGINT)
+		return t, err
+	}
+	time.Sleep(time.Second)
+	g, gerr := f.generate(ctx, pps, size)
+	time.Sleep(settle)
+	_ = dc.stop(syscall.SIGINT)
+	if gerr != nil {
+		return t, gerr
+	}
+	offered(&t, g)
+	st, err := parseDumpcap(dc.out.String())
+	if err != nil {
+		return t, fmt.Errorf("%w: %s", err, tail(dc.out.String()))
+	}
+	n, err := capinfosCount(file)
+	if err != nil {
+		return t, err
+	}
+	t.Written, t.ToolDrops = n, st.Dropped
+	if fi, err := os.Stat(file); err == nil {
+		t.Bytes = uint64(fi.Size())
+	}
+	t.Note = fmt.Sprintf("pdump received %d, dropped %d (nombuf + ringfull)", st.Received, st.Dropped)
+	return t, nil
+}
+
+// capinfosCount counts the packets in file.
+func capinfosCount(file string) (uint64, error) {
+	out, err := exec.Command("capinfos", "-c", "-M", "-T", "-r", file).Output()
+	if err != nil {
+		return 0, fmt.Errorf("capinfos %s: %w", file, err)
+	}
+	return parseCapinfosCount(string(out))
+}
+
+var lddMempoolRe = regexp.MustCompile(`(?m)^\s*(librte_mempool_\w+\.so[.\d]*) => (\S+)`)
+
+// dumpcapPreload is the workaround for dumpcap capturing nothing: the
+// mempool drivers the primary links directly (Debian's testpmd links
+// librte_mempool_dpaa), to be preloaded into dumpcap so that both
+// processes register their mempool ops in the same order. Without it the
+// ops index dumpcap stores in its capture pool names another driver in
+// the primary (dpaa2), every copy in the primary's RX callback fails to
+// get an mbuf, and dumpcap reports everything as dropped (nombuf).
+func dumpcapPreload(lddOut string) string {
+	var libs []string
+	for _, m := range lddMempoolRe.FindAllStringSubmatch(lddOut, -1) {
+		libs = append(libs, m[2])
+	}
+	return strings.Join(libs, ":")
+}
