@@ -129,7 +129,7 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 		return none, errors.New("needs root (veth, netns, mount, DPDK)")
 	}
 	if err := benchkit.Preflight(s.CPU, s.Housekeeping, "make build; apt-get install dpdk dpdk-dev tcpdump wireshark-common iproute2 util-linux (make bench-capture installs tcpdump and fio)",
-		s.Rxprobe, s.Testpmd, s.Dumpcap, "tcpdump", "capinfos", "ip", "taskset", "sysctl"); err != nil {
+		s.Rxprobe, s.Testpmd, s.Dumpcap, "tcpdump", "capinfos", "ip", "taskset", "sysctl", "stdbuf"); err != nil {
 		return none, err
 	}
 	base, err := os.ReadFile(s.Config)

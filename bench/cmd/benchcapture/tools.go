@@ -209,7 +209,9 @@ func (f *feed) runDumpcap(ctx context.Context, pps float64, size int, target, di
 			_ = os.Remove(m)
 		}
 	}()
-	tp := exec.CommandContext(ctx, f.s.Testpmd, "-l", fmt.Sprintf("%d,%d", f.s.Housekeeping, f.s.CPU), "--main-lcore", fmt.Sprint(f.s.Housekeeping),
+	// stdbuf: testpmd's printf output is block-buffered on a pipe, and
+	// its "Press enter to exit" is what says forwarding has started.
+	tp := exec.CommandContext(ctx, "stdbuf", "-oL", f.s.Testpmd, "-l", fmt.Sprintf("%d,%d", f.s.Housekeeping, f.s.CPU), "--main-lcore", fmt.Sprint(f.s.Housekeeping),
 		"--file-prefix", prefix, "-m", "512", "--no-pci", "--log-level", "error",
 		"--vdev", "net_af_xdp0,"+fmt.Sprintf(afXDPArgs, f.v.A),
 		"--", "--forward-mode=rxonly", "--auto-start", fmt.Sprintf("--rxd=%d", f.s.Ring), "--txd=512")
