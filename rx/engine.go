@@ -3,6 +3,7 @@ package rx
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rxprobe/rxprobe/internal/hostfs"
@@ -21,7 +22,15 @@ type Options struct {
 	// CaptureSlowWriter makes every capture writer sleep this long after
 	// each burst (a test option: the caller records it).
 	CaptureSlowWriter time.Duration
+	// RXPacePPS > 0 runs every RX loop as the paced test variant: it asks
+	// its port for at most this many packets a second. net_null ports only
+	// (a rate-controlled source for benchmarks; the caller records it).
+	RXPacePPS uint64
 }
+
+// ErrPaceDevice is returned by Open when RXPacePPS is set and a port is
+// not net_null: pacing a real port would drop on the wire, not in rxprobe.
+var ErrPaceDevice = errors.New("RX pacing is for net_null ports only")
 
 // Port is one started port.
 type Port struct {
@@ -75,6 +84,7 @@ type Engine struct {
 	shape    counters.Shape
 	filter   *dpdk.Filter
 	slow     time.Duration
+	pace     uint64
 }
 
 // Plan returns the EAL plan the engine was started with.
@@ -87,6 +97,13 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err := CheckCaptureFilter(cfg); err != nil {
 		return nil, err
 	}
+	if o.RXPacePPS > 0 {
+		for _, p := range cfg.Ports {
+			if !strings.HasPrefix(p.Device, "net_null") {
+				return nil, fmt.Errorf("port %s: device %s: %w", p.Name, p.Device, ErrPaceDevice)
+			}
+		}
+	}
 	host := hostfs.New(o.HostRoot)
 	prefix := o.Prefix
 	if prefix == "" {
@@ -98,7 +115,7 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, slow: o.CaptureSlowWriter, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
+	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, slow: o.CaptureSlowWriter, pace: o.RXPacePPS, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
 	e.Degraded = append(e.Degraded, cfg.Degraded()...)
 	if cfg.EAL.NoHuge {
 		e.Degraded = append(e.Degraded, "no hugepages (eal.no_huge): packet memory is ordinary pages, TLB misses and page moves possible")
@@ -184,7 +201,11 @@ func (e *Engine) Start() error {
 	}
 	e.Started = time.Now()
 	for _, q := range e.Queues {
-		if err := q.rxq.Launch(q.Lcore); err != nil {
+		launch := q.rxq.Launch
+		if e.pace > 0 {
+			launch = func(lcore uint) error { return q.rxq.LaunchPaced(lcore, e.pace) }
+		}
+		if err := launch(q.Lcore); err != nil {
 			e.Stop()
 			return err
 		}
