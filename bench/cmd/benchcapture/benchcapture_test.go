@@ -190,7 +190,7 @@ func TestQuickAndFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Rounds != 1 || s.Seconds != 3 || s.Steps != 1 {
+	if s.Rounds != 1 || s.Seconds != 3 || s.Steps != 0 {
 		t.Errorf("-quick with -seconds 3: %+v (an explicit flag wins over -quick)", s)
 	}
 	for _, bad := range [][]string{{"-lo", "0"}, {"-lo", "10", "-hi", "5"}, {"-snaplen", "10"}, {"-seconds", "0.1"}, {"stray"}} {

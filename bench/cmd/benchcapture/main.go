@@ -29,32 +29,34 @@ import (
 // settings are the harness's parameters.
 type settings struct {
 	benchkit.Common
-	Quick       bool
-	Seconds     float64 // generator seconds per trial
-	CostSeconds float64 // per RX-cost run
-	Steps       int     // bisections of the zero-drop search
-	Lo, Hi      float64 // search bracket, pps
-	Overload    float64 // asked pps of the overload trials
-	Snaplen     int
-	Ring        int
-	DiskDir     string
-	TmpfsMB     int
-	BandwidthMB int
-	Testpmd     string
-	Dumpcap     string
-	JSON        string
-	Sizes       []int
-	Targets     []string
+	Quick         bool
+	Seconds       float64 // generator seconds per trial of the rounds
+	SearchSeconds float64 // and of the search
+	CostSeconds   float64 // per RX-cost run
+	Steps         int     // bisections of the zero-drop search
+	Lo, Hi        float64 // search bracket, pps
+	Overload      float64 // asked pps of the overload trials
+	Snaplen       int
+	Ring          int
+	DiskDir       string
+	TmpfsMB       int
+	BandwidthMB   int
+	Testpmd       string
+	Dumpcap       string
+	JSON          string
+	Sizes         []int
+	Targets       []string
 }
 
 func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	var s settings
 	fs := benchkit.NewFlags("benchcapture", stderr, &s.Common, 5)
-	fs.BoolVar(&s.Quick, "quick", false, "a ~3 min smoke run: 1 round, 1 s trials, 1 search step (never a result)")
-	fs.Float64Var(&s.Seconds, "seconds", fs.Env.Float("BENCH_SECONDS", 2), "generator seconds per capture trial (env BENCH_SECONDS)")
-	fs.Float64Var(&s.CostSeconds, "cost-seconds", 3, "seconds per RX-cost run on net_null")
-	fs.IntVar(&s.Steps, "steps", 4, "bisection steps of the zero-drop search")
-	fs.Float64Var(&s.Lo, "lo", 5000, "lowest rate of the search, pps")
+	fs.BoolVar(&s.Quick, "quick", false, "a ~4 min smoke run: 1 round, 1 s trials, no bisection (never a result)")
+	fs.Float64Var(&s.Seconds, "seconds", fs.Env.Float("BENCH_SECONDS", 1.5), "traffic seconds per capture trial of the rounds (env BENCH_SECONDS)")
+	fs.Float64Var(&s.SearchSeconds, "search-seconds", 1, "traffic seconds per trial of the zero-drop search")
+	fs.Float64Var(&s.CostSeconds, "cost-seconds", 2, "seconds per RX-cost run on net_null")
+	fs.IntVar(&s.Steps, "steps", 3, "bisection steps of the zero-drop search")
+	fs.Float64Var(&s.Lo, "lo", 10000, "lowest rate of the veth search, pps")
 	fs.Float64Var(&s.Hi, "hi", 400000, "highest rate of the search, pps")
 	fs.Float64Var(&s.Overload, "overload", 2e6, "asked rate of the overload trials, pps (above what the veth carries: the generator sends what it can)")
 	fs.IntVar(&s.Snaplen, "snaplen", 1518, "snaplen of every tool")
@@ -64,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs.IntVar(&s.BandwidthMB, "bandwidth-mb", 2048, "MB written per bandwidth measurement")
 	fs.StringVar(&s.Testpmd, "testpmd", fs.Env.String("TESTPMD", "dpdk-testpmd"), "testpmd binary, dumpcap's primary (env TESTPMD)")
 	fs.StringVar(&s.Dumpcap, "dumpcap", "dpdk-dumpcap", "dumpcap binary")
-	fs.StringVar(&s.JSON, "json", "", "also write every round's raw figures to this JSON file")
+	fs.StringVar(&s.JSON, "json", "bin/benchcapture.json", "write every trial's raw figures (search and rounds) to this JSON file")
 	if err := fs.Parse(args, &s.Common); err != nil {
 		return s, err
 	}
@@ -72,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		for name, apply := range map[string]func(){
-			"rounds": func() { s.Rounds = 1 }, "seconds": func() { s.Seconds = 1 }, "steps": func() { s.Steps = 1 },
+			"rounds": func() { s.Rounds = 1 }, "seconds": func() { s.Seconds = 1 }, "steps": func() { s.Steps = 0 },
 			"cost-seconds": func() { s.CostSeconds = 1 }, "bandwidth-mb": func() { s.BandwidthMB = 512 },
 		} {
 			if !set[name] {
@@ -82,8 +84,8 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	}
 	s.Sizes, s.Targets = []int{60, 1514}, []string{"tmpfs", "disk"}
 	switch {
-	case s.Seconds < 0.5:
-		return s, fmt.Errorf("-seconds %g: want at least 0.5", s.Seconds)
+	case s.Seconds < 0.5 || s.SearchSeconds < 0.5:
+		return s, fmt.Errorf("-seconds %g, -search-seconds %g: want at least 0.5", s.Seconds, s.SearchSeconds)
 	case s.Lo <= 0 || s.Hi < s.Lo:
 		return s, fmt.Errorf("-lo %g, -hi %g: want 0 < lo ≤ hi", s.Lo, s.Hi)
 	case s.Steps < 0 || s.Steps > 10:
@@ -168,6 +170,7 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 		f.preload = dumpcapPreload(string(out))
 	}
 	res := results{Bandwidth: map[string]bandwidth{}, Search: map[string]searchResult{}, Calib: map[string][]trial{}, Versions: versions(s, host)}
+	began := time.Now()
 	g := benchkit.Begin("benchcapture", host, work, logw)
 	log("benchcapture: veth %s (netns %s), tmpfs %s, disk %s; dumpcap LD_PRELOAD=%q; about %s", v.A, v.NS, tmpfs, disk, f.preload, estimate(s).Round(time.Minute))
 
@@ -201,6 +204,16 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 			return t, err
 		}
 	}
+	runPaced := func(c combo, pps float64) (trial, error) {
+		dir := dirs[c.Target]
+		defer func() { _ = emptyDir(dir) }()
+		t, err := f.runPaced(ctx, base, pps, c.Size, c.Target, dir)
+		if err == nil {
+			log("  %-13s %4d B %-5s asked %8.0f pps  received %8.0f pps  written %9d/%-9d  drop %6.2f %%  tool drops %d  %6.1f MB/s  %s",
+				t.Tool, c.Size, c.Target, pps, t.OfferedPS, t.Written, t.Offered, t.DropPct(), t.ToolDrops, t.MBps(), t.Note)
+		}
+		return t, err
+	}
 	var combos []combo
 	for _, size := range s.Sizes {
 		for _, target := range s.Targets {
@@ -208,7 +221,8 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 		}
 	}
 	// 2. the zero-drop search, once per tool × size × target
-	log("search: the highest rate in %.0f..%.0f pps with zero drops, %d steps, %g s per trial", s.Lo, s.Hi, s.Steps, s.Seconds)
+	log("search: the highest rate in %.0f..%.0f pps with zero drops, %d steps, %g s per trial", s.Lo, s.Hi, s.Steps, s.SearchSeconds)
+	f.secs = s.SearchSeconds
 	for ci, c := range combos {
 		for _, ti := range benchkit.Order(ci+1, len(tools)) {
 			r, err := search(ctx, s.Lo, s.Hi, s.Steps, run(tools[ti], c))
@@ -221,6 +235,7 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 		}
 	}
 	// 3. rounds: each tool at its zero-drop rate and at the overload
+	f.secs = s.Seconds
 	for round := 1; round <= s.Rounds; round++ {
 		g.During(fmt.Sprintf("round %d", round), benchkit.Load1())
 		log("round %d", round)
@@ -242,33 +257,77 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 			}
 		}
 	}
-	// 4. the RX loop's cost on net_null
+	// 4. the disk-bandwidth goal: rxprobe on net_null paced (veth cannot
+	// carry 1518 B frames at a disk's bandwidth here), searched up to the
+	// rate that fills the measured bandwidth; rounds at the zero-drop rate
+	// and at 1.5× that rate
+	f.secs = s.SearchSeconds
+	for _, target := range s.Targets {
+		c := combo{s.Sizes[1], target}
+		full := fillRate(res.Bandwidth[target].MBps, c.Size)
+		r, err := search(ctx, full/10, full, s.Steps, func(ctx context.Context, pps float64) (trial, error) { return runPaced(c, pps) })
+		if err != nil {
+			return none, fmt.Errorf("%s search: %w", key("rxprobe-paced", c), err)
+		}
+		res.Search[key("rxprobe-paced", c)], res.Calib[key("rxprobe-paced", c)] = r, r.Trials
+		log("%s: zero drops up to %s%.0f pps (%.0f pps fill %.0f MB/s)", key("rxprobe-paced", c), r.Bound(), r.Rate, full, res.Bandwidth[target].MBps)
+	}
+	f.secs = s.Seconds
+	for round := 1; round <= s.Rounds; round++ {
+		for _, ti := range benchkit.Order(round, len(s.Targets)) {
+			c := combo{s.Sizes[1], s.Targets[ti]}
+			at := res.Search[key("rxprobe-paced", c)].Rate
+			full := fillRate(res.Bandwidth[c.Target].MBps, c.Size)
+			if at == 0 {
+				at = full / 10
+			}
+			for i, pps := range []float64{at, 1.5 * full} {
+				t, err := runPaced(c, pps)
+				if err != nil {
+					return none, fmt.Errorf("round %d %s: %w", round, key("rxprobe-paced", c), err)
+				}
+				t.Kind = [2]string{"zero-drop", "overload"}[i]
+				res.Rounds = append(res.Rounds, t)
+			}
+		}
+	}
+	// 5. the RX loop's cost on net_null
 	cost, err := runCost(ctx, s, f, base, dirs["tmpfs"], g, log)
 	if err != nil {
 		return none, err
 	}
 	res.Cost = cost
 	g.Finish(&host, s.Rounds)
-	if s.JSON != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if err := os.WriteFile(s.JSON, append(b, '\n'), 0o644); err != nil {
-			return none, err
-		}
+	log("benchcapture: %d trials in %s (estimated %s)", f.trials, time.Since(began).Round(time.Second), estimate(s).Round(time.Second))
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.WriteFile(s.JSON, append(b, '\n'), 0o644); err != nil {
+		return none, err
 	}
-	md := markdown(s, host, g, res, os.Args[1:])
-	raw, _ := json.Marshal(res)
-	return benchkit.Outcome{Markdown: md + "\n<details><summary>raw rounds (JSON)</summary>\n\n```json\n" + string(raw) + "\n```\n</details>\n", Gate: g, MarkdownFile: s.Markdown}, nil
+	return benchkit.Outcome{Markdown: markdown(s, host, g, res, os.Args[1:]), Gate: g, MarkdownFile: s.Markdown}, nil
 }
 
-// estimate is the run's expected length (trials ~3 s over their
-// generator time for start-up and settling).
+// epbOverhead is what pcapng adds to a captured frame in rxprobe's files
+// (enhanced packet block header and trailer, padding, options), near
+// enough to place the search's bracket.
+const epbOverhead = 40
+
+// fillRate is the frame rate whose pcapng blocks fill mbps.
+func fillRate(mbps float64, size int) float64 { return mbps * 1e6 / float64(size+epbOverhead) }
+
+// estimate is the run's expected length: every trial takes its traffic
+// seconds plus trialOverhead (tools starting and stopping, settling).
 func estimate(s settings) time.Duration {
-	per := time.Duration((s.Seconds + 3.5) * float64(time.Second))
-	combos := 4 * len(tools)
-	trials := combos*(s.Steps+2) + s.Rounds*combos*2
-	cost := time.Duration(s.Rounds*len(costVariants)) * time.Duration((s.CostSeconds+2)*float64(time.Second))
-	return time.Duration(trials)*per + cost + 30*time.Second
+	sec := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
+	searches := 4*len(tools) + len(s.Targets) // veth combos, and the paced source per target
+	search := time.Duration(searches*(s.Steps+2)) * (sec(s.SearchSeconds) + trialOverhead)
+	rounds := time.Duration(s.Rounds*searches*2) * (sec(s.Seconds) + trialOverhead)
+	cost := time.Duration(s.Rounds*len(costVariants)) * (sec(s.CostSeconds) + 1500*time.Millisecond)
+	return search + rounds + cost + 20*time.Second
 }
+
+// trialOverhead is a trial's time beyond its traffic, as measured in a
+// -quick run on the 2-CPU development VM.
+const trialOverhead = 2700 * time.Millisecond
 
 func lookPath(bin string) string {
 	if p, err := exec.LookPath(bin); err == nil {

@@ -22,8 +22,10 @@ type feed struct {
 	v       vethPair
 	work    string // configs, reports, logs
 	genCfg  string
-	preload string // LD_PRELOAD for dumpcap (see dumpcapPreload)
+	preload string  // LD_PRELOAD for dumpcap (see dumpcapPreload)
+	secs    float64 // traffic seconds of the current phase's trials
 	seq     int
+	trials  int // capture trials run (rxcost runs not counted)
 }
 
 // genConfig is the generator's config: the pair with the generator on B
@@ -88,9 +90,10 @@ func (f *feed) path(name string) string {
 // generate sends size-byte frames at pps for the trial's seconds from
 // the namespace and returns the generator's report.
 func (f *feed) generate(ctx context.Context, pps float64, size int) (genReport, error) {
+	f.trials++
 	rep := f.path("gen.json")
 	args := []string{"netns", "exec", f.v.NS, f.s.Rxprobe, "gen", "--config", f.genCfg, "--rate", fmt.Sprintf("%.0f", pps),
-		"--size", fmt.Sprint(size), "--duration", fmt.Sprintf("%gs", f.s.Seconds), "--report", rep}
+		"--size", fmt.Sprint(size), "--duration", fmt.Sprintf("%gs", f.secs), "--report", rep}
 	out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput()
 	if err != nil {
 		return genReport{}, fmt.Errorf("rxprobe gen: %w: %s", err, tail(string(out)))
@@ -104,7 +107,7 @@ func (f *feed) generate(ctx context.Context, pps float64, size int) (genReport, 
 
 // settle is how long a tool runs after the generator stopped, so that the
 // last frames cross the pair and reach the file.
-const settle = 500 * time.Millisecond
+const settle = 300 * time.Millisecond
 
 // offered fills the trial's offered figures from the generator.
 func offered(t *trial, g genReport) {
@@ -137,18 +140,10 @@ func (f *feed) runRxprobe(ctx context.Context, pps float64, size int, target, di
 		return t, gerr
 	}
 	offered(&t, g)
-	b, err := os.ReadFile(rep)
+	r, c, err := readCaptureReport(rep)
 	if err != nil {
 		return t, err
 	}
-	var r report.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		return t, fmt.Errorf("rxprobe report: %w", err)
-	}
-	if len(r.Ports) != 1 || len(r.Ports[0].Queues) != 1 || r.Ports[0].Queues[0].Capture == nil {
-		return t, fmt.Errorf("rxprobe report %s: want one port, one queue, a capture block", rep)
-	}
-	c := r.Ports[0].Queues[0].Capture
 	t.Written, t.ToolDrops, t.Bytes = c.Written, c.RingDropped+c.DiskDropped, c.BytesWritten
 	var notes []string
 	for _, l := range r.Ledger {
@@ -258,7 +253,7 @@ func (f *feed) runDumpcap(ctx context.Context, pps float64, size int, target, di
 		_ = dc.stop(syscall.SIGINT)
 		return t, err
 	}
-	time.Sleep(time.Second)
+	time.Sleep(500 * time.Millisecond)
 	g, gerr := f.generate(ctx, pps, size)
 	time.Sleep(settle)
 	_ = dc.stop(syscall.SIGINT)
@@ -306,4 +301,64 @@ func dumpcapPreload(lddOut string) string {
 		libs = append(libs, m[2])
 	}
 	return strings.Join(libs, ":")
+}
+
+// pacedConfig is the -config file (one net_null port) handing out
+// size-byte frames, captured to dir: the source of the disk-bandwidth
+// trials, paced by rxprobe run --debug-rx-pace-pps.
+func pacedConfig(base []byte, s settings, size int, dir string) (string, error) {
+	cfg := string(base)
+	if !strings.Contains(cfg, "device: net_null0") || !strings.Contains(cfg, `devargs: ""`) {
+		return "", fmt.Errorf("%s: want a net_null0 port with devargs \"\" (configs/null.yaml)", s.Config)
+	}
+	cfg = strings.Replace(cfg, `devargs: ""`, fmt.Sprintf(`devargs: "size=%d"`, size), 1)
+	return strings.TrimRight(cfg, "\n") + fmt.Sprintf("\ncapture:\n  enabled: true\n  snaplen: %d\n  dir: %s\n  rotate_mb: 1024\n  max_files: 0\n  min_free_mb: 256\n", s.Snaplen, dir), nil
+}
+
+// runPaced is one disk-bandwidth trial: rxprobe on net_null paced at pps,
+// capturing every frame. Offered is what the paced loop received.
+func (f *feed) runPaced(ctx context.Context, base []byte, pps float64, size int, target, dir string) (trial, error) {
+	t := trial{Tool: "rxprobe-paced", Size: size, Target: target, AskedPPS: pps}
+	body, err := pacedConfig(base, f.s, size, dir)
+	if err != nil {
+		return t, err
+	}
+	f.trials++
+	cfg, rep := f.path("paced.yaml"), f.path("paced.json")
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		return t, err
+	}
+	out, err := exec.CommandContext(ctx, f.s.Rxprobe, "run", "--config", cfg, "--report", rep, "--no-exporter",
+		"--duration", fmt.Sprintf("%gs", f.secs), "--debug-rx-pace-pps", fmt.Sprintf("%.0f", pps)).CombinedOutput()
+	if err != nil {
+		return t, fmt.Errorf("rxprobe run (paced): %w: %s", err, tail(string(out)))
+	}
+	r, c, err := readCaptureReport(rep)
+	if err != nil {
+		return t, err
+	}
+	t.Offered, t.Seconds = r.RXPackets, r.DurationS
+	t.OfferedPS = float64(r.RXPackets) / r.DurationS
+	t.Written, t.ToolDrops, t.Bytes = c.Written, c.RingDropped+c.DiskDropped, c.BytesWritten
+	if !c.Direct {
+		t.Note = "buffered (no O_DIRECT)"
+	}
+	return t, nil
+}
+
+// readCaptureReport reads a run report with one port, one queue and its
+// capture block.
+func readCaptureReport(path string) (report.Report, *report.Capture, error) {
+	var r report.Report
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r, nil, err
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, nil, fmt.Errorf("rxprobe report %s: %w", path, err)
+	}
+	if len(r.Ports) != 1 || len(r.Ports[0].Queues) != 1 || r.Ports[0].Queues[0].Capture == nil || r.DurationS <= 0 {
+		return r, nil, fmt.Errorf("rxprobe report %s: want one port, one queue, a capture block, a duration", path)
+	}
+	return r, r.Ports[0].Queues[0].Capture, nil
 }
