@@ -84,7 +84,7 @@ bench-jitter: build
 # Capture vs the disk's O_DIRECT bandwidth, dpdk-dumpcap and tcpdump on a
 # veth feed, and capture's cost on the RX loop: a search per tool x frame
 # size x target, then 5 rounds (~14 min). Installs tcpdump and fio first
-# if missing (bench only). BENCH_ARGS=-quick: a smoke run (~5 min).
+# if missing (bench only). BENCH_ARGS=-quick: a smoke run (~4 min).
 bench-capture: build
 	.ci/setup --bench-packages
 	$(GO) build -o bin/benchcapture ./bench/cmd/benchcapture

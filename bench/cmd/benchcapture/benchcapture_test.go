@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"math"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseTcpdump(t *testing.T) {
@@ -159,7 +160,7 @@ func TestVerdicts(t *testing.T) {
 		{"not met", searchResult{Rate: 200000, Fail: 250000}, searchResult{Rate: 50000, Fail: 60000}, false, true, "4.00×"},
 		{"rxprobe capped", rx, searchResult{Rate: 100000, Fail: 120000}, false, true, "a lower bound"},
 		{"dumpcap never", rx, searchResult{Fail: 5000}, true, true, "dumpcap dropped even at the lowest rate"},
-		{"neither", searchResult{Fail: 5000}, searchResult{Fail: 5000}, false, false, "neither"},
+		{"rxprobe never", searchResult{Fail: 5000}, searchResult{Rate: 5000}, false, true, "rxprobe dropped even at the lowest rate (<5000 pps)"},
 	}
 	for _, c := range cases {
 		v := ratioVerdict("tmpfs", c.rx, c.dc)
@@ -198,7 +199,49 @@ func TestQuickAndFlags(t *testing.T) {
 			t.Errorf("%v accepted", bad)
 		}
 	}
-	if e := estimate(s); e <= 0 || math.IsInf(float64(e), 0) {
-		t.Errorf("estimate %v", e)
+	if e := estimate(s); e <= 0 || e > 5*time.Minute {
+		t.Errorf("-quick estimate %v, want a few minutes", e)
+	}
+	def, err := parseFlags(nil, &sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := estimate(def); e > 15*time.Minute {
+		t.Errorf("the default run takes about %v, more than 15 min", e)
+	}
+}
+
+func TestConfigs(t *testing.T) {
+	base, err := os.ReadFile("../../../configs/null.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := settings{Snaplen: 1518}
+	s.Config = "configs/null.yaml"
+	cfg, err := pacedConfig(base, s, 1514, "/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`devargs: "size=1514"`, "capture:\n  enabled: true\n  snaplen: 1518\n  dir: /d\n"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("paced config lacks %q:\n%s", want, cfg)
+		}
+	}
+	if _, err := pacedConfig([]byte("ports:\n  - device: net_af_xdp0\n"), s, 1514, "/d"); err == nil {
+		t.Error("a base without net_null0 accepted")
+	}
+	off := nullCaptureConfig(base, s, costVariants[0], "/d")
+	if strings.Contains(off, "capture:") {
+		t.Errorf("capture-off config has a capture section:\n%s", off)
+	}
+	if c := nullCaptureConfig(base, s, costVariants[3], "/d"); !strings.Contains(c, "  filter: \"ip\"\n") {
+		t.Errorf("filter variant:\n%s", c)
+	}
+	v := vethPair{NS: "ns", A: "a0", B: "b0"}
+	if g := genConfig(v, 1, 0); !strings.Contains(g, `devargs: "iface=b0,qpairs=1"`) || !strings.Contains(g, "  cpu: 0\n") {
+		t.Errorf("generator config:\n%s", g)
+	}
+	if r := rxprobeVethConfig(settings{Snaplen: 64, Ring: 4096, Common: s.Common}, v, "/d"); !strings.Contains(r, "iface=a0,") || !strings.Contains(r, "rx_ring: 4096") {
+		t.Errorf("rxprobe config:\n%s", r)
 	}
 }

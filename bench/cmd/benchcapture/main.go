@@ -52,7 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	var s settings
 	fs := benchkit.NewFlags("benchcapture", stderr, &s.Common, 5)
 	fs.BoolVar(&s.Quick, "quick", false, "a ~4 min smoke run: 1 round, 1 s trials, no bisection (never a result)")
-	fs.Float64Var(&s.Seconds, "seconds", fs.Env.Float("BENCH_SECONDS", 1.5), "traffic seconds per capture trial of the rounds (env BENCH_SECONDS)")
+	fs.Float64Var(&s.Seconds, "seconds", fs.Env.Float("BENCH_SECONDS", 2), "traffic seconds per capture trial of the rounds (env BENCH_SECONDS)")
 	fs.Float64Var(&s.SearchSeconds, "search-seconds", 1, "traffic seconds per trial of the zero-drop search")
 	fs.Float64Var(&s.CostSeconds, "cost-seconds", 2, "seconds per RX-cost run on net_null")
 	fs.IntVar(&s.Steps, "steps", 3, "bisection steps of the zero-drop search")
@@ -231,7 +231,7 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 			}
 			res.Search[key(tools[ti], c)] = r
 			res.Calib[key(tools[ti], c)] = r.Trials
-			log("%s: zero drops up to %s%.0f pps", key(tools[ti], c), r.Bound(), r.Rate)
+			log("%s: zero drops up to %s pps", key(tools[ti], c), r.Figure())
 		}
 	}
 	// 3. rounds: each tool at its zero-drop rate and at the overload
@@ -270,7 +270,7 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 			return none, fmt.Errorf("%s search: %w", key("rxprobe-paced", c), err)
 		}
 		res.Search[key("rxprobe-paced", c)], res.Calib[key("rxprobe-paced", c)] = r, r.Trials
-		log("%s: zero drops up to %s%.0f pps (%.0f pps fill %.0f MB/s)", key("rxprobe-paced", c), r.Bound(), r.Rate, full, res.Bandwidth[target].MBps)
+		log("%s: zero drops up to %s pps (%.0f pps fill %.0f MB/s)", key("rxprobe-paced", c), r.Figure(), full, res.Bandwidth[target].MBps)
 	}
 	f.secs = s.Seconds
 	for round := 1; round <= s.Rounds; round++ {
@@ -321,13 +321,15 @@ func estimate(s settings) time.Duration {
 	searches := 4*len(tools) + len(s.Targets) // veth combos, and the paced source per target
 	search := time.Duration(searches*(s.Steps+2)) * (sec(s.SearchSeconds) + trialOverhead)
 	rounds := time.Duration(s.Rounds*searches*2) * (sec(s.Seconds) + trialOverhead)
+	// tcpdump's trials wait for its ring's block timeout
+	tcpdump := time.Duration(4*(s.Steps+2)+4*s.Rounds*2) * (tcpdumpSettle - settle)
 	cost := time.Duration(s.Rounds*len(costVariants)) * (sec(s.CostSeconds) + 1500*time.Millisecond)
-	return search + rounds + cost + 20*time.Second
+	return search + rounds + tcpdump + cost + 20*time.Second
 }
 
 // trialOverhead is a trial's time beyond its traffic, as measured in a
-// -quick run on the 2-CPU development VM.
-const trialOverhead = 2700 * time.Millisecond
+// -quick run on the 2-CPU development VM (55 trials of 1 s in 2m21s).
+const trialOverhead = 1600 * time.Millisecond
 
 func lookPath(bin string) string {
 	if p, err := exec.LookPath(bin); err == nil {

@@ -65,7 +65,7 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, res results, args [
 			c := combo{size, target}
 			for _, tool := range tools {
 				st := statsFor(res, tool, c)
-				fmt.Fprintf(&b, "| %s | %s | %s | %s%.0f | %d/%d | %s | %s | %s | %s | %s |\n", tool, frameLabel(size), target, st.Search.Bound(), st.Search.Rate,
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %d/%d | %s | %s | %s | %s | %s |\n", tool, frameLabel(size), target, st.Search.Figure(),
 					st.Held, st.Runs, st.AtDrop.Format("%.2f"), st.AtMBps.Format("%.0f"), st.OverOffered.Format("%.0f"), st.OverDrop.Format("%.1f"), st.OverMBps.Format("%.0f"))
 			}
 		}
@@ -76,7 +76,7 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, res results, args [
 	for _, target := range s.Targets {
 		st := statsFor(res, "rxprobe-paced", combo{s.Sizes[1], target})
 		bw := res.Bandwidth[target].MBps
-		fmt.Fprintf(&b, "| %s | %.0f | %s%.0f | %d/%d | %s | %.2f× | %s | %s | %s |\n", target, bw, st.Search.Bound(), st.Search.Rate, st.Held, st.Runs,
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %d/%d | %s | %.2f× | %s | %s | %s |\n", target, bw, st.Search.Figure(), st.Held, st.Runs,
 			st.AtMBps.Format("%.0f"), benchkit.Ratio(st.AtMBps.Median, bw), st.AtDrop.Format("%.2f"), st.OverDrop.Format("%.1f"), st.OverMBps.Format("%.0f"))
 	}
 	b.WriteString("\n**Goals** (issue 10):\n\n")

@@ -66,6 +66,15 @@ func (r searchResult) Bound() string {
 	return ""
 }
 
+// Figure is the rate as the tables print it: "≥400000" (kept up at the
+// top), "<10000" (dropped at the bottom), or "123385".
+func (r searchResult) Figure() string {
+	if r.Rate == 0 {
+		return fmt.Sprintf("<%.0f", r.Fail)
+	}
+	return fmt.Sprintf("%s%.0f", r.Bound(), r.Rate)
+}
+
 // search finds the highest rate in [lo, hi] at which run has zero drops:
 // hi first (a tool that keeps up there needs no search), then lo, then
 // steps geometric bisections between the highest passing and the lowest
@@ -129,14 +138,17 @@ type verdict struct {
 func ratioVerdict(target string, rxprobe, dumpcap searchResult) verdict {
 	v := verdict{Goal: fmt.Sprintf("rxprobe ≥%.0f× dumpcap's 64 B zero-drop rate (%s)", goalDumpcapRatio, target)}
 	switch {
+	case rxprobe.Rate == 0:
+		v.Figure = fmt.Sprintf("rxprobe dropped even at the lowest rate (%s pps), dumpcap %s pps", rxprobe.Figure(), dumpcap.Figure())
+		v.Judged = true
 	case dumpcap.Rate == 0 && rxprobe.Rate == 0:
 		v.Figure = "neither tool ran without drops at the lowest rate"
 	case dumpcap.Rate == 0:
-		v.Figure = fmt.Sprintf("dumpcap dropped even at the lowest rate, rxprobe %s%.0f pps", rxprobe.Bound(), rxprobe.Rate)
+		v.Figure = fmt.Sprintf("dumpcap dropped even at the lowest rate, rxprobe %s pps", rxprobe.Figure())
 		v.Met, v.Judged = true, true
 	default:
 		ratio := rxprobe.Rate / dumpcap.Rate
-		v.Figure = fmt.Sprintf("%.2f× (rxprobe %s%.0f pps, dumpcap %s%.0f pps)", ratio, rxprobe.Bound(), rxprobe.Rate, dumpcap.Bound(), dumpcap.Rate)
+		v.Figure = fmt.Sprintf("%.2f× (rxprobe %s pps, dumpcap %s pps)", ratio, rxprobe.Figure(), dumpcap.Figure())
 		v.Met, v.Judged = ratio >= goalDumpcapRatio, true
 		if !v.Met && rxprobe.Bound() == "≥" {
 			// rxprobe kept up at the top of the search: the feed, not

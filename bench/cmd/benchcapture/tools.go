@@ -109,6 +109,12 @@ func (f *feed) generate(ctx context.Context, pps float64, size int) (genReport, 
 // last frames cross the pair and reach the file.
 const settle = 300 * time.Millisecond
 
+// tcpdumpSettle is settle for tcpdump: libpcap's TPACKET_V3 ring hands a
+// partly filled block to tcpdump only after its 1 s block timeout (without
+// --immediate-mode), and packets still in the ring at SIGINT are counted
+// "received by filter" but never written.
+const tcpdumpSettle = 1500 * time.Millisecond
+
 // offered fills the trial's offered figures from the generator.
 func offered(t *trial, g genReport) {
 	t.Offered, t.Seconds = g.Sent, g.DurationS
@@ -173,7 +179,7 @@ func (f *feed) runTcpdump(ctx context.Context, pps float64, size int, target, di
 		return t, err
 	}
 	g, gerr := f.generate(ctx, pps, size)
-	time.Sleep(settle)
+	time.Sleep(tcpdumpSettle)
 	_ = p.stop(syscall.SIGINT) // exits 0 on SIGINT; its statistics say the rest
 	if gerr != nil {
 		return t, gerr
