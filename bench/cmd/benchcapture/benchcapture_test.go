@@ -194,7 +194,7 @@ func TestQuickAndFlags(t *testing.T) {
 	if s.Rounds != 1 || s.Seconds != 3 || s.Steps != 0 {
 		t.Errorf("-quick with -seconds 3: %+v (an explicit flag wins over -quick)", s)
 	}
-	for _, bad := range [][]string{{"-lo", "0"}, {"-lo", "10", "-hi", "5"}, {"-snaplen", "10"}, {"-seconds", "0.1"}, {"stray"}} {
+	for _, bad := range [][]string{{"-pmd", "af_unix"}, {"-lo", "0"}, {"-lo", "10", "-hi", "5"}, {"-snaplen", "10"}, {"-seconds", "0.1"}, {"stray"}} {
 		if _, err := parseFlags(bad, &sb); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
@@ -241,7 +241,10 @@ func TestConfigs(t *testing.T) {
 	if g := genConfig(v, 1, 0); !strings.Contains(g, `devargs: "iface=b0,qpairs=1"`) || !strings.Contains(g, "  cpu: 0\n") {
 		t.Errorf("generator config:\n%s", g)
 	}
-	if r := rxprobeVethConfig(settings{Snaplen: 64, Ring: 4096, Common: s.Common}, v, "/d"); !strings.Contains(r, "iface=a0,") || !strings.Contains(r, "rx_ring: 4096") {
+	if r := rxprobeVethConfig(settings{Snaplen: 64, Ring: 4096, PMD: "af_xdp", Common: s.Common}, v, "/d"); !strings.Contains(r, "device: net_af_xdp0\n    devargs: \"iface=a0,start_queue=0") || !strings.Contains(r, "rx_ring: 4096") {
 		t.Errorf("rxprobe config:\n%s", r)
+	}
+	if dev, args := pollPort(settings{Ring: 2048, PMD: "af_packet"}, "a0"); dev != "net_af_packet0" || args != "iface=a0,qpairs=1,framecnt=2048" {
+		t.Errorf("af_packet port %s %s", dev, args)
 	}
 }

@@ -37,6 +37,7 @@ type settings struct {
 	Lo, Hi        float64 // search bracket, pps
 	Overload      float64 // asked pps of the overload trials
 	Snaplen       int
+	PMD           string // af_xdp or af_packet: rxprobe's and testpmd's port on the veth
 	Ring          int
 	DiskDir       string
 	TmpfsMB       int
@@ -60,7 +61,8 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs.Float64Var(&s.Hi, "hi", 400000, "highest rate of the search, pps")
 	fs.Float64Var(&s.Overload, "overload", 2e6, "asked rate of the overload trials, pps (above what the veth carries: the generator sends what it can)")
 	fs.IntVar(&s.Snaplen, "snaplen", 1518, "snaplen of every tool")
-	fs.IntVar(&s.Ring, "ring", 4096, "RX descriptors of rxprobe's and testpmd's AF_XDP port")
+	fs.StringVar(&s.PMD, "pmd", "af_xdp", "af_xdp or af_packet: the PMD rxprobe and testpmd poll the veth with")
+	fs.IntVar(&s.Ring, "ring", 4096, "RX descriptors (AF_XDP) or ring frames (AF_PACKET) of rxprobe's and testpmd's port")
 	fs.StringVar(&s.DiskDir, "disk-dir", "/var/tmp", "the disk target: a directory is made (and removed) under it")
 	fs.IntVar(&s.TmpfsMB, "tmpfs-mb", 6144, "size of the tmpfs target the harness mounts")
 	fs.IntVar(&s.BandwidthMB, "bandwidth-mb", 2048, "MB written per bandwidth measurement")
@@ -92,6 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 		return s, fmt.Errorf("-steps %d: want 0..10", s.Steps)
 	case s.Snaplen < 64 || s.Snaplen > 9216:
 		return s, fmt.Errorf("-snaplen %d: want 64..9216", s.Snaplen)
+	case s.PMD != "af_xdp" && s.PMD != "af_packet":
+		return s, fmt.Errorf("-pmd %q: want af_xdp or af_packet", s.PMD)
 	case s.BandwidthMB < 64:
 		return s, fmt.Errorf("-bandwidth-mb %d: want at least 64", s.BandwidthMB)
 	}
@@ -265,7 +269,7 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 	for _, target := range s.Targets {
 		c := combo{s.Sizes[1], target}
 		full := fillRate(res.Bandwidth[target].MBps, c.Size)
-		r, err := search(ctx, full/10, full, s.Steps, func(ctx context.Context, pps float64) (trial, error) { return runPaced(c, pps) })
+		r, err := search(ctx, full/30, full, s.Steps, func(ctx context.Context, pps float64) (trial, error) { return runPaced(c, pps) })
 		if err != nil {
 			return none, fmt.Errorf("%s search: %w", key("rxprobe-paced", c), err)
 		}
@@ -279,7 +283,7 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 			at := res.Search[key("rxprobe-paced", c)].Rate
 			full := fillRate(res.Bandwidth[c.Target].MBps, c.Size)
 			if at == 0 {
-				at = full / 10
+				at = full / 30
 			}
 			for i, pps := range []float64{at, 1.5 * full} {
 				t, err := runPaced(c, pps)

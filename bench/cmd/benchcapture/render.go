@@ -50,8 +50,8 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, res results, args [
 	var b strings.Builder
 	b.WriteString(benchkit.Heading("benchcapture", h, g, "", args))
 	fmt.Fprintf(&b, "- versions: rxprobe `%s`; dumpcap `%s` (primary %s); tcpdump `%s`; %s\n", res.Versions["rxprobe"], res.Versions["dumpcap"], res.Versions["testpmd"], res.Versions["tcpdump"], bwTool(res))
-	fmt.Fprintf(&b, "- feed: `rxprobe gen` (AF_PACKET, CPU %d) in a netns into a veth pair; rxprobe and testpmd poll the host end with AF_XDP (%d descriptors, loop on CPU %d), capture writer/dumpcap/tcpdump on CPU %d; snaplen %d; %g s per trial; zero-drop search %.0f..%.0f pps, %d bisections; overload asked %.0f pps; %d rounds, tool order reversed every other round\n\n",
-		s.Housekeeping, s.Ring, s.CPU, s.Housekeeping, s.Snaplen, s.Seconds, s.Lo, s.Hi, s.Steps, s.Overload, s.Rounds)
+	fmt.Fprintf(&b, "- feed: `rxprobe gen` (AF_PACKET, CPU %d) in a netns into a veth pair; rxprobe and testpmd poll the host end with %s (%d descriptors, loop on CPU %d), capture writer/dumpcap/tcpdump on CPU %d; snaplen %d; %g s per trial; zero-drop search %.0f..%.0f pps, %d bisections; overload asked %.0f pps; %d rounds, tool order reversed every other round\n\n",
+		s.Housekeeping, s.PMD, s.Ring, s.CPU, s.Housekeeping, s.Snaplen, s.Seconds, s.Lo, s.Hi, s.Steps, s.Overload, s.Rounds)
 
 	b.WriteString("**Physical limit** (sequential 4 MiB writes, measured right before the capture trials):\n\n| target | dir | O_DIRECT | MB/s |\n|---|---|---|---:|\n")
 	for _, t := range s.Targets {
@@ -70,8 +70,8 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, res results, args [
 			}
 		}
 	}
-	b.WriteString("\n`≥`: no drop even at the top of the search (the feed, not the tool, set the figure); `<`: drops even at the lowest rate. rxprobe's drops before the capture stage (AF_XDP on veth: the ledger's host_too_slow) count as drops: the tool did not write what was offered.\n\n")
-	fmt.Fprintf(&b, "**Disk bandwidth** (rxprobe only: the veth feed tops out near the `overload offered pps` above, far below a disk's bandwidth in 1518 B frames; the source is net_null handing out %d-byte frames, paced by the test-only `rxprobe run --debug-rx-pace-pps`; the search runs from a tenth of to the rate whose pcapng blocks fill the measured bandwidth; overload 1.5× that rate):\n\n", s.Sizes[1])
+	b.WriteString("\n`≥`: no drop even at the top of the search (the feed, not the tool, set the figure); `<`: drops even at the lowest rate. rxprobe's drops before the capture stage (the PMD on the veth: the ledger's host_too_slow) count as drops: the tool did not write what was offered.\n\n")
+	fmt.Fprintf(&b, "**Disk bandwidth** (rxprobe only: the veth feed tops out near the `overload offered pps` above, far below a disk's bandwidth in 1518 B frames; the source is net_null handing out %d-byte frames, paced by the test-only `rxprobe run --debug-rx-pace-pps`; the search runs from a thirtieth of to the rate whose pcapng blocks fill the measured bandwidth; overload 1.5× that rate):\n\n", s.Sizes[1])
 	b.WriteString("| target | O_DIRECT MB/s | zero-drop rate (search) | held in rounds | MB/s written at it | share of the bandwidth | drop % at it | drop % at overload | MB/s at overload |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, target := range s.Targets {
 		st := statsFor(res, "rxprobe-paced", combo{s.Sizes[1], target})

@@ -49,20 +49,27 @@ run:
 `, rx, v.B, hk)
 }
 
-// afXDPArgs are the devargs of the one-queue AF_XDP port both rxprobe and
-// testpmd poll (busy_budget=0: veth has no IRQ to defer).
-const afXDPArgs = "iface=%s,start_queue=0,queue_count=1,busy_budget=0"
+// pollPort is the device and devargs of the one-queue port rxprobe and
+// testpmd poll on iface: AF_XDP (busy_budget=0: veth has no IRQ to defer)
+// or AF_PACKET (its ring as deep as the AF_XDP port's).
+func pollPort(s settings, iface string) (dev, args string) {
+	if s.PMD == "af_packet" {
+		return "net_af_packet0", fmt.Sprintf("iface=%s,qpairs=1,framecnt=%d", iface, s.Ring)
+	}
+	return "net_af_xdp0", fmt.Sprintf("iface=%s,start_queue=0,queue_count=1,busy_budget=0", iface)
+}
 
-// rxprobeVethConfig is rxprobe's config for a trial: AF_XDP on A, the
-// loop on the RX CPU, every packet captured to dir.
+// rxprobeVethConfig is rxprobe's config for a trial: the polled port on
+// A, the loop on the RX CPU, every packet captured to dir.
 func rxprobeVethConfig(s settings, v vethPair, dir string) string {
+	dev, args := pollPort(s, v.A)
 	return fmt.Sprintf(`eal:
   hugepage_size: 2M
   log_level: error
 housekeeping_cpus: "%d"
 ports:
   - name: veth
-    device: net_af_xdp0
+    device: %s
     devargs: "%s"
     rx_cpus: "%d"
     rx_ring: %d
@@ -79,7 +86,7 @@ capture:
   min_free_mb: 256
 run:
   allow_unisolated: true
-`, s.Housekeeping, fmt.Sprintf(afXDPArgs, v.A), s.CPU, s.Ring, s.Snaplen, dir)
+`, s.Housekeeping, dev, args, s.CPU, s.Ring, s.Snaplen, dir)
 }
 
 func (f *feed) path(name string) string {
@@ -197,8 +204,8 @@ func (f *feed) runTcpdump(ctx context.Context, pps float64, size int, target, di
 	return t, nil
 }
 
-// runDumpcap is one dumpcap trial: dpdk-testpmd rxonly on A (AF_XDP, the
-// same PMD, CPU and ring as rxprobe) as the primary, dpdk-dumpcap as its
+// runDumpcap is one dumpcap trial: dpdk-testpmd rxonly on A (the same
+// PMD, CPU and ring as rxprobe) as the primary, dpdk-dumpcap as its
 // secondary on the housekeeping CPU.
 func (f *feed) runDumpcap(ctx context.Context, pps float64, size int, target, dir string) (trial, error) {
 	t := trial{Tool: "dumpcap", Size: size, Target: target, AskedPPS: pps}
@@ -212,9 +219,10 @@ func (f *feed) runDumpcap(ctx context.Context, pps float64, size int, target, di
 	}()
 	// stdbuf: testpmd's printf output is block-buffered on a pipe, and
 	// its "Press enter to exit" is what says forwarding has started.
+	dev, args := pollPort(f.s, f.v.A)
 	tp := exec.CommandContext(ctx, "stdbuf", "-oL", f.s.Testpmd, "-l", fmt.Sprintf("%d,%d", f.s.Housekeeping, f.s.CPU), "--main-lcore", fmt.Sprint(f.s.Housekeeping),
 		"--file-prefix", prefix, "-m", "512", "--no-pci", "--log-level", "error",
-		"--vdev", "net_af_xdp0,"+fmt.Sprintf(afXDPArgs, f.v.A),
+		"--vdev", dev+","+args,
 		"--", "--forward-mode=rxonly", "--auto-start", fmt.Sprintf("--rxd=%d", f.s.Ring), "--txd=512")
 	stdin, err := tp.StdinPipe()
 	if err != nil {
@@ -249,7 +257,7 @@ func (f *feed) runDumpcap(ctx context.Context, pps float64, size int, target, di
 		env = []string{"LD_PRELOAD=" + f.preload}
 	}
 	dc, err := start(ctx, syscall.SIGINT, env, "taskset", "-c", fmt.Sprint(f.s.Housekeeping),
-		f.s.Dumpcap, "--file-prefix", prefix, "-i", "net_af_xdp0", "-s", fmt.Sprint(f.s.Snaplen), "-q", "-w", file)
+		f.s.Dumpcap, "--file-prefix", prefix, "-i", dev, "-s", fmt.Sprint(f.s.Snaplen), "-q", "-w", file)
 	if err != nil {
 		return t, err
 	}
