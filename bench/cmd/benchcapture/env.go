@@ -52,10 +52,16 @@ func newVeth(c *cleanup) (vethPair, error) {
 		return v, err
 	}
 	c.add(func() error {
+		// Deleting the namespace deletes the pair, asynchronously: A may
+		// still be listed for a moment, and then be gone before its own
+		// delete. Only an A that outlives its delete is an error.
 		_, e1 := command("ip", "netns", "del", v.NS)
 		if _, err := os.Stat("/sys/class/net/" + v.A); err == nil {
-			_, e2 := command("ip", "link", "del", v.A)
-			return errors.Join(e1, e2)
+			if _, e2 := command("ip", "link", "del", v.A); e2 != nil {
+				if _, err := os.Stat("/sys/class/net/" + v.A); err == nil {
+					return errors.Join(e1, e2)
+				}
+			}
 		}
 		return e1
 	})
