@@ -3,7 +3,6 @@ package rx
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rxprobe/rxprobe/internal/hostfs"
@@ -28,9 +27,6 @@ type Options struct {
 	RXPacePPS uint64
 }
 
-// ErrPaceDevice is returned by Open when RXPacePPS is set and a port is
-// not net_null: pacing a real port would drop on the wire, not in rxprobe.
-var ErrPaceDevice = errors.New("RX pacing is for net_null ports only")
 
 // Port is one started port.
 type Port struct {
@@ -97,12 +93,8 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err := CheckCaptureFilter(cfg); err != nil {
 		return nil, err
 	}
-	if o.RXPacePPS > 0 {
-		for _, p := range cfg.Ports {
-			if !strings.HasPrefix(p.Device, "net_null") {
-				return nil, fmt.Errorf("port %s: device %s: %w", p.Name, p.Device, ErrPaceDevice)
-			}
-		}
+	if err := checkPace(cfg, o.RXPacePPS); err != nil {
+		return nil, err
 	}
 	host := hostfs.New(o.HostRoot)
 	prefix := o.Prefix
