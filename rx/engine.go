@@ -27,7 +27,6 @@ type Options struct {
 	RXPacePPS uint64
 }
 
-
 // Port is one started port.
 type Port struct {
 	Cfg    config.Port
