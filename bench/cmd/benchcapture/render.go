@@ -98,6 +98,7 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, res results, args [
 		fmt.Fprintf(&b, "- %s\n", line)
 		summary = append(summary, line)
 	}
+	b.WriteString("\n")
 
 	med := costMedians(res.Cost)
 	fmt.Fprintf(&b, "**RX loop cost** (net_null, 64 B frames of zeros, %g s per run, %d rounds, order reversed every other round; capture to the tmpfs):\n\n| variant | RX Mpps median (min–max) | vs capture off |\n|---|---:|---:|\n", s.CostSeconds, s.Rounds)
