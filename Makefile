@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     := bin/rxprobe
 
-.PHONY: all build demo test setup lint gotest deploy-check fuzz bench-rx bench-jitter bench-observer clean
+.PHONY: all build demo test setup lint gotest deploy-check fuzz bench-rx bench-jitter bench-observer bench-capture clean
 
 all: build
 
@@ -80,6 +80,15 @@ bench-observer: build
 bench-jitter: build
 	$(GO) build -o bin/benchjitter ./bench/cmd/benchjitter
 	bin/benchjitter -rxprobe $(BIN) $(BENCH_ARGS)
+
+# Capture vs the disk's O_DIRECT bandwidth, dpdk-dumpcap and tcpdump on a
+# veth feed, and capture's cost on the RX loop: a search per tool x frame
+# size x target, then 5 rounds (~14 min). Installs tcpdump and fio first
+# if missing (bench only). BENCH_ARGS=-quick: a smoke run (~4 min).
+bench-capture: build
+	.ci/setup --bench-packages
+	$(GO) build -o bin/benchcapture ./bench/cmd/benchcapture
+	bin/benchcapture -rxprobe $(BIN) $(BENCH_ARGS)
 
 clean:
 	rm -rf bin

@@ -22,6 +22,10 @@ type Options struct {
 	// CaptureSlowWriter makes every capture writer sleep this long after
 	// each burst (a test option: the caller records it).
 	CaptureSlowWriter time.Duration
+	// RXPacePPS > 0 runs every RX loop as the paced test variant: it asks
+	// its port for at most this many packets a second. net_null ports only
+	// (a rate-controlled source for benchmarks; the caller records it).
+	RXPacePPS uint64
 }
 
 // Port is one started port.
@@ -84,6 +88,7 @@ type Engine struct {
 	shape    counters.Shape
 	filter   *dpdk.Filter
 	slow     time.Duration
+	pace     uint64
 }
 
 // Plan returns the EAL plan the engine was started with.
@@ -94,6 +99,9 @@ func (e *Engine) Plan() *EALPlan { return e.sess.plan }
 // created is undone.
 func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err := CheckCaptureFilter(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkPace(cfg, o.RXPacePPS); err != nil {
 		return nil, err
 	}
 	host := hostfs.New(o.HostRoot)
@@ -107,7 +115,7 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, slow: o.CaptureSlowWriter, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
+	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, slow: o.CaptureSlowWriter, pace: o.RXPacePPS, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
 	e.Degraded = append(e.Degraded, cfg.Degraded()...)
 	if cfg.EAL.NoHuge {
 		e.Degraded = append(e.Degraded, "no hugepages (eal.no_huge): packet memory is ordinary pages, TLB misses and page moves possible")
@@ -202,7 +210,11 @@ func (e *Engine) Start() error {
 	}
 	e.Started = time.Now()
 	for _, q := range e.Queues {
-		if err := q.rxq.Launch(q.Lcore); err != nil {
+		launch := q.rxq.Launch
+		if e.pace > 0 {
+			launch = func(lcore uint) error { return q.rxq.LaunchPaced(lcore, e.pace) }
+		}
+		if err := launch(q.Lcore); err != nil {
 			e.Stop()
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,7 @@ func TestRunDebugOptionsAreDegraded(t *testing.T) {
 	for name, args := range map[string][]string{
 		"stdio, in-process, munmap": {"--debug-stdio-reads", "--metrics-inprocess", "--metrics-addr", freeLoopbackPort(t), "--debug-munmap-hz", "20"},
 		"no stats":                  {"--debug-no-stats"},
+		"rx pace":                   {"--debug-rx-pace-pps", "100000"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			prefix := uniquePrefix(t)
@@ -56,4 +58,41 @@ func TestRunDebugOptionsAreDegraded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The paced loop never receives more than the pace allows (pace × the
+// run's time + one burst), while the same net_null unpaced delivers far
+// more in the same time (the bound can fail). Only net_null ports may be
+// paced: another port is refused in one line before EAL starts.
+func TestRunDebugRXPace(t *testing.T) {
+	const pace, burst = 20000, 32
+	run := func(args ...string) (uint64, float64) {
+		t.Helper()
+		prefix := uniquePrefix(t)
+		rep := filepath.Join(t.TempDir(), "r.json")
+		res := runRxprobe(t, append([]string{"run", "--config", writeConfig(t, nullConfig(prefix, true, "")), "--duration", "1s", "--report", rep, "--no-exporter"}, args...)...)
+		if res.code != 0 {
+			t.Fatalf("exit %d: %s", res.code, res.stderr)
+		}
+		assertNoLeftovers(t, prefix)
+		r := readReport(t, rep)
+		return r.RXPackets, r.DurationS
+	}
+	bound := func(d float64) uint64 { return uint64(pace*d) + burst }
+	if n, d := run(); n <= bound(d) {
+		t.Fatalf("unpaced net_null: %d packets in %.2f s, within the paced bound %d: the check cannot fail", n, d, bound(d))
+	}
+	n, d := run("--debug-rx-pace-pps", fmt.Sprint(pace))
+	if n == 0 || n > bound(d) {
+		t.Errorf("paced at %d pps: %d packets in %.2f s, want 1..%d", pace, n, d, bound(d))
+	}
+
+	prefix := uniquePrefix(t)
+	cfg := strings.Replace(nullConfig(prefix, true, ""), "device: net_null0", "device: net_af_packet0\n    devargs: \"iface=lo\"", 1)
+	res := runRxprobe(t, "run", "--config", writeConfig(t, cfg), "--duration", "1s", "--debug-rx-pace-pps", "1000")
+	msg := strings.TrimSpace(res.stderr)
+	if res.code == 0 || strings.Contains(msg, "\n") || !strings.Contains(msg, "net_null ports only") {
+		t.Errorf("pacing a net_af_packet port: exit %d, stderr %q; want one line naming net_null", res.code, msg)
+	}
+	assertNoLeftovers(t, prefix)
 }

@@ -63,6 +63,8 @@ func newRunCmd() *cobra.Command {
 	_ = fl.MarkHidden("debug-munmap-hz")
 	fl.DurationVar(&f.debug.CaptureSlowWriter, "debug-capture-slow-writer", 0, "test only: capture writers sleep this long after every burst")
 	_ = fl.MarkHidden("debug-capture-slow-writer")
+	fl.Uint64Var(&f.debug.RXPacePPS, "debug-rx-pace-pps", 0, "test only: net_null RX loops ask for at most this many packets a second (a rate-controlled source)")
+	_ = fl.MarkHidden("debug-rx-pace-pps")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		v := config.NewViper()
 		for key, name := range map[string]string{"run.duration": "duration", "run.report": "report",

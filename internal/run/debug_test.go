@@ -24,6 +24,9 @@ func TestDebugCheckAndDegraded(t *testing.T) {
 		{name: "in-process", d: Debug{InProcessMetrics: true}, degraded: []string{"--metrics-inprocess"}},
 		{name: "all that combine", d: Debug{StdioReads: true, InProcessMetrics: true, MunmapHz: 1},
 			degraded: []string{"--debug-stdio-reads", "--metrics-inprocess", "--debug-munmap-hz 1"}},
+		{name: "rx pace", d: Debug{RXPacePPS: 900000}, degraded: []string{"--debug-rx-pace-pps 900000"}},
+		{name: "rx pace max", d: Debug{RXPacePPS: MaxRXPacePPS}, degraded: []string{"--debug-rx-pace-pps 100000000"}},
+		{name: "rx pace above max", d: Debug{RXPacePPS: MaxRXPacePPS + 1}, bad: "--debug-rx-pace-pps 100000001: give 1 to 100000000"},
 		{name: "no stats, in-process", d: Debug{NoStats: true, InProcessMetrics: true}, bad: "--debug-no-stats and --metrics-inprocess"},
 		{name: "no stats, stdio", d: Debug{NoStats: true, StdioReads: true}, bad: "--debug-no-stats and --debug-stdio-reads"},
 	}

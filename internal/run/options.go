@@ -54,7 +54,16 @@ type Debug struct {
 	// after each burst: slows the writer on purpose (ring-full drops, or
 	// few enough packets for a test to read the files back).
 	CaptureSlowWriter time.Duration
+	// RXPacePPS > 0 runs the paced RX loop variant: each loop asks its
+	// port for at most this many packets a second (net_null ports only: a
+	// rate-controlled source for the capture benchmark). Command line
+	// only, never from a config file.
+	RXPacePPS uint64
 }
+
+// MaxRXPacePPS bounds Debug.RXPacePPS: above it the pace does not limit
+// what one loop receives from net_null.
+const MaxRXPacePPS = 100_000_000
 
 func (o *Options) log() io.Writer {
 	if o.Log == nil {
@@ -86,6 +95,9 @@ func (d Debug) Check() error {
 	if d.CaptureSlowWriter < 0 || d.CaptureSlowWriter > time.Second {
 		return &debugError{fmt.Sprintf("--debug-capture-slow-writer %v: give 1µs to 1s (0: off)", d.CaptureSlowWriter)}
 	}
+	if d.RXPacePPS > MaxRXPacePPS {
+		return &debugError{fmt.Sprintf("--debug-rx-pace-pps %d: give 1 to %d packets a second (0: off)", d.RXPacePPS, MaxRXPacePPS)}
+	}
 	if d.NoStats && d.InProcessMetrics {
 		return &debugError{"--debug-no-stats and --metrics-inprocess: without the stats thread there is nothing to serve; give one of them"}
 	}
@@ -113,6 +125,9 @@ func (d Debug) Degraded() []string {
 	}
 	if d.CaptureSlowWriter > 0 {
 		out = append(out, fmt.Sprintf("test option --debug-capture-slow-writer %v: capture writers sleep this long after every burst", d.CaptureSlowWriter))
+	}
+	if d.RXPacePPS > 0 {
+		out = append(out, fmt.Sprintf("test option --debug-rx-pace-pps %d: the RX loops ask net_null for at most %d packets a second", d.RXPacePPS, d.RXPacePPS))
 	}
 	return out
 }

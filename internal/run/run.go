@@ -48,7 +48,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	eng, err := rx.Open(cfg, rx.Options{HostRoot: o.HostRoot, CaptureSlowWriter: o.Debug.CaptureSlowWriter})
+	eng, err := rx.Open(cfg, rx.Options{HostRoot: o.HostRoot, CaptureSlowWriter: o.Debug.CaptureSlowWriter, RXPacePPS: o.Debug.RXPacePPS})
 	if err != nil {
 		return nil, err
 	}

@@ -77,6 +77,21 @@ func (r *RXQueue) LaunchBaseline(lcore uint) error {
 	return nil
 }
 
+// LaunchPaced starts the test-only paced loop instead: rxp_rx_loop asking
+// for no more than pps packets a second since launch (net_null as a
+// rate-controlled source; rxprobe run --debug-rx-pace-pps).
+func (r *RXQueue) LaunchPaced(lcore uint, pps uint64) error {
+	if pps == 0 {
+		return fmt.Errorf("dpdk: port %d queue %d: paced loop at 0 pps", r.Port, r.Queue)
+	}
+	r.q.pace_pps = C.uint64_t(pps)
+	if rc := C.rte_eal_remote_launch((*C.lcore_function_t)(C.rxp_rx_loop_paced), unsafe.Pointer(r.q), C.uint(lcore)); rc != 0 {
+		return fmt.Errorf("dpdk: port %d queue %d: launch paced on lcore %d: %w", r.Port, r.Queue, lcore, errno(rc))
+	}
+	r.lcore = lcore
+	return nil
+}
+
 // Lcore is the lcore the loop was launched on.
 func (r *RXQueue) Lcore() uint { return r.lcore }
 

@@ -404,3 +404,57 @@ int rxp_rx_loop_baseline(void *arg)
 	STORE(&c->running, 0);
 	return 0;
 }
+
+/* rxp_rx_loop_paced: see rxp.h. A copy of rxp_rx_loop (kept apart so the
+ * production loop is untouched) whose rx_burst asks for at most the packets
+ * due: pace_pps × the cycles since launch / TSC Hz, less those received.
+ * A poll with nothing due counts as an empty poll without calling the PMD. */
+int rxp_rx_loop_paced(void *arg)
+{
+	struct rxp_rxq *q = arg;
+	struct rxp_rxq_counters *c = &q->c;
+	struct rte_mbuf *pkts[RXP_MAX_BURST];
+	const uint16_t port = q->port, queue = q->queue, burst = q->burst;
+	uint64_t packets = c->packets, bytes = c->bytes, polls = c->polls;
+	uint64_t empty = c->empty_polls, busy = c->busy_cycles, max_gap = c->max_gap_cycles;
+	uint64_t prev_busy = 0;
+	const struct rxp_capq *const cap = q->cap;
+	const uint64_t hz = rte_get_tsc_hz(), pps = q->pace_pps, base = packets;
+
+	STORE(&c->running, 1);
+	uint64_t prev = rte_rdtsc();
+	const uint64_t start = prev;
+	while (!LOAD(q->stop)) {
+		uint64_t now = rte_rdtsc();
+		uint64_t gap = now - prev;
+		prev = now;
+		unsigned b = gap_bucket(q, gap);
+		STORE(&c->gap_hist[b], c->gap_hist[b] + 1);
+		if (unlikely(gap > max_gap)) {
+			max_gap = gap;
+			STORE(&c->max_gap_cycles, max_gap);
+		}
+		busy += gap & prev_busy;
+		STORE(&c->busy_cycles, busy);
+
+		uint64_t due = (uint64_t)((__uint128_t)(now - start) * pps / hz) - (packets - base);
+		uint16_t want = (int64_t)due <= 0 ? 0 : (uint16_t)RTE_MIN(due, (uint64_t)burst);
+		uint16_t n = want == 0 ? 0 : rte_eth_rx_burst(port, queue, pkts, want);
+		STORE(&c->polls, ++polls);
+		STORE(&c->last_tsc, now);
+		if (n == 0) {
+			prev_busy = 0;
+			STORE(&c->empty_polls, ++empty);
+			continue;
+		}
+		prev_busy = ~(uint64_t)0;
+		uint64_t nb = likely(cap == NULL) ? rxp_count_free(pkts, n)
+						  : rxp_cap_stage(cap, c, pkts, n, now);
+		packets += n;
+		bytes += nb;
+		STORE(&c->packets, packets);
+		STORE(&c->bytes, bytes);
+	}
+	STORE(&c->running, 0);
+	return 0;
+}

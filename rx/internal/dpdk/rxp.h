@@ -54,6 +54,7 @@ struct rxp_rxq {
 	uint64_t cycles_1s;               /* gaps above this go to the last bucket */
 	volatile uint32_t *stop;          /* shared stop flag */
 	struct rxp_capq *cap;             /* capture stage; NULL = off */
+	uint64_t pace_pps;                /* rxp_rx_loop_paced only (test option) */
 };
 
 /* Counters of one generator queue. Written only by its loop. */
@@ -102,6 +103,11 @@ int rxp_errno(void);
 int rxp_rx_loop(void *arg);
 int rxp_gen_loop(void *arg);
 int rxp_rx_loop_baseline(void *arg);
+/* rxp_rx_loop_paced is rxp_rx_loop asking rx_burst for no more packets than
+ * q->pace_pps allow since launch: a test-only source for net_null, which
+ * returns every packet asked for (rxprobe run --debug-rx-pace-pps). Never
+ * used by a production run. */
+int rxp_rx_loop_paced(void *arg);
 
 struct rxp_rxq *rxp_rxq_new(uint16_t port, uint16_t queue, uint16_t burst, int socket);
 void rxp_rxq_read(const struct rxp_rxq *q, struct rxp_rxq_counters *out);
