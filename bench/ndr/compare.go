@@ -45,6 +45,9 @@ func Compare(w io.Writer, a, b *Results) {
 		}
 		fmt.Fprintf(w, "%-22s %.4f → %.4f %s (%s)\n", name+":", x, y, unit, d)
 	}
+	count := func(name string, x, y int) {
+		fmt.Fprintf(w, "%-22s %d → %d (%+d)\n", name+":", x, y, y-x)
+	}
 	ma, mb := a.Machine, b.Machine
 	str("host", ma.Host, mb.Host)
 	str("CPU", ma.CPUModel, mb.CPUModel)
@@ -94,10 +97,10 @@ func Compare(w io.Writer, a, b *Results) {
 		num("  PDR % line", za.PDR.PctLine, zb.PDR.PctLine, "%")
 		str("  NDR at least", fmt.Sprint(za.NDR.AtLeast), fmt.Sprint(zb.NDR.AtLeast))
 		num("  generator-limited", za.GeneratorLimitedPPS/1e6, zb.GeneratorLimitedPPS/1e6, "Mpps")
-		str("  limiting layer", za.LimitingLayer, zb.LimitingLayer)
-		num("  trials", float64(za.Trials), float64(zb.Trials), "")
-		num("  full trials", float64(za.FullTrials), float64(zb.FullTrials), "")
-		num("  disturbed", float64(za.Disturbed), float64(zb.Disturbed), "")
+		str("  limiting layer", layerName(za.LimitingLayer), layerName(zb.LimitingLayer))
+		count("  trials", za.Trials, zb.Trials)
+		count("  full trials", za.FullTrials, zb.FullTrials)
+		count("  disturbed", za.Disturbed, zb.Disturbed)
 		num("  trial time", za.TrialSeconds, zb.TrialSeconds, "s")
 		la, lb := a.LatencyAtNDR(n), b.LatencyAtNDR(n)
 		if la == nil && lb == nil {
@@ -137,4 +140,11 @@ func diffLines(x, y string) int {
 		}
 	}
 	return n
+}
+
+func layerName(l string) string {
+	if l == "" {
+		return "none"
+	}
+	return l
 }

@@ -32,7 +32,7 @@ type Config struct {
 	// ShortDuration is a narrowing trial of MLR (default 2 s).
 	ShortDuration time.Duration `json:"short_duration_ns"`
 	// Precision is the relative width the interval must reach: hi − lo ≤
-	// Precision × hi (default 0.005).
+	// Precision × hi (default 0.005 unless PrecisionPPS is set; 0: off).
 	Precision float64 `json:"precision"`
 	// PrecisionPPS, when > 0, is an absolute width the interval must
 	// reach as well: hi − lo ≤ PrecisionPPS.
@@ -82,7 +82,7 @@ func (c Config) WithDefaults() Config {
 	if c.ShortDuration == 0 {
 		c.ShortDuration = DefaultShort
 	}
-	if c.Precision == 0 {
+	if c.Precision == 0 && c.PrecisionPPS == 0 {
 		c.Precision = DefaultPrecision
 	}
 	if c.PDRLoss == 0 {
@@ -116,10 +116,12 @@ func (c Config) Validate() error {
 		return invalid("trial duration %v: want > 0 (e.g. 30s)", c.TrialDuration)
 	case c.ShortDuration <= 0 || c.ShortDuration > c.TrialDuration:
 		return invalid("short trial %v: want > 0 and at most the full trial %v", c.ShortDuration, c.TrialDuration)
-	case !(c.Precision > 0 && c.Precision < 1):
+	case !(c.Precision >= 0 && c.Precision < 1):
 		return invalid("precision %g: want a relative width above 0 and below 100%% (e.g. 0.5%%)", c.Precision)
 	case c.PrecisionPPS < 0 || math.IsNaN(c.PrecisionPPS):
-		return invalid("absolute precision %g pps: want ≥ 0", c.PrecisionPPS)
+		return invalid("absolute precision %g pps: want above 0 (e.g. 1000pps)", c.PrecisionPPS)
+	case c.Precision == 0 && c.PrecisionPPS == 0:
+		return invalid("precision 0: want a width above 0 (0.5%% or 1000pps)")
 	case !(c.PDRLoss > 0 && c.PDRLoss < 1):
 		return invalid("pdr loss %g: want a ratio above 0 and below 100%% (e.g. 0.5%%)", c.PDRLoss)
 	case c.LineRateGbps < 0 || math.IsNaN(c.LineRateGbps):

@@ -26,6 +26,8 @@ func TestNDRConfigValidate(t *testing.T) {
 		{"short longer than full", func(c *ndr.Config) { c.ShortDuration = time.Minute }, "short trial"},
 		{"negative trial", func(c *ndr.Config) { c.TrialDuration = -time.Second }, "trial duration"},
 		{"precision zero", func(c *ndr.Config) { c.Precision = -0.1 }, "precision"},
+		{"no width", func(c *ndr.Config) { c.Precision, c.PrecisionPPS = 0, 0 }, "precision 0"},
+		{"negative absolute width", func(c *ndr.Config) { c.PrecisionPPS = -5 }, "absolute precision"},
 		{"precision 100%", func(c *ndr.Config) { c.Precision = 1 }, "precision"},
 		{"pdr loss negative", func(c *ndr.Config) { c.PDRLoss = -0.01 }, "pdr loss"},
 		{"pdr loss 100%", func(c *ndr.Config) { c.PDRLoss = 1 }, "pdr loss"},

@@ -137,10 +137,12 @@ func TestBenchOutputParses(t *testing.T) {
 
 func TestBenchInterruptedWritesIncomplete(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	n := 0
+	imix := 0
 	r := ndr.RunnerFunc(func(c context.Context, s ndr.TrialSpec) (ndr.Trial, error) {
-		if n++; n == 14 { // 64 B takes 10 trials, 1518 B (below the knee) 2: in the IMIX search
-			cancel()
+		if s.FrameSize.Name == "imix" {
+			if imix++; imix == 3 { // Ctrl-C during the third size's third trial
+				cancel()
+			}
 		}
 		return sim.Knee(1.2e6).Trial(c, s)
 	})
@@ -156,12 +158,15 @@ func TestBenchInterruptedWritesIncomplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Complete || len(back.Trials) != 13 || len(back.Sizes) != 3 || !back.Sizes[1].Complete || back.Sizes[2].Complete {
-		t.Errorf("complete %v, %d trials, %d sizes: want incomplete, 13 trials, two sizes complete, the third not", back.Complete, len(back.Trials), len(back.Sizes))
+	if back.Complete || len(back.Sizes) != 3 || !back.Sizes[1].Complete || back.Sizes[2].Complete || back.Sizes[2].Trials != 2 {
+		t.Fatalf("complete %v, %d sizes: want incomplete, two sizes complete, the third not after 2 trials", back.Complete, len(back.Sizes))
+	}
+	if n := back.Sizes[0].Trials + back.Sizes[1].Trials + 2; len(back.Trials) != n {
+		t.Errorf("%d raw trials written, want %d", len(back.Trials), n)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, ndr.ReportFile))
-	if !bytes.Contains(md, []byte("INCOMPLETE")) {
-		t.Error("report.md does not say INCOMPLETE")
+	if !bytes.Contains(md, []byte("INCOMPLETE")) || !bytes.Contains(md, []byte("imix (incomplete)")) {
+		t.Error("report.md does not say INCOMPLETE for the run and the IMIX size")
 	}
 }
 

@@ -111,7 +111,11 @@ func (p *progress) perSize() float64 {
 	if p.done > 0 {
 		return p.doneSecs / float64(p.done)
 	}
-	steps := math.Ceil(math.Log2(1/(p.cfg.Precision*DefaultMinFraction))) + 2
+	prec := p.cfg.Precision
+	if prec == 0 {
+		prec = DefaultPrecision
+	}
+	steps := math.Ceil(math.Log2(1/(prec*DefaultMinFraction))) + 2
 	full, short := p.cfg.TrialDuration.Seconds(), p.cfg.ShortDuration.Seconds()
 	if p.cfg.Algorithm == Binary {
 		return steps * full

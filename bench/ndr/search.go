@@ -217,9 +217,13 @@ func (s *searcher) bounds(p float64) (lo, hi *meas) {
 	return lo, hi
 }
 
-// goal is the interval width the search must reach below hi.
+// goal is the interval width the search must reach below hi: every
+// width set, the narrower wins.
 func (s *searcher) goal(hi float64) float64 {
-	g := s.cfg.Precision * hi
+	g := math.Inf(1)
+	if s.cfg.Precision > 0 {
+		g = s.cfg.Precision * hi
+	}
 	if s.cfg.PrecisionPPS > 0 {
 		g = min(g, s.cfg.PrecisionPPS)
 	}
@@ -280,12 +284,15 @@ func (s *searcher) step(i int, p float64) (rate float64, dur time.Duration, done
 	}
 	// The rate the DUT forwarded at hi predicts where loss reaches p;
 	// aim half a goal width below it, then one goal width above lo.
+	// The steps are sized by the goal width at the estimate, not at hi
+	// (hi may be far above the knee).
 	est := hi.rate * (1 - hi.loss) / (1 - p)
-	lower := floor + 0.99*g
+	gj := s.goal(min(hi.rate, max(est, floor)))
+	lower := floor + 0.99*gj
 	if lo == nil {
 		lower = floor
 	}
-	return math.Min(math.Max(est-g/2, lower), hi.rate-0.99*g), s.dur(), false
+	return math.Min(math.Max(est-gj/2, lower), hi.rate-0.99*gj), s.dur(), false
 }
 
 // fill sets the result's rates and limiting layer from the measurements.
