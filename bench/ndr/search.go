@@ -272,6 +272,12 @@ func (s *searcher) step(i int, p float64) (rate float64, dur time.Duration, done
 	if s.cfg.Algorithm == Binary {
 		return mid, s.dur(), false
 	}
+	// A full trial bounds the interval (a failed confirmation): short
+	// trials passed where full ones lose, so continue at full duration.
+	d := s.dur()
+	if hi.full {
+		d = s.cfg.TrialDuration
+	}
 	if s.lastWidth[i] > 0 && w > s.lastWidth[i]/2 {
 		s.stalls[i]++
 	} else {
@@ -280,7 +286,7 @@ func (s *searcher) step(i int, p float64) (rate float64, dur time.Duration, done
 	s.lastWidth[i] = w
 	if w <= 2*g || s.stalls[i] >= 2 {
 		s.stalls[i] = 0
-		return mid, s.dur(), false
+		return mid, d, false
 	}
 	// The rate the DUT forwarded at hi predicts where loss reaches p;
 	// aim half a goal width below it, then one goal width above lo.
@@ -292,7 +298,7 @@ func (s *searcher) step(i int, p float64) (rate float64, dur time.Duration, done
 	if lo == nil {
 		lower = floor
 	}
-	return math.Min(math.Max(est-gj/2, lower), hi.rate-0.99*gj), s.dur(), false
+	return math.Min(math.Max(est-gj/2, lower), hi.rate-0.99*gj), d, false
 }
 
 // fill sets the result's rates and limiting layer from the measurements.

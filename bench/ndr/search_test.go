@@ -185,3 +185,33 @@ func TestNDRCancel(t *testing.T) {
 		t.Errorf("complete %v after %d trials, want incomplete after 2 (the third was cancelled)", res.Complete, res.Trials)
 	}
 }
+
+// A DUT whose buffers hide loss in short trials: full trials lose
+// between 98 % of the knee and the knee. mlr's confirmation at full
+// duration fails there, and the search continues below.
+func TestNDRFailedConfirmationSearchesBelow(t *testing.T) {
+	const knee, real = 1.2e6, 0.98 * 1.2e6
+	cfg := testConfig(ndr.MLR)
+	r := ndr.RunnerFunc(func(ctx context.Context, s ndr.TrialSpec) (ndr.Trial, error) {
+		k := knee
+		if s.Duration >= cfg.TrialDuration {
+			k = real
+		}
+		return sim.Knee(k).Trial(ctx, s)
+	})
+	res, trials := search(t, cfg, r)
+	failed := 0
+	for _, tr := range trials {
+		if tr.Phase == ndr.PhaseFull && tr.Lost > 0 {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Fatal("no full-duration confirmation failed: the test does not exercise it")
+	}
+	within(t, "NDR", res.NDR.PPS, real, cfg.Precision)
+	if !res.NDR.Confirmed {
+		t.Errorf("NDR %+v not confirmed at full duration", res.NDR)
+	}
+	t.Logf("%d failed confirmations, %d trials (%d full)", failed, res.Trials, res.FullTrials)
+}
