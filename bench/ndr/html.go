@@ -16,7 +16,7 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 {{if .R.Simulated}}<p class="warn">SIMULATED DUT (--sim {{.R.Simulated}}): not a measurement of this host.</p>{{end}}
 <p>{{.R.Machine.Host}} · {{.R.Machine.CPUModel}} · kernel {{.R.Machine.Kernel}} · DPDK {{.R.Machine.DPDKVersion}} · {{.R.Machine.NIC}} ({{.R.Machine.Driver}}) · {{.R.Machine.RxprobeVersion}}</p>
 <p>Search {{.R.Settings.Algorithm}}, full trial {{.Full}}, short trial {{.Short}}, precision {{.Precision}}, PDR loss ≤ {{.PDR}}, line rate {{.R.Settings.LineRateGbps}} Gbit/s. {{.R.Units}}.</p>
-<table><tr><th>frame</th><th>NDR Mpps</th><th>NDR Gbit/s</th><th>NDR % line</th><th>PDR Mpps</th><th>PDR Gbit/s</th><th>PDR % line</th><th>limiting layer</th><th>trials (short/full)</th><th>disturbed (repeats)</th><th>trial time</th></tr>
+<table><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
 <p>Details: <a href="report.md">report.md</a>, <a href="results.json">results.json</a>.</p>
@@ -29,22 +29,11 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 func WriteIndex(w io.Writer, r *Results, plots []Plot) error {
 	var rows [][]string
 	for _, z := range r.Sizes {
-		nm, ng, np := rateCell(z.NDR)
-		pm, pg, pp := rateCell(z.PDR)
-		layer := z.LimitingLayer
-		if layer == "" {
-			layer = "none"
-		}
-		name := z.FrameSize.String()
-		if z.GeneratorLimitedPPS > 0 {
-			name += fmt.Sprintf(" (generator-limited at %.4f Mpps)", z.GeneratorLimitedPPS/1e6)
-		}
-		rows = append(rows, []string{name, nm, ng, np, pm, pg, pp, layer,
-			fmt.Sprintf("%d (%d/%d)", z.Trials, z.ShortTrials, z.FullTrials), fmt.Sprintf("%d (%d)", z.Disturbed, z.Repeats), dur(z.TrialSeconds)})
+		rows = append(rows, summaryRow(z))
 	}
 	s := r.Settings
 	err := indexTmpl.Execute(w, map[string]any{
-		"R": r, "Rows": rows, "Plots": plots, "Full": s.TrialDuration.String(), "Short": s.ShortDuration.String(),
+		"R": r, "Header": summaryHeader, "Rows": rows, "Plots": plots, "Full": s.TrialDuration.String(), "Short": s.ShortDuration.String(),
 		"Precision": strings.TrimSpace(fmt.Sprintf("%.3g %%", 100*s.Precision)), "PDR": fmt.Sprintf("%.3g %%", 100*s.PDRLoss),
 	})
 	if err != nil {

@@ -37,6 +37,20 @@ type svgDoc struct {
 	Texts    []string   `xml:"text"`
 }
 
+// writeAndRead writes res to a new directory and reads its results.json.
+func writeAndRead(t *testing.T, res *ndr.Results) (string, *ndr.Results) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := ndr.WriteAll(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ndr.ReadJSON(filepath.Join(dir, ndr.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, back
+}
+
 func TestBenchOutputParses(t *testing.T) {
 	dut := sim.Knee(1.2e6)
 	dut.Latency = true
@@ -48,14 +62,7 @@ func TestBenchOutputParses(t *testing.T) {
 	if got := strings.Count(prog.String(), "\n"); got != len(res.Trials) || !strings.Contains(prog.String(), "ETA ~") {
 		t.Errorf("progress: %d lines for %d trials, or no ETA:\n%s", got, len(res.Trials), prog.String())
 	}
-	dir := t.TempDir()
-	if err := ndr.WriteAll(dir, res); err != nil {
-		t.Fatal(err)
-	}
-	back, err := ndr.ReadJSON(filepath.Join(dir, ndr.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, back := writeAndRead(t, res)
 	if d := cmp.Diff(res, back); d != "" {
 		t.Errorf("results.json round trip (-want +got):\n%s", d)
 	}
@@ -150,14 +157,7 @@ func TestBenchInterruptedWritesIncomplete(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
-	dir := t.TempDir()
-	if err := ndr.WriteAll(dir, res); err != nil {
-		t.Fatal(err)
-	}
-	back, err := ndr.ReadJSON(filepath.Join(dir, ndr.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, back := writeAndRead(t, res)
 	if back.Complete || len(back.Sizes) != 3 || !back.Sizes[1].Complete || back.Sizes[2].Complete || back.Sizes[2].Trials != 2 {
 		t.Fatalf("complete %v, %d sizes: want incomplete, two sizes complete, the third not after 2 trials", back.Complete, len(back.Sizes))
 	}

@@ -97,21 +97,9 @@ func WriteMarkdown(w io.Writer, r *Results) {
 	fmt.Fprintf(w, "Units: %s.\n\n", r.Units)
 
 	fmt.Fprintf(w, "## Throughput\n\n")
-	fmt.Fprintf(w, "| frame | NDR Mpps | NDR Gbit/s | NDR %% line | PDR Mpps | PDR Gbit/s | PDR %% line | limiting layer | trials (short/full) | disturbed (repeats) | trial time | search time |\n")
-	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(summaryHeader, " | "), strings.Repeat("---|", len(summaryHeader)))
 	for _, z := range r.Sizes {
-		nm, ng, np := rateCell(z.NDR)
-		pm, pg, pp := rateCell(z.PDR)
-		layer := z.LimitingLayer
-		if layer == "" {
-			layer = "none (no loss seen)"
-		}
-		name := z.FrameSize.String()
-		if !z.Complete {
-			name += " (incomplete)"
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %d (%d/%d) | %d (%d) | %s | %s |\n", name, nm, ng, np, pm, pg, pp, layer,
-			z.Trials, z.ShortTrials, z.FullTrials, z.Disturbed, z.Repeats, dur(z.TrialSeconds), dur(z.SearchSeconds))
+		fmt.Fprintf(w, "| %s |\n", strings.Join(summaryRow(z), " | "))
 	}
 	fmt.Fprintln(w)
 	for _, z := range r.Sizes {
@@ -153,6 +141,29 @@ func WriteMarkdown(w io.Writer, r *Results) {
 				t.Guard.Interrupts, t.Guard.IPIs, t.Guard.Gaps, p99, flagsCell(t))
 		}
 	}
+}
+
+// summaryHeader names the columns of summaryRow.
+var summaryHeader = []string{"frame", "NDR Mpps", "NDR Gbit/s", "NDR % line", "PDR Mpps", "PDR Gbit/s", "PDR % line",
+	"limiting layer", "trials (short/full)", "disturbed (repeats)", "trial time", "search time"}
+
+// summaryRow is one frame size's line of the throughput table.
+func summaryRow(z SizeResult) []string {
+	nm, ng, np := rateCell(z.NDR)
+	pm, pg, pp := rateCell(z.PDR)
+	layer := z.LimitingLayer
+	if layer == "" {
+		layer = "none (no loss seen)"
+	}
+	name := z.FrameSize.String()
+	if z.GeneratorLimitedPPS > 0 {
+		name += fmt.Sprintf(" (generator-limited at %.4f Mpps)", z.GeneratorLimitedPPS/1e6)
+	}
+	if !z.Complete {
+		name += " (incomplete)"
+	}
+	return []string{name, nm, ng, np, pm, pg, pp, layer, fmt.Sprintf("%d (%d/%d)", z.Trials, z.ShortTrials, z.FullTrials),
+		fmt.Sprintf("%d (%d)", z.Disturbed, z.Repeats), dur(z.TrialSeconds), dur(z.SearchSeconds)}
 }
 
 func ledgerCell(t *Trial) string {
