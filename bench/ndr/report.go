@@ -103,8 +103,11 @@ func WriteMarkdown(w io.Writer, r *Results) {
 	}
 	fmt.Fprintln(w)
 	for _, z := range r.Sizes {
-		if z.GeneratorLimitedPPS > 0 {
+		switch {
+		case z.GeneratorLimitedPPS > 0 && z.NDR.AtLeast:
 			fmt.Fprintf(w, "- %s: **generator-limited at %.4f Mpps**: the generator could not offer more; the NDR is at least the figure above, never lower because of it.\n", z.FrameSize, z.GeneratorLimitedPPS/1e6)
+		case z.GeneratorLimitedPPS > 0:
+			fmt.Fprintf(w, "- %s: the generator reached at most %.4f Mpps; the DUT lost packets below that, so the cap did not limit the result.\n", z.FrameSize, z.GeneratorLimitedPPS/1e6)
 		}
 		if z.NDR.Found && z.NDR.AtLeast && z.GeneratorLimitedPPS == 0 {
 			fmt.Fprintf(w, "- %s: no loss up to the maximum rate tried (%.4f Mpps).\n", z.FrameSize, z.MaxRatePPS/1e6)

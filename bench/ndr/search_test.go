@@ -215,3 +215,27 @@ func TestNDRFailedConfirmationSearchesBelow(t *testing.T) {
 	}
 	t.Logf("%d failed confirmations, %d trials (%d full)", failed, res.Trials, res.FullTrials)
 }
+
+// A generator that falls short above the knee caps the search, but the
+// DUT's own loss below the cap still finds the knee.
+func TestNDRGeneratorAboveKnee(t *testing.T) {
+	const gen, knee = 1.5e6, 1.2e6
+	cfg := testConfig(ndr.MLR)
+	res, _ := search(t, cfg, sim.GeneratorLimited(gen, knee))
+	within(t, "NDR", res.NDR.PPS, knee, cfg.Precision)
+	if res.NDR.AtLeast || res.GeneratorLimitedPPS != gen || res.LimitingLayer != sim.DefaultLayer {
+		t.Errorf("NDR %+v, generator-limited %.0f, layer %q: want the knee, a generator cap at %.0f, layer %s",
+			res.NDR, res.GeneratorLimitedPPS, res.LimitingLayer, gen, sim.DefaultLayer)
+	}
+}
+
+func TestNDRGeneratorSentNothing(t *testing.T) {
+	cfg := testConfig(ndr.MLR)
+	r := ndr.RunnerFunc(func(ctx context.Context, s ndr.TrialSpec) (ndr.Trial, error) {
+		return ndr.Trial{TrialSpec: s}, nil
+	})
+	res, err := ndr.Search(context.Background(), cfg, cfg.FrameSizes[0], r, nil)
+	if !errors.Is(err, ndr.ErrCounters) || res.Complete {
+		t.Errorf("err %v, complete %v: want ErrCounters, incomplete", err, res.Complete)
+	}
+}

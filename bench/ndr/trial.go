@@ -141,12 +141,16 @@ var ErrCounters = fmt.Errorf("inconsistent trial counters")
 
 // Finish derives the flags and ratios from the counters, with tol the
 // generator tolerance. It fails when a ledger layer is not a dropclass
-// layer or the DUT received more than was sent.
+// layer, the generator sent nothing, or the DUT received more than was
+// sent.
 func (t *Trial) Finish(tol float64) error {
 	for l := range t.Ledger {
 		if classOf(l) < 0 {
 			return fmt.Errorf("ndr: trial %d: ledger layer %q: %w", t.Index, l, ErrUnknownKind)
 		}
+	}
+	if t.Sent == 0 && t.RatePPS > 0 {
+		return fmt.Errorf("ndr: trial %d: the generator sent nothing at %.0f pps: %w", t.Index, t.RatePPS, ErrCounters)
 	}
 	if t.Received > t.Sent {
 		return fmt.Errorf("ndr: trial %d: received %d > sent %d: %w", t.Index, t.Received, t.Sent, ErrCounters)
