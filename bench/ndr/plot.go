@@ -20,7 +20,8 @@ type Plot struct {
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"}
 
 // Plots draws, per frame size: loss ratio against offered load with the
-// NDR and PDR marked; drops per ledger layer per trial; latency
+// NDR and PDR marked, over the whole range and zoomed to the knee (3 %
+// either side of the NDR and PDR, when a knee was found); drops per ledger layer per trial; latency
 // percentiles against load (only when trials carry valid latency).
 func Plots(r *Results) []Plot {
 	var out []Plot
@@ -32,7 +33,11 @@ func Plots(r *Results) []Plot {
 			}
 		}
 		name := z.FrameSize.Name
-		out = append(out, lossPlot(name, z, ts), dropsPlot(name, z, ts))
+		out = append(out, lossPlot(name, z, ts, false))
+		if z.NDR.Found && !z.NDR.AtLeast {
+			out = append(out, lossPlot(name, z, ts, true))
+		}
+		out = append(out, dropsPlot(name, z, ts))
 		if p, ok := latencyPlot(name, z, ts); ok {
 			out = append(out, p)
 		}
@@ -161,21 +166,31 @@ func rateRange(z SizeResult, ts []*Trial) (lo, hi float64) {
 	return 0, max(hi, lo) / 1e6 * 1.05
 }
 
-func lossPlot(name string, z SizeResult, ts []*Trial) Plot {
+func lossPlot(name string, z SizeResult, ts []*Trial, zoom bool) Plot {
 	title := fmt.Sprintf("Loss vs offered load, %s frames", z.FrameSize)
-	_, x1 := rateRange(z, ts)
+	file := "loss-" + name + ".svg"
+	x0, x1 := rateRange(z, ts)
+	if zoom {
+		title += ", near the knee"
+		file = "loss-knee-" + name + ".svg"
+		x0, x1 = z.NDR.Mpps*0.97, max(z.PDR.Mpps, z.NDR.UpperPPS/1e6)*1.03
+	}
+	var in []*Trial
 	ymax := 0.0
 	for _, t := range ts {
-		ymax = max(ymax, 100*t.LossRatio)
+		if x := t.EffectiveRate() / 1e6; x >= x0 && x <= x1 {
+			in = append(in, t)
+			ymax = max(ymax, 100*t.LossRatio)
+		}
 	}
-	c := newChart(title, "offered load (Mpps)", "loss (%)", 0, x1, 0, max(ymax*1.1, 1))
+	c := newChart(title, "offered load (Mpps)", "loss (%)", x0, x1, 0, max(ymax*1.1, 1e-3))
 	if z.NDR.Found {
 		c.vline(z.NDR.Mpps, palette[2], fmt.Sprintf("NDR %.4f Mpps", z.NDR.Mpps), 0)
 	}
 	if z.PDR.Found {
 		c.vline(z.PDR.Mpps, palette[3], fmt.Sprintf("PDR %.4f Mpps", z.PDR.Mpps), 1)
 	}
-	for _, t := range ts {
+	for _, t := range in {
 		color := palette[0]
 		if t.Phase == PhaseFull {
 			color = palette[1]
@@ -183,11 +198,11 @@ func lossPlot(name string, z SizeResult, ts []*Trial) Plot {
 		c.point(t.EffectiveRate()/1e6, 100*t.LossRatio, color, t.Decisive,
 			fmt.Sprintf("trial %d (%s): %.4f Mpps, loss %.4f%%%s", t.Index+1, t.Phase, t.EffectiveRate()/1e6, 100*t.LossRatio, tipFlags(t)))
 	}
-	if len(ts) == 0 {
+	if len(in) == 0 {
 		c.note("no trials")
 	}
 	c.legend([]string{"short trial", "full trial", "NDR", "PDR"}, []string{palette[0], palette[1], palette[2], palette[3]})
-	return Plot{File: "loss-" + name + ".svg", Title: title, SVG: c.svg()}
+	return Plot{File: file, Title: title, SVG: c.svg()}
 }
 
 func tipFlags(t *Trial) string {
