@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -98,48 +99,54 @@ func newBenchNDRCmd() *cobra.Command {
 	fl.StringVar(&f.sim, "sim", "", "run against a simulated DUT: knee:RATE, noisy:RATE[:SEED] or gen:GENRATE:RATE")
 	fl.StringVar(&f.hostRoot, "host-root", "/", "read /proc and /sys under this root")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if f.config == "" {
-			return usageError(errors.New("--config is missing: name the rxprobe config of the DUT"))
-		}
-		text, err := os.ReadFile(f.config)
-		if err != nil {
-			return usageError(fmt.Errorf("--config: %w", err))
-		}
-		cfg, host, err := loadConfig(f.config, f.hostRoot, nil)
-		if err != nil {
-			return err
-		}
-		settings, err := f.settings(cfg)
-		if err != nil {
-			return usageError(err)
-		}
-		if f.sim == "" {
-			return usageError(errNoRunner)
-		}
-		dut, err := sim.Parse(f.sim)
-		if err != nil {
-			return usageError(err)
-		}
-		dut.Latency = true
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
-		m := machineFacts(host, cfg)
-		m.NIC, m.Driver = "simulated DUT ("+f.sim+")", "simulated"
-		res, runErr := ndr.Run(ctx, settings, dut, ndr.Options{Machine: m, ConfigPath: f.config, ConfigText: string(text),
-			Simulated: f.sim, Progress: cmd.ErrOrStderr()})
-		if res == nil {
-			return usageError(runErr)
-		}
-		if err := ndr.WriteAll(f.out, res); err != nil {
-			return failError(err)
-		}
-		if runErr != nil {
-			return failError(fmt.Errorf("%w: incomplete results written to %s", runErr, f.out))
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", filepath.Join(f.out, ndr.IndexFile))
-		return nil
+		return f.run(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}
 	return cmd
+}
+
+// run is `bench ndr` after flag parsing: progress goes to errw. When ctx
+// is cancelled (Ctrl-C) it writes what was measured, marked incomplete.
+func (f *benchNDRFlags) run(ctx context.Context, out, errw io.Writer) error {
+	if f.config == "" {
+		return usageError(errors.New("--config is missing: name the rxprobe config of the DUT"))
+	}
+	text, err := os.ReadFile(f.config)
+	if err != nil {
+		return usageError(fmt.Errorf("--config: %w", err))
+	}
+	cfg, host, err := loadConfig(f.config, f.hostRoot, nil)
+	if err != nil {
+		return err
+	}
+	settings, err := f.settings(cfg)
+	if err != nil {
+		return usageError(err)
+	}
+	if f.sim == "" {
+		return usageError(errNoRunner)
+	}
+	dut, err := sim.Parse(f.sim)
+	if err != nil {
+		return usageError(err)
+	}
+	dut.Latency = true
+	m := machineFacts(host, cfg)
+	m.NIC, m.Driver = "simulated DUT ("+f.sim+")", "simulated"
+	res, runErr := ndr.Run(ctx, settings, dut, ndr.Options{Machine: m, ConfigPath: f.config, ConfigText: string(text),
+		Simulated: f.sim, Progress: errw})
+	if res == nil {
+		return usageError(runErr)
+	}
+	if err := ndr.WriteAll(f.out, res); err != nil {
+		return failError(err)
+	}
+	if runErr != nil {
+		return failError(fmt.Errorf("%w: incomplete results written to %s", runErr, f.out))
+	}
+	fmt.Fprintf(out, "wrote %s\n", filepath.Join(f.out, ndr.IndexFile))
+	return nil
 }
 
 // machineFacts reads what identifies the host and the code measured; the

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rxprobe/rxprobe/bench/ndr"
 )
@@ -90,5 +95,44 @@ func TestBenchNDRSimAndCompare(t *testing.T) {
 	res = runRxprobe(t, "bench", "compare", a, filepath.Join(b, "nothing.json"))
 	if res.code != exitUsage || strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
 		t.Errorf("compare with a missing file: exit %d, %q", res.code, res.stderr)
+	}
+}
+
+// cancelAfter cancels its context when the n-th progress line is written:
+// a Ctrl-C in the middle of a benchmark, at a known trial.
+type cancelAfter struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	if c.n -= bytes.Count(p, []byte("\n")); c.n <= 0 {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+func TestBenchNDRInterruptedWritesIncomplete(t *testing.T) {
+	out := t.TempDir()
+	f := benchNDRFlags{config: benchConfig(t, "    line_rate_gbps: 10\n"), frameSizes: "64,1518", out: out, search: ndr.MLR,
+		precision: "0.5%", pdrLoss: "0.5%", sim: "knee:1.2Mpps", hostRoot: "/", trial: 30 * time.Second, short: 2 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := f.run(ctx, io.Discard, &cancelAfter{n: 3, cancel: cancel})
+	var ee *exitError
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &ee) || ee.Code != exitFailure {
+		t.Fatalf("err %v: want context.Canceled, exit 1", err)
+	}
+	r, err := ndr.ReadJSON(filepath.Join(out, ndr.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Complete || len(r.Trials) != 3 || len(r.Sizes) != 1 || r.Sizes[0].Complete {
+		t.Errorf("complete %v, %d trials, %d sizes: want incomplete after 3 trials of the first size", r.Complete, len(r.Trials), len(r.Sizes))
+	}
+	for _, name := range []string{ndr.ReportFile, ndr.IndexFile, "loss-64.svg"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Error(err)
+		}
 	}
 }
