@@ -1,0 +1,214 @@
+package ndr
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrInvalid is matched (errors.Is) by every validation error.
+var ErrInvalid = errors.New("invalid bench setting")
+
+// Search algorithms.
+const (
+	// MLR narrows the interval with short trials, jumping to the rate the
+	// measured loss predicts, and confirms the bounds at full duration.
+	MLR = "mlr"
+	// Binary bisects with full-duration trials only.
+	Binary = "binary"
+)
+
+// Config is one benchmark's search settings. A zero field takes the
+// default named on it (WithDefaults).
+type Config struct {
+	FrameSizes []FrameSize `json:"frame_sizes"`
+	// Algorithm is MLR (default) or Binary.
+	Algorithm string `json:"algorithm"`
+	// TrialDuration is a full trial (default 30 s).
+	TrialDuration time.Duration `json:"trial_duration_ns"`
+	// ShortDuration is a narrowing trial of MLR (default 2 s).
+	ShortDuration time.Duration `json:"short_duration_ns"`
+	// Precision is the relative width the interval must reach: hi − lo ≤
+	// Precision × hi (default 0.005 unless PrecisionPPS is set; 0: off).
+	Precision float64 `json:"precision"`
+	// PrecisionPPS, when > 0, is an absolute width the interval must
+	// reach as well: hi − lo ≤ PrecisionPPS.
+	PrecisionPPS float64 `json:"precision_pps,omitempty"`
+	// PDRLoss is the loss ratio the PDR allows (default 0.005).
+	PDRLoss float64 `json:"pdr_loss"`
+	// LineRateGbps is the link speed; with the frame size it gives the
+	// search's maximum and the % of line rate. 0: unknown (MaxRatePPS is
+	// needed then).
+	LineRateGbps float64 `json:"line_rate_gbps"`
+	// MaxRatePPS caps the search (the generator's maximum); 0: line rate.
+	MaxRatePPS float64 `json:"max_rate_pps,omitempty"`
+	// MinRatePPS is the lowest rate tried; 0: 1 % of the maximum.
+	MinRatePPS float64 `json:"min_rate_pps,omitempty"`
+	// GenTolerance is the shortfall allowed before a trial is
+	// generator-limited: achieved < target × (1 − GenTolerance)
+	// (default 0.005).
+	GenTolerance float64 `json:"gen_tolerance"`
+	// MaxRepeats is how often a disturbed trial is repeated (default 2).
+	MaxRepeats int `json:"max_repeats"`
+	// MaxTrials stops a frame size's search that has not converged
+	// (default 100).
+	MaxTrials int `json:"max_trials"`
+}
+
+// Defaults.
+const (
+	DefaultTrial        = 30 * time.Second
+	DefaultShort        = 2 * time.Second
+	DefaultPrecision    = 0.005
+	DefaultPDRLoss      = 0.005
+	DefaultGenTolerance = 0.005
+	DefaultMaxRepeats   = 2
+	DefaultMaxTrials    = 100
+	// DefaultMinFraction of the maximum is the lowest rate tried.
+	DefaultMinFraction = 0.01
+)
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.Algorithm == "" {
+		c.Algorithm = MLR
+	}
+	if c.TrialDuration == 0 {
+		c.TrialDuration = DefaultTrial
+	}
+	if c.ShortDuration == 0 {
+		c.ShortDuration = DefaultShort
+	}
+	if c.Precision == 0 && c.PrecisionPPS == 0 {
+		c.Precision = DefaultPrecision
+	}
+	if c.PDRLoss == 0 {
+		c.PDRLoss = DefaultPDRLoss
+	}
+	if c.GenTolerance == 0 {
+		c.GenTolerance = DefaultGenTolerance
+	}
+	if c.MaxRepeats == 0 {
+		c.MaxRepeats = DefaultMaxRepeats
+	}
+	if c.MaxTrials == 0 {
+		c.MaxTrials = DefaultMaxTrials
+	}
+	return c
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// Validate checks c (defaults applied) and says in one line what is wrong
+// and how to fix it.
+func (c Config) Validate() error {
+	switch {
+	case len(c.FrameSizes) == 0:
+		return invalid("no frame sizes: give at least one (e.g. --frame-sizes 64,1518)")
+	case c.Algorithm != MLR && c.Algorithm != Binary:
+		return invalid("search %q: want mlr or binary", c.Algorithm)
+	case c.TrialDuration <= 0:
+		return invalid("trial duration %v: want > 0 (e.g. 30s)", c.TrialDuration)
+	case c.ShortDuration <= 0 || c.ShortDuration > c.TrialDuration:
+		return invalid("short trial %v: want > 0 and at most the full trial %v", c.ShortDuration, c.TrialDuration)
+	case !(c.Precision >= 0 && c.Precision < 1):
+		return invalid("precision %g: want a relative width above 0 and below 100%% (e.g. 0.5%%)", c.Precision)
+	case c.PrecisionPPS < 0 || math.IsNaN(c.PrecisionPPS):
+		return invalid("absolute precision %g pps: want above 0 (e.g. 1000pps)", c.PrecisionPPS)
+	case c.Precision == 0 && c.PrecisionPPS == 0:
+		return invalid("precision 0: want a width above 0 (0.5%% or 1000pps)")
+	case !(c.PDRLoss > 0 && c.PDRLoss < 1):
+		return invalid("pdr loss %g: want a ratio above 0 and below 100%% (e.g. 0.5%%)", c.PDRLoss)
+	case c.LineRateGbps < 0 || math.IsNaN(c.LineRateGbps):
+		return invalid("line_rate_gbps %g: want ≥ 0", c.LineRateGbps)
+	case c.MaxRatePPS < 0 || math.IsNaN(c.MaxRatePPS):
+		return invalid("max rate %g pps: want ≥ 0", c.MaxRatePPS)
+	case c.LineRateGbps == 0 && c.MaxRatePPS == 0:
+		return invalid("no maximum rate: set line_rate_gbps on the DUT port in the config (or a generator maximum)")
+	case c.MinRatePPS < 0 || math.IsNaN(c.MinRatePPS):
+		return invalid("min rate %g pps: want ≥ 0", c.MinRatePPS)
+	case !(c.GenTolerance > 0 && c.GenTolerance < 1):
+		return invalid("generator tolerance %g: want above 0 and below 1", c.GenTolerance)
+	case c.MaxRepeats < 0:
+		return invalid("max repeats %d: want ≥ 0", c.MaxRepeats)
+	case c.MaxTrials < 2:
+		return invalid("max trials %d: want ≥ 2", c.MaxTrials)
+	}
+	for _, f := range c.FrameSizes {
+		if len(f.Mix) == 0 || f.AvgBytes() < MinFrame {
+			return invalid("frame size %q: empty mix or mean below %d B", f.Name, MinFrame)
+		}
+		if lo, hi := c.Range(f); lo >= hi {
+			return invalid("frame size %s: min rate %.0f pps is not below the maximum %.0f pps", f, lo, hi)
+		}
+	}
+	return nil
+}
+
+// Range is the search interval for f: from MinRatePPS (or 1 % of the
+// maximum) to the lower of line rate and MaxRatePPS.
+func (c Config) Range(f FrameSize) (lo, hi float64) {
+	hi = math.Inf(1)
+	if c.LineRateGbps > 0 {
+		hi = f.LineRatePPS(c.LineRateGbps)
+	}
+	if c.MaxRatePPS > 0 {
+		hi = min(hi, c.MaxRatePPS)
+	}
+	lo = c.MinRatePPS
+	if lo == 0 {
+		lo = hi * DefaultMinFraction
+	}
+	return lo, hi
+}
+
+// ParseRatio parses "0.5%" (a percentage) or "0.005" (a ratio).
+func ParseRatio(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	div := 1.0
+	if strings.HasSuffix(t, "%") {
+		t, div = strings.TrimSuffix(t, "%"), 100
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, invalid("%q: want a percentage (0.5%%) or a ratio (0.005)", s)
+	}
+	return v / div, nil
+}
+
+// ParsePrecision parses a relative width ("0.5%") or an absolute one in
+// packets per second ("10kpps", "1000pps", "0.01Mpps").
+func ParsePrecision(s string) (rel, abs float64, err error) {
+	t := strings.TrimSpace(s)
+	if strings.HasSuffix(strings.ToLower(t), "pps") {
+		abs, err = ParseRate(t)
+		return 0, abs, err
+	}
+	rel, err = ParseRatio(t)
+	return rel, 0, err
+}
+
+// ParseRate parses a packet rate: "1.2Mpps", "800kpps", "5000pps", "5000".
+func ParseRate(s string) (float64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "pps")
+	mult := 1.0
+	switch {
+	case strings.HasSuffix(t, "m"):
+		t, mult = strings.TrimSuffix(t, "m"), 1e6
+	case strings.HasSuffix(t, "k"):
+		t, mult = strings.TrimSuffix(t, "k"), 1e3
+	case strings.HasSuffix(t, "g"):
+		t, mult = strings.TrimSuffix(t, "g"), 1e9
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		return 0, invalid("rate %q: want a positive packet rate (1.2Mpps, 800kpps, 5000pps)", s)
+	}
+	return v * mult, nil
+}

@@ -1,0 +1,187 @@
+package ndr
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Schema is the version of results.json's layout.
+const Schema = 1
+
+// Machine identifies the host and the code measured; the caller fills it.
+type Machine struct {
+	Host           string `json:"host"`
+	CPUModel       string `json:"cpu_model"`
+	Kernel         string `json:"kernel"`
+	DPDKVersion    string `json:"dpdk_version"`
+	NIC            string `json:"nic"`
+	Driver         string `json:"driver"`
+	RxprobeVersion string `json:"rxprobe_version"`
+}
+
+// Results is results.json: everything a benchmark measured.
+type Results struct {
+	Schema  int     `json:"schema"`
+	Machine Machine `json:"machine"`
+	// ConfigPath and ConfigText are the rxprobe config the bench ran with.
+	ConfigPath string `json:"config_path"`
+	ConfigText string `json:"config_text"`
+	Settings   Config `json:"settings"`
+	// Simulated names the simulated DUT ("" for a real one).
+	Simulated  string    `json:"simulated,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// Complete is false when the benchmark was interrupted or failed:
+	// Sizes and Trials hold what was measured until then.
+	Complete bool   `json:"complete"`
+	Error    string `json:"error,omitempty"`
+	// Units states how rates are counted.
+	Units  string       `json:"units"`
+	Sizes  []SizeResult `json:"sizes"`
+	Trials []Trial      `json:"trials"`
+}
+
+// Units is the statement Results.Units carries.
+const Units = "frame sizes include the 4 B FCS; Gbit/s are on the wire with 20 B preamble+SFD+IFG per frame; loss = (sent − received) / sent, generator shortfall excluded"
+
+// Options are a benchmark's inputs besides the search settings.
+type Options struct {
+	Machine    Machine
+	ConfigPath string
+	ConfigText string
+	Simulated  string
+	// Progress receives one line per trial (nil: none).
+	Progress io.Writer
+}
+
+// Run searches every frame size of cfg (defaults applied) in order. It
+// returns the results so far with Complete false and the error when a
+// search fails or ctx is cancelled (Ctrl-C); write them either way.
+func Run(ctx context.Context, cfg Config, r Runner, o Options) (*Results, error) {
+	cfg = cfg.WithDefaults()
+	res := &Results{Schema: Schema, Machine: o.Machine, ConfigPath: o.ConfigPath, ConfigText: o.ConfigText,
+		Settings: cfg, Simulated: o.Simulated, StartedAt: time.Now().UTC(), Units: Units}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := newProgress(o.Progress, cfg)
+	var err error
+	for i, size := range cfg.FrameSizes {
+		var sr SizeResult
+		sr, err = Search(ctx, cfg, size, r, func(t *Trial) {
+			t.Index = len(res.Trials)
+			res.Trials = append(res.Trials, *t)
+			p.trial(i, t)
+		})
+		res.Sizes = append(res.Sizes, sr)
+		p.sizeDone(sr)
+		if err != nil {
+			break
+		}
+	}
+	res.FinishedAt = time.Now().UTC()
+	res.Complete = err == nil
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res, err
+}
+
+// progress prints one line per trial with an estimate of the trial time
+// left (ETA): finished sizes' mean, or for the first size the trials a
+// search of this precision usually needs.
+type progress struct {
+	w        io.Writer
+	cfg      Config
+	done     int
+	doneSecs float64
+	cur      float64
+}
+
+func newProgress(w io.Writer, cfg Config) *progress { return &progress{w: w, cfg: cfg} }
+
+// perSize estimates one frame size's trial seconds.
+func (p *progress) perSize() float64 {
+	if p.done > 0 {
+		return p.doneSecs / float64(p.done)
+	}
+	prec := p.cfg.Precision
+	if prec == 0 {
+		prec = DefaultPrecision
+	}
+	steps := math.Ceil(math.Log2(1/(prec*DefaultMinFraction))) + 2
+	full, short := p.cfg.TrialDuration.Seconds(), p.cfg.ShortDuration.Seconds()
+	if p.cfg.Algorithm == Binary {
+		return steps * full
+	}
+	return steps/2*short + 2*full
+}
+
+func (p *progress) trial(size int, t *Trial) {
+	p.cur += t.Duration.Seconds()
+	if p.w == nil {
+		return
+	}
+	left := float64(len(p.cfg.FrameSizes)-size-1)*p.perSize() + max(0, p.perSize()-p.cur)
+	flags := ""
+	if t.GeneratorLimited {
+		flags += fmt.Sprintf(" generator-limited (%.4f Mpps)", t.AchievedPPS/1e6)
+	}
+	if t.Disturbed {
+		flags += fmt.Sprintf(" disturbed (%d guard events)", t.Guard.Total())
+	}
+	fmt.Fprintf(p.w, "[%s %d/%d] trial %d %s %v @ %.4f Mpps: loss %.4f%%%s | trial time %s, ETA ~%s\n",
+		t.FrameSize, size+1, len(p.cfg.FrameSizes), t.Index+1, t.Phase, t.Duration, t.RatePPS/1e6, 100*t.LossRatio, flags,
+		secs(p.doneSecs+p.cur), secs(left))
+}
+
+func (p *progress) sizeDone(r SizeResult) {
+	p.done++
+	p.doneSecs += p.cur
+	p.cur = 0
+}
+
+func secs(s float64) string { return (time.Duration(s) * time.Second).String() }
+
+// WriteJSON writes r as indented JSON to path, atomically.
+func WriteJSON(path string, r *Results) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("ndr: %w", err)
+	}
+	return writeAtomic(path, append(b, '\n'))
+}
+
+// ReadJSON reads a results.json.
+func ReadJSON(path string) (*Results, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ndr: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("ndr: %s: %w", path, err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("ndr: %s: schema %d, want %d: %w", path, r.Schema, Schema, ErrInvalid)
+	}
+	return &r, nil
+}
+
+func writeAtomic(path string, b []byte) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("ndr: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("ndr: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rxprobe/rxprobe/bench/ndr"
+	"github.com/rxprobe/rxprobe/bench/ndr/sim"
+	"github.com/rxprobe/rxprobe/internal/hostfs"
+	"github.com/rxprobe/rxprobe/rx"
+	"github.com/rxprobe/rxprobe/rx/config"
+)
+
+func init() { rootCmd.AddCommand(newBenchCmd()) }
+
+// errNoRunner is returned by `bench ndr` without --sim until a trial
+// runner drives a real generator and DUT.
+var errNoRunner = errors.New("the veth trial runner is not wired yet: run the pipeline against a simulated DUT with --sim knee:RATE (e.g. --sim knee:1.2Mpps)")
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Benchmarks: zero-loss throughput search (ndr) and the comparison of two results (compare)",
+	}
+	cmd.AddCommand(newBenchNDRCmd(), newBenchCompareCmd())
+	return cmd
+}
+
+// benchNDRFlags are `rxprobe bench ndr`'s flags as typed.
+type benchNDRFlags struct {
+	config, frameSizes, out, search, precision, pdrLoss, sim, hostRoot string
+	trial, short                                                       time.Duration
+}
+
+// settings turns the flags into validated search settings (line rate from
+// the config's first port), or one line saying what is wrong.
+func (f *benchNDRFlags) settings(cfg *config.Config) (ndr.Config, error) {
+	var c ndr.Config
+	var err error
+	if f.out == "" {
+		return c, errors.New("--out is missing: name the directory for results.json, report.md and the plots")
+	}
+	if c.FrameSizes, err = ndr.ParseFrameSizes(f.frameSizes); err != nil {
+		return c, fmt.Errorf("--frame-sizes: %w", err)
+	}
+	if c.Precision, c.PrecisionPPS, err = ndr.ParsePrecision(f.precision); err != nil {
+		return c, fmt.Errorf("--precision: %w", err)
+	}
+	if !(c.Precision > 0 || c.PrecisionPPS > 0) {
+		return c, fmt.Errorf("--precision %s: want a width above 0 (0.5%% or 1000pps)", f.precision)
+	}
+	if c.PDRLoss, err = ndr.ParseRatio(f.pdrLoss); err != nil {
+		return c, fmt.Errorf("--pdr-loss: %w", err)
+	}
+	if !(c.PDRLoss > 0 && c.PDRLoss < 1) {
+		return c, fmt.Errorf("--pdr-loss %s: want above 0 and below 100%% (e.g. 0.5%%)", f.pdrLoss)
+	}
+	c.Algorithm, c.TrialDuration, c.ShortDuration = f.search, f.trial, f.short
+	if cfg != nil && len(cfg.Ports) > 0 {
+		c.LineRateGbps = cfg.Ports[0].LineRateGbps
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		if c.LineRateGbps == 0 && c.MaxRatePPS == 0 {
+			return c, fmt.Errorf("config %s: ports[0].line_rate_gbps is 0: set the DUT port's link speed so the search has a maximum", f.config)
+		}
+		return c, err
+	}
+	return c, nil
+}
+
+func newBenchNDRCmd() *cobra.Command {
+	var f benchNDRFlags
+	cmd := &cobra.Command{
+		Use:   "ndr --config FILE --out DIR [--frame-sizes LIST] [--search mlr|binary] [--trial D] [--short D] [--precision P] [--pdr-loss P] [--sim knee:RATE]",
+		Short: "Find the zero-loss (NDR) and partial-drop (PDR) throughput per frame size, RFC 2544 style",
+		Args:  cobra.NoArgs,
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.config, "config", "c", "", "rxprobe YAML config of the DUT (ports[0].line_rate_gbps sets the maximum rate)")
+	fl.StringVar(&f.frameSizes, "frame-sizes", ndr.DefaultFrameSizes, "frame sizes in bytes, FCS included, or imix")
+	fl.StringVar(&f.out, "out", "", "directory for results.json, report.md, the SVG plots and index.html")
+	fl.StringVar(&f.search, "search", ndr.MLR, "search algorithm: mlr (short trials, full-duration confirmation) or binary")
+	fl.DurationVar(&f.trial, "trial", ndr.DefaultTrial, "full trial duration")
+	fl.DurationVar(&f.short, "short", ndr.DefaultShort, "short trial duration (mlr)")
+	fl.StringVar(&f.precision, "precision", "0.5%", "interval width to reach: relative (0.5%) or absolute (1000pps)")
+	fl.StringVar(&f.pdrLoss, "pdr-loss", "0.5%", "loss the PDR allows")
+	fl.StringVar(&f.sim, "sim", "", "run against a simulated DUT: knee:RATE, noisy:RATE[:SEED] or gen:GENRATE:RATE")
+	fl.StringVar(&f.hostRoot, "host-root", "/", "read /proc and /sys under this root")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		return f.run(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
+	return cmd
+}
+
+// run is `bench ndr` after flag parsing: progress goes to errw. When ctx
+// is cancelled (Ctrl-C) it writes what was measured, marked incomplete.
+func (f *benchNDRFlags) run(ctx context.Context, out, errw io.Writer) error {
+	if f.config == "" {
+		return usageError(errors.New("--config is missing: name the rxprobe config of the DUT"))
+	}
+	text, err := os.ReadFile(f.config)
+	if err != nil {
+		return usageError(fmt.Errorf("--config: %w", err))
+	}
+	cfg, host, err := loadConfig(f.config, f.hostRoot, nil)
+	if err != nil {
+		return err
+	}
+	settings, err := f.settings(cfg)
+	if err != nil {
+		return usageError(err)
+	}
+	if f.sim == "" {
+		return usageError(errNoRunner)
+	}
+	dut, err := sim.Parse(f.sim)
+	if err != nil {
+		return usageError(err)
+	}
+	dut.Latency = true
+	m := machineFacts(host, cfg)
+	m.NIC, m.Driver = "simulated DUT ("+f.sim+")", "simulated"
+	res, runErr := ndr.Run(ctx, settings, dut, ndr.Options{Machine: m, ConfigPath: f.config, ConfigText: string(text),
+		Simulated: f.sim, Progress: errw})
+	if res == nil {
+		return usageError(runErr)
+	}
+	if err := ndr.WriteAll(f.out, res); err != nil {
+		return failError(err)
+	}
+	if runErr != nil {
+		return failError(fmt.Errorf("%w: incomplete results written to %s", runErr, f.out))
+	}
+	fmt.Fprintf(out, "wrote %s\n", filepath.Join(f.out, ndr.IndexFile))
+	return nil
+}
+
+// machineFacts reads what identifies the host and the code measured; the
+// NIC and driver are the config's first port until a runner opens it.
+func machineFacts(host hostfs.FS, cfg *config.Config) ndr.Machine {
+	m := ndr.Machine{Host: host.Hostname(), DPDKVersion: rx.DPDKVersion(),
+		RxprobeVersion: fmt.Sprintf("rxprobe %s (commit %s, %s)", version, commit, runtime.Version())}
+	if b, err := host.ReadFile("proc/cpuinfo", 4<<20); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	m.Kernel, _ = host.ReadString("proc/sys/kernel/osrelease")
+	if len(cfg.Ports) > 0 {
+		m.NIC, m.Driver = cfg.Ports[0].Device, "opened by the trial runner"
+	}
+	return m
+}
+
+func newBenchCompareCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "compare A B",
+		Short: "Print the change in every figure between two bench results (results.json or its directory)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rs [2]*ndr.Results
+			for i, p := range args {
+				if st, err := os.Stat(p); err == nil && st.IsDir() {
+					p = filepath.Join(p, ndr.ResultsFile)
+				}
+				r, err := ndr.ReadJSON(p)
+				if err != nil {
+					return usageError(err)
+				}
+				rs[i] = r
+			}
+			ndr.Compare(cmd.OutOrStdout(), rs[0], rs[1])
+			return nil
+		},
+	}
+}
