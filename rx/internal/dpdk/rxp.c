@@ -109,9 +109,14 @@ struct rxp_rxq *rxp_rxq_new(uint16_t port, uint16_t queue, uint16_t burst, int s
 	return q;
 }
 
-int rxp_rx_loop(void *arg)
+/* rx_loop is the RX loop; paced is a compile-time constant, so the
+ * production loop (rxp_rx_loop, paced 0) compiles without a trace of the
+ * pacing. Paced (rxp_rx_loop_paced, see rxp.h): rx_burst asks for at most
+ * the packets due, pace_pps x the cycles since launch / TSC Hz less those
+ * received; a poll with nothing due counts as an empty poll without
+ * calling the PMD. */
+static __rte_always_inline int rx_loop(struct rxp_rxq *q, const int paced)
 {
-	struct rxp_rxq *q = arg;
 	struct rxp_rxq_counters *c = &q->c;
 	struct rte_mbuf *pkts[RXP_MAX_BURST];
 	const uint16_t port = q->port, queue = q->queue, burst = q->burst;
@@ -119,12 +124,14 @@ int rxp_rx_loop(void *arg)
 	uint64_t empty = c->empty_polls, busy = c->busy_cycles, max_gap = c->max_gap_cycles;
 	uint64_t prev_busy = 0;
 	const struct rxp_capq *const cap = q->cap;
+	const uint64_t hz = paced ? rte_get_tsc_hz() : 1, pps = paced ? q->pace_pps : 0, base = packets;
 
 	/* One TSC read per poll. The gap between two polls is the loop gap; a
 	 * gap that follows a poll which returned packets is time spent on
 	 * those packets, so it also counts as busy. */
 	STORE(&c->running, 1);
 	uint64_t prev = rte_rdtsc();
+	const uint64_t start = prev;
 	while (!LOAD(q->stop)) {
 		uint64_t now = rte_rdtsc();
 		uint64_t gap = now - prev;
@@ -138,7 +145,12 @@ int rxp_rx_loop(void *arg)
 		busy += gap & prev_busy;
 		STORE(&c->busy_cycles, busy);
 
-		uint16_t n = rte_eth_rx_burst(port, queue, pkts, burst);
+		uint16_t want = burst;
+		if (paced) {
+			uint64_t due = (uint64_t)((__uint128_t)(now - start) * pps / hz) - (packets - base);
+			want = (int64_t)due <= 0 ? 0 : (uint16_t)RTE_MIN(due, (uint64_t)burst);
+		}
+		uint16_t n = paced && want == 0 ? 0 : rte_eth_rx_burst(port, queue, pkts, want);
 		STORE(&c->polls, ++polls);
 		STORE(&c->last_tsc, now);
 		if (n == 0) {
@@ -157,6 +169,10 @@ int rxp_rx_loop(void *arg)
 	STORE(&c->running, 0);
 	return 0;
 }
+
+int rxp_rx_loop(void *arg) { return rx_loop(arg, 0); }
+
+int rxp_rx_loop_paced(void *arg) { return rx_loop(arg, 1); }
 
 void rxp_rxq_read(const struct rxp_rxq *q, struct rxp_rxq_counters *out)
 {
@@ -405,56 +421,3 @@ int rxp_rx_loop_baseline(void *arg)
 	return 0;
 }
 
-/* rxp_rx_loop_paced: see rxp.h. A copy of rxp_rx_loop (kept apart so the
- * production loop is untouched) whose rx_burst asks for at most the packets
- * due: pace_pps × the cycles since launch / TSC Hz, less those received.
- * A poll with nothing due counts as an empty poll without calling the PMD. */
-int rxp_rx_loop_paced(void *arg)
-{
-	struct rxp_rxq *q = arg;
-	struct rxp_rxq_counters *c = &q->c;
-	struct rte_mbuf *pkts[RXP_MAX_BURST];
-	const uint16_t port = q->port, queue = q->queue, burst = q->burst;
-	uint64_t packets = c->packets, bytes = c->bytes, polls = c->polls;
-	uint64_t empty = c->empty_polls, busy = c->busy_cycles, max_gap = c->max_gap_cycles;
-	uint64_t prev_busy = 0;
-	const struct rxp_capq *const cap = q->cap;
-	const uint64_t hz = rte_get_tsc_hz(), pps = q->pace_pps, base = packets;
-
-	STORE(&c->running, 1);
-	uint64_t prev = rte_rdtsc();
-	const uint64_t start = prev;
-	while (!LOAD(q->stop)) {
-		uint64_t now = rte_rdtsc();
-		uint64_t gap = now - prev;
-		prev = now;
-		unsigned b = gap_bucket(q, gap);
-		STORE(&c->gap_hist[b], c->gap_hist[b] + 1);
-		if (unlikely(gap > max_gap)) {
-			max_gap = gap;
-			STORE(&c->max_gap_cycles, max_gap);
-		}
-		busy += gap & prev_busy;
-		STORE(&c->busy_cycles, busy);
-
-		uint64_t due = (uint64_t)((__uint128_t)(now - start) * pps / hz) - (packets - base);
-		uint16_t want = (int64_t)due <= 0 ? 0 : (uint16_t)RTE_MIN(due, (uint64_t)burst);
-		uint16_t n = want == 0 ? 0 : rte_eth_rx_burst(port, queue, pkts, want);
-		STORE(&c->polls, ++polls);
-		STORE(&c->last_tsc, now);
-		if (n == 0) {
-			prev_busy = 0;
-			STORE(&c->empty_polls, ++empty);
-			continue;
-		}
-		prev_busy = ~(uint64_t)0;
-		uint64_t nb = likely(cap == NULL) ? rxp_count_free(pkts, n)
-						  : rxp_cap_stage(cap, c, pkts, n, now);
-		packets += n;
-		bytes += nb;
-		STORE(&c->packets, packets);
-		STORE(&c->bytes, bytes);
-	}
-	STORE(&c->running, 0);
-	return 0;
-}
