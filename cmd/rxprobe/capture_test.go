@@ -11,6 +11,7 @@ import (
 
 	"github.com/rxprobe/rxprobe/configs"
 	"github.com/rxprobe/rxprobe/internal/run/report"
+	"github.com/rxprobe/rxprobe/rx/capture/pcapng"
 )
 
 // captureConfig is configs/capture.yaml with the run's prefix, the test's
@@ -221,5 +222,35 @@ func TestIntegrationVethCaptureFilterExact(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join(capDir, "*.pcapng"))
 	if got := capinfosCount(t, paths); got != c.Written {
 		t.Errorf("files hold %d packets, report says %d written", got, c.Written)
+	}
+	// The file's closing interface statistics block says what the report
+	// says: received, NIC drops, accepted by the filter, ring drops,
+	// delivered.
+	if len(paths) != 1 {
+		t.Fatalf("%d files, want 1 (no rotation)", len(paths))
+	}
+	f, err := pcapng.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Stats) == 0 {
+		t.Fatal("no interface statistics block")
+	}
+	isb := f.Stats[len(f.Stats)-1].Options
+	p := r.Ports[0]
+	for _, w := range []struct {
+		code uint16
+		name string
+		want uint64
+	}{
+		{pcapng.OptISBIfRecv, "isb_ifrecv", q.RXPackets},
+		{pcapng.OptISBIfDrop, "isb_ifdrop", p.IMissed + p.RXNoMbuf},
+		{pcapng.OptISBFilterAcc, "isb_filteraccept", c.Written + c.RingDropped},
+		{pcapng.OptISBOSDrop, "isb_osdrop", c.RingDropped},
+		{pcapng.OptISBUsrDeliv, "isb_usrdeliv", c.Written},
+	} {
+		if got, ok := isb.Uint64(w.code); !ok || got != w.want {
+			t.Errorf("%s = %d (present %v), the report says %d", w.name, got, ok, w.want)
+		}
 	}
 }
