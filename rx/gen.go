@@ -113,6 +113,15 @@ func (e *Generator) Start() error {
 	return nil
 }
 
+// relaunch starts the stopped TX loop again at rate and count (Trial).
+func (e *Generator) relaunch(rate float64, count uint64) error {
+	if e.launched {
+		return fmt.Errorf("rx: generator: a trial while the TX loop runs: stop it first")
+	}
+	e.gen.Retarget(rate, count)
+	return e.Start()
+}
+
 // Read copies the generator's counters into c.
 func (e *Generator) Read(c *GenCounters) { e.gen.Read(c) }
 

@@ -2,6 +2,7 @@ package rx
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/rxprobe/rxprobe/rx/config"
@@ -51,23 +52,10 @@ type genSource interface {
 // runGen is Run on any genSource, polling every poll and draining for
 // drain after the stop.
 func runGen(ctx context.Context, src genSource, g config.Generator, started time.Time, poll, drain time.Duration) (GenReport, error) {
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	var c GenCounters
-loop:
-	for {
-		select {
-		case <-tick.C:
-			src.Read(&c)
-			if c.Done {
-				break loop
-			}
-		case <-ctx.Done():
-			break loop
-		}
-	}
+	waitDone(ctx, src, poll)
 	src.Stop()
 	elapsed := time.Since(started)
+	var c GenCounters
 	src.Read(&c)
 	time.Sleep(drain)
 	ps, _ := src.PortStats()
@@ -79,4 +67,77 @@ loop:
 		r.AchievedPPS = float64(c.Sent) / r.DurationS
 	}
 	return r, closeErr
+}
+
+// waitDone polls src every poll until it has handled its count or ctx is
+// done.
+func waitDone(ctx context.Context, src interface{ Read(*GenCounters) }, poll time.Duration) {
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	var c GenCounters
+	for {
+		select {
+		case <-tick.C:
+			src.Read(&c)
+			if c.Done {
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// TrialSpec is one trial of a generator serving trials (`rxprobe gen
+// --serve`): Count frames (0: until the trial's context ends) at RatePPS
+// (0: as fast as possible).
+type TrialSpec struct {
+	RatePPS float64 `json:"rate_pps"`
+	Count   uint64  `json:"count"`
+}
+
+// trialSource is what runTrial needs of an open generator (*Generator).
+type trialSource interface {
+	genSource
+	relaunch(rate float64, count uint64) error
+}
+
+// Trial sends one trial from an open generator whose loop is not running:
+// the TX loop is relaunched at the new rate and count (EAL, port and pool
+// stay, so rates change between trials without a restart), runs until the
+// count was handled or ctx ends, stops, and the PMD gets drain time to
+// hand the last frames on. The report has this trial's figures only.
+func (e *Generator) Trial(ctx context.Context, spec TrialSpec) (GenReport, error) {
+	return runTrial(ctx, e, e.cfg, spec, genPoll, genDrain)
+}
+
+func runTrial(ctx context.Context, src trialSource, g config.Generator, spec TrialSpec, poll, drain time.Duration) (GenReport, error) {
+	r := GenReport{Device: g.Device, Size: g.Size, RatePPS: spec.RatePPS, Count: spec.Count}
+	if spec.RatePPS < 0 {
+		return r, fmt.Errorf("rx: generator trial: rate_pps %v: give 0 (as fast as possible) or more", spec.RatePPS)
+	}
+	before, err := src.PortStats()
+	if err != nil {
+		return r, fmt.Errorf("rx: generator trial: port counters: %w", err)
+	}
+	started := time.Now()
+	if err := src.relaunch(spec.RatePPS, spec.Count); err != nil {
+		return r, err
+	}
+	waitDone(ctx, src, poll)
+	src.Stop()
+	elapsed := time.Since(started)
+	var c GenCounters
+	src.Read(&c)
+	time.Sleep(drain)
+	after, err := src.PortStats()
+	if err != nil {
+		return r, fmt.Errorf("rx: generator trial: port counters: %w", err)
+	}
+	r.Sent, r.TXDropped, r.AllocFailed, r.DurationS = c.Sent, c.TXDropped, c.AllocFailed, elapsed.Seconds()
+	r.PortOPkts, r.PortOErrors = after.OPackets-before.OPackets, after.OErrors-before.OErrors
+	if r.DurationS > 0 {
+		r.AchievedPPS = float64(c.Sent) / r.DurationS
+	}
+	return r, nil
 }

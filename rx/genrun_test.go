@@ -3,6 +3,7 @@ package rx
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +69,51 @@ func TestRunGenStopsOnCancel(t *testing.T) {
 	r, err := runGen(ctx, f, config.Generator{}, time.Now(), time.Hour, 0)
 	if err != nil || !f.stopped || r.Sent != 100 {
 		t.Errorf("cancelled run: err %v, stopped %v, sent %d (want nil, true, one final read of 100)", err, f.stopped, r.Sent)
+	}
+}
+
+// fakeTrialGen is fakeGen that can be relaunched; its port counters grow
+// by 1000 frames per PortStats call.
+type fakeTrialGen struct {
+	fakeGen
+	rate  float64
+	count uint64
+	ports uint64
+}
+
+func (f *fakeTrialGen) relaunch(rate float64, count uint64) error {
+	f.rate, f.count, f.reads = rate, count, 0
+	f.calls = append(f.calls, "relaunch")
+	return nil
+}
+
+func (f *fakeTrialGen) PortStats() (counters.PortStats, error) {
+	f.ports += 1000
+	f.calls = append(f.calls, "portstats")
+	return counters.PortStats{OPackets: f.ports}, nil
+}
+
+// TestRunTrialRelaunchesAndReportsDeltas: a trial relaunches the loop
+// with its rate and count, waits for done, stops, and reports this
+// trial's figures (the port's as a delta), and never closes the port.
+func TestRunTrialRelaunchesAndReportsDeltas(t *testing.T) {
+	f := &fakeTrialGen{fakeGen: fakeGen{doneAt: 3}}
+	g := config.Generator{Device: "net_af_packet0", Size: 64}
+	r, err := runTrial(context.Background(), f, g, TrialSpec{RatePPS: 5000, Count: 300}, time.Microsecond, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"portstats", "relaunch", "read", "read", "read", "stop", "read", "portstats"}
+	if strings.Join(f.calls, " ") != strings.Join(want, " ") {
+		t.Fatalf("calls %v, want %v", f.calls, want)
+	}
+	if f.rate != 5000 || f.count != 300 {
+		t.Errorf("relaunched at %v pps, count %d", f.rate, f.count)
+	}
+	if r.Sent != 400 || r.PortOPkts != 1000 || r.RatePPS != 5000 || r.Count != 300 || r.Size != 64 {
+		t.Errorf("report %+v: want sent 400 (the last read), port delta 1000", r)
+	}
+	if _, err := runTrial(context.Background(), f, g, TrialSpec{RatePPS: -1}, time.Microsecond, 0); err == nil {
+		t.Error("a negative rate was accepted")
 	}
 }

@@ -218,6 +218,18 @@ func (g *Gen) Launch(lcore uint) error {
 	return nil
 }
 
+// Retarget sets the rate (0: as fast as possible) and count (0: until
+// stopped) of the next Launch and clears the done flag. Only while the
+// loop is not running: a relaunched loop counts from zero.
+func (g *Gen) Retarget(rate float64, count uint64) {
+	g.g.count = C.uint64_t(count)
+	g.g.cycles_per_pkt_fp = 0
+	if rate > 0 {
+		g.g.cycles_per_pkt_fp = C.uint64_t(float64(TSCHz()) / rate * (1 << 32))
+	}
+	C.rxp_gen_clear_done(g.g)
+}
+
 // Run runs the generator loop on the calling thread and returns when
 // Count packets were handled or the stop flag is set: for tests that need
 // a sender and a receiver with one worker lcore.

@@ -306,6 +306,8 @@ int rxp_gen_loop(void *arg)
 	return 0;
 }
 
+void rxp_gen_clear_done(struct rxp_gen *g) { STORE(&g->c.done, 0); }
+
 void rxp_gen_read(const struct rxp_gen *g, struct rxp_gen_counters *out)
 {
 	const struct rxp_gen_counters *c = &g->c;

@@ -114,6 +114,8 @@ void rxp_rxq_read(const struct rxp_rxq *q, struct rxp_rxq_counters *out);
 
 struct rxp_gen *rxp_gen_new(uint16_t port, uint16_t queue, uint16_t burst, int socket,
 			    struct rte_mempool *pool);
+/* rxp_gen_clear_done: before a relaunch (the loop not running). */
+void rxp_gen_clear_done(struct rxp_gen *g);
 void rxp_gen_read(const struct rxp_gen *g, struct rxp_gen_counters *out);
 /* rxp_gen_build fills the template: Ethernet/IPv4/UDP, total frame length
  * pkt_len (without FCS), payload starts with a sequence number. */

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rxprobe/rxprobe/rx"
+)
+
+// fakeTrials records the trials it was asked for.
+type fakeTrials struct{ specs []rx.TrialSpec }
+
+func (f *fakeTrials) Trial(ctx context.Context, s rx.TrialSpec) (rx.GenReport, error) {
+	f.specs = append(f.specs, s)
+	if s.RatePPS == 13 {
+		return rx.GenReport{}, errors.New("unlucky rate")
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		return rx.GenReport{}, errors.New("no deadline")
+	}
+	return rx.GenReport{RatePPS: s.RatePPS, Count: s.Count, Sent: s.Count}, nil
+}
+
+// TestServeTrials: one reply line per trial line, in order; bad lines get
+// an error reply and serving goes on.
+func TestServeTrials(t *testing.T) {
+	in := strings.Join([]string{
+		`{"rate_pps": 1000, "count": 50}`,
+		`not json`,
+		`{"rate_pps": 1000}`,
+		`{"rate_pps": 1000, "count": 5, "bogus": 1}`,
+		``,
+		`{"rate_pps": 2000, "count": 0, "duration": "10ms"}`,
+		`{"rate_pps": 13, "count": 1}`,
+		`{"rate_pps": 1, "count": 1, "duration": "2h"}`,
+	}, "\n")
+	var out strings.Builder
+	f := &fakeTrials{}
+	if err := serveTrials(context.Background(), strings.NewReader(in), &out, f); err != nil {
+		t.Fatal(err)
+	}
+	var reps []serveReply
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var r serveReply
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("reply %q: %v", l, err)
+		}
+		reps = append(reps, r)
+	}
+	wantErr := []string{"", "not json", "give a duration", "bogus", "", "unlucky rate", "2h"}
+	if len(reps) != len(wantErr) {
+		t.Fatalf("%d replies, want %d: %s", len(reps), len(wantErr), out.String())
+	}
+	for i, w := range wantErr {
+		if (w == "") != (reps[i].Error == "") || !strings.Contains(reps[i].Error, w) {
+			t.Errorf("reply %d: error %q, want %q", i, reps[i].Error, w)
+		}
+	}
+	if reps[0].Sent != 50 || reps[4].RatePPS != 2000 {
+		t.Errorf("replies %+v", reps)
+	}
+	if len(f.specs) != 3 {
+		t.Errorf("%d trials run, want 3 (the valid lines)", len(f.specs))
+	}
+}
+
+// TestIntegrationVethGenServe: one generator process serves two trials at
+// different rates over a veth pair without a restart; each reply counts
+// exactly its trial, and the probe received their sum.
+func TestIntegrationVethGenServe(t *testing.T) {
+	v := newVethPair(t)
+	cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", fmt.Sprintf(afXDPArgs, v.a), 4096))
+	runRep := filepath.Join(t.TempDir(), "run.json")
+	run, done := startRun(t, cfg, runRep)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	gen := exec.CommandContext(ctx, "ip", "netns", "exec", v.ns, os.Args[0], "gen", "--config", cfg, "--serve")
+	gen.Env = append(os.Environ(), "RXPROBE_AS_MAIN=1")
+	stdin, err := gen.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := gen.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	gen.Stderr = &stderr
+	if err := gen.Start(); err != nil {
+		t.Fatal(err)
+	}
+	replies := bufio.NewScanner(stdout)
+	trials := []rx.TrialSpec{{RatePPS: 2000, Count: 1000}, {RatePPS: 10000, Count: 5000}}
+	var total uint64
+	for _, tr := range trials {
+		if _, err := fmt.Fprintf(stdin, `{"rate_pps": %v, "count": %d, "duration": "20s"}`+"\n", tr.RatePPS, tr.Count); err != nil {
+			t.Fatal(err)
+		}
+		if !replies.Scan() {
+			t.Fatalf("no reply to %+v: %v\n%s", tr, replies.Err(), stderr.String())
+		}
+		var r serveReply
+		if err := json.Unmarshal(replies.Bytes(), &r); err != nil || r.Error != "" {
+			t.Fatalf("reply %s: %v", replies.Bytes(), err)
+		}
+		if r.Sent != tr.Count || r.TXDropped != 0 || r.PortOPkts != tr.Count {
+			t.Errorf("trial %+v: sent %d, tx_dropped %d, port opackets %d", tr, r.Sent, r.TXDropped, r.PortOPkts)
+		}
+		if r.AchievedPPS > tr.RatePPS*1.05 {
+			t.Errorf("trial %+v achieved %.0f pps: the new rate was not applied", tr, r.AchievedPPS)
+		}
+		total += r.Sent
+	}
+	_ = stdin.Close()
+	if err := gen.Wait(); err != nil {
+		t.Fatalf("gen --serve after EOF: %v\n%s", err, stderr.String())
+	}
+	if rest, _ := io.ReadAll(stdout); len(rest) != 0 {
+		t.Errorf("output after the replies: %q", rest)
+	}
+	stopRun(t, run, done)
+	if r := readReport(t, runRep); r.RXPackets != total {
+		t.Errorf("probe received %d, the trials sent %d", r.RXPackets, total)
+	}
+}
