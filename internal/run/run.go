@@ -24,6 +24,7 @@ type runner struct {
 	eng         *rx.Engine
 	smp         *sampler.Sampler
 	exp         *child
+	trial       *child // the trial API
 	inproc      *inprocExporter
 	watch       *watcher
 	quiet       quiet
@@ -96,6 +97,9 @@ func (r *runner) start() error {
 	default:
 		r.exp = startExporter(r.o.log(), r.cfg, prefix)
 	}
+	if !noStats && r.o.TrialAPI.Addr != "" {
+		r.trial = startTrialAPI(r.o.log(), r.cfg, prefix, r.o.TrialAPI)
+	}
 	r.first, r.last = r.eng.NewReading(), r.eng.NewReading()
 	if d := r.quiet.enter(r.inproc != nil); d != "" {
 		r.degraded = append(r.degraded, d)
@@ -124,6 +128,9 @@ func (r *runner) start() error {
 	}
 	if r.exp != nil {
 		r.logf("rxprobe: metrics at http://%s/metrics (exporter pid %d)\n", r.cfg.Stats.MetricsAddr, r.exp.cmd.Process.Pid)
+	}
+	if r.trial != nil {
+		r.logf("rxprobe: trial API at http://%s/v1/trials (pid %d)\n", r.o.TrialAPI.Addr, r.trial.cmd.Process.Pid)
 	}
 	return nil
 }
@@ -181,6 +188,7 @@ func (r *runner) stop() error {
 	// Both children wind down at once; the watcher is waited for and read
 	// when the report is built.
 	r.exp.terminate()
+	r.trial.terminate()
 	if r.watch != nil {
 		r.watch.terminate()
 	}
@@ -189,6 +197,7 @@ func (r *runner) stop() error {
 		_, _ = unix.Write(r.o.StatusFD, []byte("\n")) // end the rewritten status line
 	}
 	r.exp.stop()
+	r.trial.stop()
 	r.inproc.stop()
 	return statsErr
 }

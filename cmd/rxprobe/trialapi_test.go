@@ -1,0 +1,219 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rxprobe/rxprobe/stats/trialapi"
+)
+
+// curlJSON runs curl with args against the trial API and decodes the
+// JSON body into out (when not nil); it returns the HTTP status.
+func curlJSON(t *testing.T, out any, args ...string) int {
+	t.Helper()
+	full := append([]string{"-sS", "--max-time", "30", "-w", "\n%{http_code}"}, args...)
+	b, err := exec.Command("curl", full...).Output()
+	if err != nil {
+		t.Fatalf("curl %v: %v", args, err)
+	}
+	s := strings.TrimSpace(string(b))
+	i := strings.LastIndexByte(s, '\n')
+	if i < 0 {
+		t.Fatalf("curl %v: no body: %q", args, s)
+	}
+	code, err := strconv.Atoi(s[i+1:])
+	if err != nil {
+		t.Fatalf("curl %v: status %q", args, s[i+1:])
+	}
+	if out != nil {
+		if err := json.Unmarshal([]byte(s[:i]), out); err != nil {
+			t.Fatalf("curl %v: %v in %s", args, err, s[:i])
+		}
+	}
+	return code
+}
+
+func needCurl(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("needs curl")
+	}
+}
+
+// waitTrialAPI waits until the trial API child answers its health check.
+func waitTrialAPI(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := exec.Command("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", base+"/v1/health").Output()
+		if err == nil && string(out) == "200" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("trial API at %s never answered its health check (last %q, %v)", base, out, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// trialOf runs POST /v1/trials, then during, then POST .../stop, and
+// checks what every stopped trial must satisfy: GET returns the same,
+// a second stop is 409, packets add up over queues and ports.
+func trialOf(t *testing.T, base string, during func()) trialapi.Trial {
+	t.Helper()
+	var start, stop, again trialapi.Trial
+	if code := curlJSON(t, &start, "-X", "POST", base+"/v1/trials"); code != 201 || start.ID == "" {
+		t.Fatalf("start: %d %+v", code, start)
+	}
+	during()
+	if code := curlJSON(t, &stop, "-X", "POST", base+"/v1/trials/"+start.ID+"/stop"); code != 200 || stop.Result == nil {
+		t.Fatalf("stop: %d %+v", code, stop)
+	}
+	if code := curlJSON(t, &again, base+"/v1/trials/"+start.ID); code != 200 || again.Result == nil ||
+		again.Result.RXPackets != stop.Result.RXPackets || again.StopRequest != stop.StopRequest {
+		t.Errorf("GET after stop: %d %+v", code, again)
+	}
+	var e struct{ Error string }
+	if code := curlJSON(t, &e, "-X", "POST", base+"/v1/trials/"+start.ID+"/stop"); code != 409 || e.Error == "" {
+		t.Errorf("second stop: %d %q, want 409", code, e.Error)
+	}
+	if code := curlJSON(t, &e, base+"/v1/trials/t-0000"); code != 404 {
+		t.Errorf("unknown trial: %d, want 404", code)
+	}
+	var sum uint64
+	for _, p := range stop.Result.Ports {
+		var ps uint64
+		for _, q := range p.Queues {
+			ps += q.RXPackets
+		}
+		if ps != p.RXPackets {
+			t.Errorf("port %s: %d packets, its queues %d", p.Port, p.RXPackets, ps)
+		}
+		sum += ps
+	}
+	if sum != stop.Result.RXPackets {
+		t.Errorf("trial: %d packets, per-queue sum %d", stop.Result.RXPackets, sum)
+	}
+	return stop
+}
+
+// TestIntegrationTrialAPINetNull: `rxprobe run --trial-api` on net_null
+// with a one-minute stats interval, so that every sample inside the test
+// comes from a request: a trial sees packets only if its boundaries are
+// sampled on request (a stale stop snapshot would show none). The run's
+// steady-state heap stays at zero allocations with trials served.
+func TestIntegrationTrialAPINetNull(t *testing.T) {
+	needCurl(t)
+	prefix := uniquePrefix(t)
+	cfg := writeConfig(t, nullConfig(prefix, true, "stats:\n  exporter: false\n  interval: 1m\n"))
+	addr := "127.0.0.1:" + freePort(t)
+	base := "http://" + addr
+	rep := filepath.Join(t.TempDir(), "r.json")
+	cmd, done := startRun(t, cfg, rep, "--trial-api", addr)
+	waitTrialAPI(t, base)
+	time.Sleep(2500 * time.Millisecond) // past the run's warm-up: the heap window sees the trials
+	var trials []trialapi.Trial
+	for range 3 {
+		trials = append(trials, trialOf(t, base, func() { time.Sleep(200 * time.Millisecond) }))
+	}
+	stopRun(t, cmd, done)
+	for i, tr := range trials {
+		r := tr.Result
+		if r.RXPackets == 0 || r.RXBytes != 64*r.RXPackets {
+			t.Errorf("trial %d: %d packets, %d bytes: nothing fresh at the stop", i, r.RXPackets, r.RXBytes)
+		}
+		if tr.StopSample != tr.StartSample+1 || tr.StopRequest != tr.StartRequest+1 {
+			t.Errorf("trial %d: samples %d → %d, requests %d → %d: want one sample, on request, per boundary",
+				i, tr.StartSample, tr.StopSample, tr.StartRequest, tr.StopRequest)
+		}
+		if r.DurationS <= 0 || len(r.Ledger) != 6 || len(r.Interrupts) != 1 || r.Interrupts[0].CPU != rxCPU() {
+			t.Errorf("trial %d: duration %.3f s, %d ledger layers, interrupts %+v", i, r.DurationS, len(r.Ledger), r.Interrupts)
+		}
+		q := r.Ports[0].Queues[0]
+		var gaps uint64
+		for _, c := range q.GapHistogram.Counts {
+			gaps += c
+		}
+		if gaps == 0 || len(q.GapHistogram.Counts) != len(q.GapHistogram.BoundsS)+1 {
+			t.Errorf("trial %d: gap histogram %d gaps, %d counts for %d bounds", i, gaps, len(q.GapHistogram.Counts), len(q.GapHistogram.BoundsS))
+		}
+	}
+	final := readReport(t, rep)
+	if final.SteadyState == nil || final.SteadyState.Mallocs != 0 {
+		t.Errorf("steady state with trials served: %+v, want 0 allocations", final.SteadyState)
+	}
+	if _, err := os.Stat("/dev/shm/rxprobe-" + prefix); err == nil {
+		t.Error("segment left behind")
+	}
+}
+
+// TestIntegrationTrialAPIVethExternalSender: an external sender (`rxprobe
+// gen --count N` from the peer namespace) sends between a trial's start
+// and stop; the trial accounts for every frame: received + the ledger's
+// before-loop drops = N.
+func TestIntegrationTrialAPIVethExternalSender(t *testing.T) {
+	needCurl(t)
+	const n = 20000
+	v := newNamedVethPair(t, "rxta")
+	cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", fmt.Sprintf(afXDPArgs, v.a), 4096)+"stats:\n  exporter: false\n")
+	addr := "127.0.0.1:" + freePort(t)
+	base := "http://" + addr
+	dir := t.TempDir()
+	cmd, done := startRun(t, cfg, filepath.Join(dir, "run.json"), "--trial-api", addr)
+	waitTrialAPI(t, base)
+	var g struct{ Sent, TXDropped uint64 }
+	tr := trialOf(t, base, func() {
+		gr := genInNS(t, v, cfg, filepath.Join(dir, "gen.json"), "--count", strconv.Itoa(n), "--rate", "10000")
+		g.Sent, g.TXDropped = gr.Sent, gr.TXDropped
+		time.Sleep(500 * time.Millisecond) // the last frames cross the veth
+	})
+	stopRun(t, cmd, done)
+	if g.Sent != n {
+		t.Fatalf("gen sent %d (tx dropped %d), want %d", g.Sent, g.TXDropped, n)
+	}
+	r := tr.Result
+	for _, l := range r.Ledger {
+		t.Logf("ledger %s: %d (after the loop: %v)", l.Layer, l.Drops, l.AfterLoop)
+	}
+	if r.RXPackets+r.LostBeforeLoop != n {
+		t.Errorf("trial: received %d + before-loop drops %d = %d, sent %d", r.RXPackets, r.LostBeforeLoop, r.RXPackets+r.LostBeforeLoop, n)
+	}
+	if r.RXPackets == 0 || r.RXBytes != 64*r.RXPackets {
+		t.Errorf("trial: %d packets, %d bytes", r.RXPackets, r.RXBytes)
+	}
+}
+
+// TestTrialAPIBadFlags: bad listen options are one line and exit 2, before
+// anything starts.
+func TestTrialAPIBadFlags(t *testing.T) {
+	cfg := writeConfig(t, nullConfig(uniquePrefix(t), true, ""))
+	tok := filepath.Join(t.TempDir(), "tok")
+	if err := os.WriteFile(tok, []byte("t0ken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--config", cfg, "--trial-api", "0.0.0.0:9471"}, "not a loopback address"},
+		{[]string{"run", "--config", cfg, "--trial-api", "10.0.0.1:9471", "--trial-api-public"}, "needs --trial-api-token-file"},
+		{[]string{"run", "--config", cfg, "--trial-api", "10.0.0.1:9471", "--trial-api-public", "--trial-api-token-file", "/nonexistent/tok"}, "no such file"},
+		{[]string{"run", "--config", cfg, "--trial-api", "9471"}, "want HOST:PORT"},
+		{[]string{"run", "--config", cfg, "--trial-api-token-file", tok}, "need --trial-api HOST:PORT"},
+		{[]string{"trial-api", "--trial-api", "0.0.0.0:9471"}, "not a loopback address"},
+		{[]string{"trial-api", "--trial-api", "127.0.0.1:0", "--shm-dir", t.TempDir(), "--wait", "0s"}, "no rxprobe segment"},
+	} {
+		res := runRxprobe(t, tc.args...)
+		lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+		if res.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, res.code, res.stderr, tc.want)
+		}
+	}
+}
