@@ -62,7 +62,7 @@ func newFake() *fakeEngine {
 
 // hostRoot copies testdata/host (proc files from a real machine) and adds
 // the ConnectX-5's sysfs counters.
-func hostRoot(t *testing.T) string {
+func hostRoot(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	err := filepath.WalkDir("testdata/host", func(path string, d os.DirEntry, err error) error {
@@ -87,7 +87,7 @@ func hostRoot(t *testing.T) string {
 	return root
 }
 
-func writeFile(t *testing.T, root, rel, content string) {
+func writeFile(t testing.TB, root, rel, content string) {
 	t.Helper()
 	p := filepath.Join(root, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -542,5 +542,52 @@ func TestRequestedSamplesKeepGuardSeconds(t *testing.T) {
 		_ = s.sample(false)
 	}); n != 0 {
 		t.Errorf("a requested sample allocates %.1f times", n)
+	}
+}
+
+// BenchmarkSampleOnRequest is a trial boundary's round trip: a request
+// through the segment wakes the running stats thread, which takes a full
+// sample (fake engine, the fixture's /proc and /sys) and publishes it;
+// the requester wakes on the served word.
+func BenchmarkSampleOnRequest(b *testing.B) {
+	f, dir := newFake(), b.TempDir()
+	s, err := New(f, Options{HostRoot: hostRoot(b), Interval: time.Minute, ShmDir: dir, Prefix: "fb",
+		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Stop()
+	q, err := shm.OpenRequester(dir, "fb")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := q.Wait(ctx, q.Request(), time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSample is one scheduled sample on the same fixture, for
+// comparison: the round trip's cost beyond the sample itself is the two
+// futex wake-ups.
+func BenchmarkSample(b *testing.B) {
+	f, dir := newFake(), b.TempDir()
+	s, err := New(f, Options{HostRoot: hostRoot(b), Interval: time.Minute, ShmDir: dir, Prefix: "fs",
+		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = s.sample(false)
 	}
 }
