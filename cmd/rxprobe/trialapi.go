@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -95,13 +92,8 @@ func runTrialAPI(ctx context.Context, stderr io.Writer, f trialAPICmdFlags) erro
 	if f.wait < 0 || f.parentPID < 0 {
 		return usageError(fmt.Errorf("trial-api: --wait %s and --parent-pid %d must not be negative", f.wait, f.parentPID))
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := childContext(ctx, f.parentPID)
 	defer stop()
-	ctx, unwatch := parent.Watch(ctx, f.parentPID)
-	defer unwatch()
 	prefix, err := exporter.WaitForSegment(ctx, f.shmDir, f.attach, f.wait)
 	if ctx.Err() != nil {
 		return nil

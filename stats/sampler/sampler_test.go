@@ -545,18 +545,25 @@ func TestRequestedSamplesKeepGuardSeconds(t *testing.T) {
 	}
 }
 
+// benchSampler is a sampler of the fake engine on the fixture, with the
+// guard, sampling once a minute; closed at the end of the benchmark.
+func benchSampler(b *testing.B, prefix string) (*Sampler, string) {
+	dir := b.TempDir()
+	s, err := New(newFake(), Options{HostRoot: hostRoot(b), Interval: time.Minute, ShmDir: dir, Prefix: prefix,
+		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s, dir
+}
+
 // BenchmarkSampleOnRequest is a trial boundary's round trip: a request
 // through the segment wakes the running stats thread, which takes a full
 // sample (fake engine, the fixture's /proc and /sys) and publishes it;
 // the requester wakes on the served word.
 func BenchmarkSampleOnRequest(b *testing.B) {
-	f, dir := newFake(), b.TempDir()
-	s, err := New(f, Options{HostRoot: hostRoot(b), Interval: time.Minute, ShmDir: dir, Prefix: "fb",
-		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s, dir := benchSampler(b, "fb")
 	if err := s.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -579,13 +586,7 @@ func BenchmarkSampleOnRequest(b *testing.B) {
 // comparison: the round trip's cost beyond the sample itself is the two
 // futex wake-ups.
 func BenchmarkSample(b *testing.B) {
-	f, dir := newFake(), b.TempDir()
-	s, err := New(f, Options{HostRoot: hostRoot(b), Interval: time.Minute, ShmDir: dir, Prefix: "fs",
-		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := benchSampler(b, "fs")
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = s.sample(false)

@@ -110,25 +110,11 @@ type Requester struct {
 
 // OpenRequester maps the header of DIR/rxprobe-<prefix> read-write.
 func OpenRequester(dir, prefix string) (*Requester, error) {
-	path, err := segmentPath(dir, prefix)
+	fd, path, _, err := openSegment(dir, prefix, unix.O_RDWR)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err == unix.ENOENT {
-		return nil, fmt.Errorf("shm: open %s: %w (%w)", path, ErrNotFound, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("shm: open %s for sample requests: %w", path, err)
-	}
 	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, fmt.Errorf("shm: stat %s: %w", path, err)
-	}
-	if st.Size < HeaderSize {
-		return nil, fmt.Errorf("shm: %s: %d bytes, shorter than the header: %w", path, st.Size, ErrBadMagic)
-	}
 	mem, err := unix.Mmap(fd, 0, HeaderSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("shm: mmap %s: %w", path, err)

@@ -358,33 +358,45 @@ type Reader struct {
 	pid     int
 }
 
+// openSegment opens DIR/rxprobe-<prefix> with flags and checks that it
+// holds at least a header; it returns the descriptor, path and size.
+func openSegment(dir, prefix string, flags int) (int, string, int64, error) {
+	path, err := segmentPath(dir, prefix)
+	if err != nil {
+		return -1, "", 0, err
+	}
+	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT {
+		return -1, "", 0, fmt.Errorf("shm: open %s: %w (%w)", path, ErrNotFound, err)
+	}
+	if err != nil {
+		return -1, "", 0, fmt.Errorf("shm: open %s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, "", 0, fmt.Errorf("shm: stat %s: %w", path, err)
+	}
+	if st.Size < HeaderSize {
+		unix.Close(fd)
+		return -1, "", 0, fmt.Errorf("shm: %s: %d bytes, shorter than the header: %w", path, st.Size, ErrBadMagic)
+	}
+	return fd, path, st.Size, nil
+}
+
 // Open maps DIR/rxprobe-<prefix> read-only and checks its header.
 func Open(dir, prefix string) (*Reader, error) {
-	path, err := segmentPath(dir, prefix)
+	fd, path, size, err := openSegment(dir, prefix, unix.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err == unix.ENOENT {
-		return nil, fmt.Errorf("shm: open %s: %w (%w)", path, ErrNotFound, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("shm: open %s: %w", path, err)
-	}
 	defer unix.Close(fd) // the mapping outlives the descriptor
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, fmt.Errorf("shm: stat %s: %w", path, err)
-	}
-	if st.Size < HeaderSize {
-		return nil, fmt.Errorf("shm: %s: %d bytes, shorter than the header: %w", path, st.Size, ErrBadMagic)
-	}
-	mem, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ, unix.MAP_SHARED)
+	mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("shm: mmap %s: %w", path, err)
 	}
 	r := &Reader{path: path, mem: mem}
-	if err := r.check(int(st.Size)); err != nil {
+	if err := r.check(int(size)); err != nil {
 		unix.Munmap(mem)
 		return nil, err
 	}
