@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -216,4 +218,62 @@ func TestTrialAPIBadFlags(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, res.code, res.stderr, tc.want)
 		}
 	}
+}
+
+// TestIntegrationTrialAPIStandaloneWithToken: `rxprobe trial-api`
+// attached to a run started without it, with a token: requests without
+// the token (or with another) are 401 and take no sample; with it, a
+// trial works.
+func TestIntegrationTrialAPIStandaloneWithToken(t *testing.T) {
+	needCurl(t)
+	prefix := uniquePrefix(t)
+	cfg := writeConfig(t, nullConfig(prefix, true, "stats:\n  exporter: false\n"))
+	cmd, done := startRun(t, cfg, filepath.Join(t.TempDir(), "r.json"))
+	tok := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tok, []byte("s3cret-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + freePort(t)
+	base := "http://" + addr
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	api := rxprobeCmd(ctx, "trial-api", "--attach", prefix, "--trial-api", addr, "--trial-api-token-file", tok)
+	var stderr lockedBuffer
+	api.Stderr = &stderr
+	if err := api.Start(); err != nil {
+		t.Fatal(err)
+	}
+	apiDone := make(chan error, 1)
+	go func() { apiDone <- api.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "serving http://") {
+		if time.Now().After(deadline) {
+			t.Fatalf("trial-api did not start: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var e struct{ Error string }
+	for _, hdr := range [][]string{nil, {"-H", "Authorization: Bearer wrong"}, {"-H", "Authorization: s3cret-token"}} {
+		args := append(append([]string{}, hdr...), "-X", "POST", base+"/v1/trials")
+		if code := curlJSON(t, &e, args...); code != 401 || e.Error == "" {
+			t.Errorf("start with %v: %d %q, want 401", hdr, code, e.Error)
+		}
+	}
+	auth := []string{"-H", "Authorization: Bearer s3cret-token"}
+	var start, stop trialapi.Trial
+	if code := curlJSON(t, &start, append(auth, "-X", "POST", base+"/v1/trials")...); code != 201 {
+		t.Fatalf("start with the token: %d", code)
+	}
+	if start.StartRequest != 1 {
+		t.Errorf("first authorised trial answers request %d: refused requests took samples", start.StartRequest)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if code := curlJSON(t, &stop, append(auth, "-X", "POST", base+"/v1/trials/"+start.ID+"/stop")...); code != 200 || stop.Result.RXPackets == 0 {
+		t.Errorf("stop with the token: %d %+v", code, stop.Result)
+	}
+	_ = api.Process.Signal(syscall.SIGTERM)
+	if err := <-apiDone; err != nil {
+		t.Errorf("trial-api on SIGTERM: %v\n%s", err, stderr.String())
+	}
+	stopRun(t, cmd, done)
 }
