@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rxprobe/rxprobe/internal/run"
+	"github.com/rxprobe/rxprobe/stats/shm"
 	"github.com/rxprobe/rxprobe/stats/trialapi"
 )
 
@@ -276,4 +278,53 @@ func TestIntegrationTrialAPIStandaloneWithToken(t *testing.T) {
 		t.Errorf("trial-api on SIGTERM: %v\n%s", err, stderr.String())
 	}
 	stopRun(t, cmd, done)
+}
+
+// TestIntegrationStraceSampleRequests: serving sample requests keeps the
+// RX process quiet. strace on every thread of `rxprobe run` sees no mmap,
+// munmap, madvise, mprotect, brk or thread creation while another
+// process requests samples back to back (the trial API's path). The
+// detector is the one TestIntegrationStraceWholeRXProcess proves with
+// its planted control.
+func TestIntegrationStraceSampleRequests(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("needs strace (apt-get install strace)")
+	}
+	prefix := uniquePrefix(t)
+	cfg := writeConfig(t, nullConfig(prefix, true, "stats:\n  exporter: false\n"))
+	cmd, done := startRun(t, cfg, filepath.Join(t.TempDir(), "r.json"), "--status", "never")
+	terminateOnCleanup(t, cmd, done)
+	time.Sleep(run.Warmup + 500*time.Millisecond)
+	q, err := shm.OpenRequester("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	stop, served := make(chan struct{}), make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { served <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if q.Wait(context.Background(), q.Request(), 5*time.Second) != nil {
+				return // the run stopped
+			}
+			n++
+		}
+	}()
+	calls, threads := straceWindow(t, strace, cmd, done, 4*time.Second)
+	close(stop)
+	n := <-served
+	t.Logf("strace on %d threads for 4 s; %d sample requests served", threads, n)
+	if n < 10 {
+		t.Errorf("only %d sample requests served: the window did not exercise the path", n)
+	}
+	if len(calls) > 0 {
+		t.Errorf("serving sample requests changed the RX process's mappings (%d calls):\n%s", len(calls), strings.Join(calls, "\n"))
+	}
 }
