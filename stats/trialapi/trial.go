@@ -54,8 +54,9 @@ type Result struct {
 	// second.
 	GuardEvents      []CPUKinds `json:"guard_events"`
 	GuardEventsTotal uint64     `json:"guard_events_total"`
-	// Interrupts are the RX CPUs' interrupts by kind (LOC, CAL, TLB, RES,
-	// ..., IRQ for device interrupts), exact at both boundaries.
+	// Interrupts are the RX CPUs' interrupts by the kinds the guard
+	// watches (LOC, CAL, TLB, RES, IWI, NMI, PMI, MCE, and IRQ for every
+	// device interrupt), exact at both boundaries.
 	Interrupts []CPUKinds `json:"interrupts"`
 }
 
@@ -108,17 +109,14 @@ func delta(cur, prev uint64) uint64 {
 	return cur - prev
 }
 
-func label(se *snapshot.Series, name string) string {
-	for _, l := range se.Labels {
+// label is the value of the label called name ("" without one).
+func label(ls []snapshot.Label, name string) string {
+	for _, l := range ls {
 		if l.Name == name {
 			return l.Value
 		}
 	}
 	return ""
-}
-
-func hlabel(h *snapshot.Histogram, name string) string {
-	return label(&snapshot.Series{Labels: h.Labels}, name)
 }
 
 // Delta computes what changed from a to b. Both must come from the same
@@ -155,8 +153,8 @@ func Delta(a, b *Sample) *Result {
 		se := &b.Schema.Series[i]
 		switch se.Metric {
 		case mRXPackets, mRXBytes:
-			q, _ := strconv.Atoi(label(se, "queue"))
-			p := port(label(se, "port"))
+			q, _ := strconv.Atoi(label(se.Labels, "queue"))
+			p := port(label(se.Labels, "port"))
 			qd := queue(p, q)
 			if se.Metric == mRXPackets {
 				qd.RXPackets, p.RXPackets, r.RXPackets = d(se.Index), p.RXPackets+d(se.Index), r.RXPackets+d(se.Index)
@@ -164,15 +162,15 @@ func Delta(a, b *Sample) *Result {
 				qd.RXBytes, p.RXBytes, r.RXBytes = d(se.Index), p.RXBytes+d(se.Index), r.RXBytes+d(se.Index)
 			}
 		case mDrops:
-			if l := slices.Index(dropclass.Names[:], label(se, "layer")); l >= 0 {
+			if l := slices.Index(dropclass.Names[:], label(se.Labels, "layer")); l >= 0 {
 				ledger[l] += d(se.Index)
 			}
 		case mViolations:
-			events.add(label(se, "cpu"), label(se, "kind"), d(se.Index))
+			events.add(label(se.Labels, "cpu"), label(se.Labels, "kind"), d(se.Index))
 			r.GuardEventsTotal += d(se.Index)
 		case mInterrupts:
-			if k, ok := guard.KindOf(label(se, "kind")); ok {
-				irqs.add(label(se, "cpu"), guard.KindNames[k], d(se.Index))
+			if k, ok := guard.KindOf(label(se.Labels, "kind")); ok {
+				irqs.add(label(se.Labels, "cpu"), guard.KindNames[k], d(se.Index))
 			}
 		}
 	}
@@ -181,12 +179,12 @@ func Delta(a, b *Sample) *Result {
 		if h.Metric != mGap {
 			continue
 		}
-		q, _ := strconv.Atoi(hlabel(h, "queue"))
+		q, _ := strconv.Atoi(label(h.Labels, "queue"))
 		hd := &Histogram{BoundsS: h.Bounds, Counts: make([]uint64, len(h.Bounds)+1)}
 		for k := range hd.Counts {
 			hd.Counts[k] = d(h.First + k)
 		}
-		queue(port(hlabel(h, "port")), q).GapHistogram = hd
+		queue(port(label(h.Labels, "port")), q).GapHistogram = hd
 	}
 	for l, n := range ledger {
 		c := dropclass.Class(l)
