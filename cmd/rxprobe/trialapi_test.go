@@ -161,36 +161,59 @@ func TestIntegrationTrialAPINetNull(t *testing.T) {
 // TestIntegrationTrialAPIVethExternalSender: an external sender (`rxprobe
 // gen --count N` from the peer namespace) sends between a trial's start
 // and stop; the trial accounts for every frame: received + the ledger's
-// before-loop drops = N.
+// before-loop drops = N. Once lossless (10 kpps, a deep ring), once in
+// overload (as fast as the generator can, a CPU hog on the RX CPU, a
+// short ring), where the ledger must carry the difference.
 func TestIntegrationTrialAPIVethExternalSender(t *testing.T) {
 	needCurl(t)
-	const n = 20000
-	v := newNamedVethPair(t, "rxta")
-	cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", fmt.Sprintf(afXDPArgs, v.a), 4096)+"stats:\n  exporter: false\n")
-	addr := "127.0.0.1:" + freePort(t)
-	base := "http://" + addr
-	dir := t.TempDir()
-	cmd, done := startRun(t, cfg, filepath.Join(dir, "run.json"), "--trial-api", addr)
-	waitTrialAPI(t, base)
-	var g struct{ Sent, TXDropped uint64 }
-	tr := trialOf(t, base, func() {
-		gr := genInNS(t, v, cfg, filepath.Join(dir, "gen.json"), "--count", strconv.Itoa(n), "--rate", "10000")
-		g.Sent, g.TXDropped = gr.Sent, gr.TXDropped
-		time.Sleep(500 * time.Millisecond) // the last frames cross the veth
-	})
-	stopRun(t, cmd, done)
-	if g.Sent != n {
-		t.Fatalf("gen sent %d (tx dropped %d), want %d", g.Sent, g.TXDropped, n)
-	}
-	r := tr.Result
-	for _, l := range r.Ledger {
-		t.Logf("ledger %s: %d (after the loop: %v)", l.Layer, l.Drops, l.AfterLoop)
-	}
-	if r.RXPackets+r.LostBeforeLoop != n {
-		t.Errorf("trial: received %d + before-loop drops %d = %d, sent %d", r.RXPackets, r.LostBeforeLoop, r.RXPackets+r.LostBeforeLoop, n)
-	}
-	if r.RXPackets == 0 || r.RXBytes != 64*r.RXPackets {
-		t.Errorf("trial: %d packets, %d bytes", r.RXPackets, r.RXBytes)
+	for _, tc := range []struct {
+		name       string
+		n, ring    int
+		rate       string
+		hog, lossy bool
+	}{
+		{"lossless", 20000, 4096, "10000", false, false},
+		{"overload", 300000, 1024, "0", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := newNamedVethPair(t, "rxta")
+			cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", fmt.Sprintf(afXDPArgs, v.a), tc.ring)+"stats:\n  exporter: false\n")
+			addr := "127.0.0.1:" + freePort(t)
+			base := "http://" + addr
+			dir := t.TempDir()
+			cmd, done := startRun(t, cfg, filepath.Join(dir, "run.json"), "--trial-api", addr)
+			waitTrialAPI(t, base)
+			if tc.hog {
+				hog := exec.Command("taskset", "-c", fmt.Sprint(rxCPU()), "sh", "-c", "while :; do :; done")
+				if err := hog.Start(); err != nil {
+					t.Fatalf("starting the CPU hog: %v", err)
+				}
+				t.Cleanup(func() { _ = hog.Process.Kill(); _ = hog.Wait() })
+			}
+			var sent uint64
+			tr := trialOf(t, base, func() {
+				g := genInNS(t, v, cfg, filepath.Join(dir, "gen.json"), "--count", strconv.Itoa(tc.n), "--rate", tc.rate)
+				sent = g.Sent
+				time.Sleep(500 * time.Millisecond) // the last frames cross the veth
+			})
+			stopRun(t, cmd, done)
+			r := tr.Result
+			for _, l := range r.Ledger {
+				t.Logf("sent %d, received %d; ledger %s: %d (after the loop: %v)", sent, r.RXPackets, l.Layer, l.Drops, l.AfterLoop)
+			}
+			if sent != uint64(tc.n) {
+				t.Fatalf("gen sent %d, want %d", sent, tc.n)
+			}
+			if r.RXPackets+r.LostBeforeLoop != sent {
+				t.Errorf("trial: received %d + before-loop drops %d = %d, sent %d", r.RXPackets, r.LostBeforeLoop, r.RXPackets+r.LostBeforeLoop, sent)
+			}
+			if r.RXPackets == 0 || r.RXBytes != 64*r.RXPackets {
+				t.Errorf("trial: %d packets, %d bytes", r.RXPackets, r.RXBytes)
+			}
+			if tc.lossy && r.LostBeforeLoop == 0 {
+				t.Errorf("overload: no drop in the trial's ledger (received %d of %d)", r.RXPackets, sent)
+			}
+		})
 	}
 }
 
