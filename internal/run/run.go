@@ -85,6 +85,9 @@ func (r *runner) start() error {
 		if err := r.startStats(); err != nil {
 			return err
 		}
+		if r.o.TrialAPI.Addr != "" { // on the segment startStats created
+			r.trial = startTrialAPI(r.o.log(), r.cfg, r.eng.Plan().Prefix, r.o.TrialAPI)
+		}
 	}
 	prefix := r.eng.Plan().Prefix
 	switch {
@@ -96,9 +99,6 @@ func (r *runner) start() error {
 		}
 	default:
 		r.exp = startExporter(r.o.log(), r.cfg, prefix)
-	}
-	if !noStats && r.o.TrialAPI.Addr != "" {
-		r.trial = startTrialAPI(r.o.log(), r.cfg, prefix, r.o.TrialAPI)
 	}
 	r.first, r.last = r.eng.NewReading(), r.eng.NewReading()
 	if d := r.quiet.enter(r.inproc != nil); d != "" {
