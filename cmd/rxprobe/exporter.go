@@ -58,6 +58,18 @@ ADDR. Without --attach it uses the only segment in DIR. It waits up to
 	return cmd
 }
 
+// childContext is the context of a child command (exporter, trial API):
+// it ends on SIGINT or SIGTERM and, when parentPID is not 0, as soon as
+// that process is gone (parent.IsGone then says so). ctx may be nil.
+func childContext(ctx context.Context, parentPID int) (context.Context, func()) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, unwatch := parent.Watch(ctx, parentPID)
+	return ctx, func() { unwatch(); stop() }
+}
+
 func runExporter(ctx context.Context, stderr io.Writer, f exporterFlags) error {
 	if f.wait < 0 {
 		return usageError(fmt.Errorf("exporter: --wait %s is negative", f.wait))
@@ -65,13 +77,8 @@ func runExporter(ctx context.Context, stderr io.Writer, f exporterFlags) error {
 	if f.parentPID < 0 {
 		return usageError(fmt.Errorf("exporter: --parent-pid %d is negative", f.parentPID))
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := childContext(ctx, f.parentPID)
 	defer stop()
-	ctx, unwatch := parent.Watch(ctx, f.parentPID)
-	defer unwatch()
 	exitQuietly := func() error {
 		if parent.IsGone(ctx) {
 			fmt.Fprintf(stderr, "rxprobe exporter: parent pid %d is gone, exiting\n", f.parentPID)

@@ -31,6 +31,7 @@ type runFlags struct {
 	status    string
 	readyFile string
 	debug     run.Debug
+	trial     trialAPIFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -53,6 +54,7 @@ func newRunCmd() *cobra.Command {
 	fl.Duration("stats-interval", 0, "stats sampling interval (default stats.interval, 1s)")
 	fl.String("capture-dir", "", "capture every RX queue to pcapng files in this directory (capture.dir; turns capture on)")
 	fl.String("capture-filter", "", "tcpdump expression selecting the packets to capture (capture.filter)")
+	f.trial.register(cmd, "")
 	fl.BoolVar(&f.debug.StdioReads, "debug-stdio-reads", false, "benchmark only: map and unmap a page per kernel file read, as glibc stdio did")
 	_ = fl.MarkHidden("debug-stdio-reads")
 	fl.BoolVar(&f.debug.NoStats, "debug-no-stats", false, "benchmark only: no stats thread, no exporter (the observer benchmark's baseline)")
@@ -85,13 +87,17 @@ func newRunCmd() *cobra.Command {
 		if f.status != "auto" && f.status != "always" && f.status != "never" {
 			return usageError(fmt.Errorf("--status %q: use auto, always or never", f.status))
 		}
+		if err := f.trial.check(f.debug.NoStats); err != nil {
+			return usageError(err)
+		}
 		cfg, host, err := loadConfig(f.config, f.hostRoot, v)
 		if err != nil {
 			return err
 		}
 		tty := isTerminal(1)
 		o := run.Options{HostRoot: host.Root(), StatusFD: -1, StatusTTY: tty, ReadyFile: f.readyFile,
-			Build: run.Build{Version: version, Commit: commit}, Debug: f.debug}
+			Build: run.Build{Version: version, Commit: commit}, Debug: f.debug,
+			TrialAPI: run.TrialAPI{Addr: f.trial.addr, Public: f.trial.public, TokenFile: f.trial.tokenFile}}
 		if f.status == "always" || (f.status == "auto" && tty) {
 			o.StatusFD = 1
 		}

@@ -105,6 +105,25 @@ func startExporter(log io.Writer, cfg *config.Config, prefix string) *child {
 	return c
 }
 
+// startTrialAPI starts `rxprobe trial-api` on the run's segment. A
+// failure to start is reported and the run goes on without it (nil).
+func startTrialAPI(log io.Writer, cfg *config.Config, prefix string, o TrialAPI) *child {
+	args := []string{"trial-api", "--attach", prefix, "--shm-dir", cfg.Stats.ShmDir, "--trial-api", o.Addr,
+		"--parent-pid", strconv.Itoa(os.Getpid())}
+	if o.Public {
+		args = append(args, "--trial-api-public")
+	}
+	if o.TokenFile != "" {
+		args = append(args, "--trial-api-token-file", o.TokenFile)
+	}
+	c, err := startChild(args...)
+	if err != nil {
+		fmt.Fprintf(log, "rxprobe: trial API: %v (continuing without it)\n", err)
+		return nil
+	}
+	return c
+}
+
 // watcher is the `rxprobe watch` child: it prints its findings itself and
 // appends them to a file this process reads only after the loops stopped,
 // so that nothing arrives in the RX process while it runs.

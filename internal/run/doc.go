@@ -1,7 +1,7 @@
 // Package run owns one `rxprobe run` from start to stop: the preflight
 // gate, the engine (EAL, ports, C poll loops), the stats thread, the
-// exporter and drift-watcher child processes, the quiet steady state (GC
-// off, pages locked, heap measured) and the one report.
+// exporter, drift-watcher and trial-API child processes, the quiet steady
+// state (GC off, pages locked, heap measured) and the one report.
 //
 // Contract:
 //   - Run drives the engine from the calling goroutine, which must be

@@ -27,8 +27,19 @@ type Options struct {
 	Degraded []string
 	// Debug are the hidden benchmark and test switches.
 	Debug Debug
+	// TrialAPI, when Addr is set, starts `rxprobe trial-api` as a child
+	// on the run's segment (the caller has checked it with
+	// trialapi.CheckListen).
+	TrialAPI TrialAPI
 	// Log receives progress lines and warnings (nil: os.Stderr).
 	Log io.Writer
+}
+
+// TrialAPI is where the trial API child listens.
+type TrialAPI struct {
+	Addr      string
+	Public    bool
+	TokenFile string
 }
 
 // Build is this binary's version and commit.

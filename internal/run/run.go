@@ -24,6 +24,7 @@ type runner struct {
 	eng         *rx.Engine
 	smp         *sampler.Sampler
 	exp         *child
+	trial       *child // the trial API
 	inproc      *inprocExporter
 	watch       *watcher
 	hook        *captureHook
@@ -85,6 +86,9 @@ func (r *runner) start() error {
 		if err := r.startStats(); err != nil {
 			return err
 		}
+		if r.o.TrialAPI.Addr != "" { // on the segment startStats created
+			r.trial = startTrialAPI(r.o.log(), r.cfg, r.eng.Plan().Prefix, r.o.TrialAPI)
+		}
 	}
 	prefix := r.eng.Plan().Prefix
 	switch {
@@ -129,6 +133,9 @@ func (r *runner) start() error {
 	}
 	if r.exp != nil {
 		r.logf("rxprobe: metrics at http://%s/metrics (exporter pid %d)\n", r.cfg.Stats.MetricsAddr, r.exp.cmd.Process.Pid)
+	}
+	if r.trial != nil {
+		r.logf("rxprobe: trial API at http://%s/v1/trials (pid %d)\n", r.o.TrialAPI.Addr, r.trial.cmd.Process.Pid)
 	}
 	return nil
 }
@@ -186,6 +193,7 @@ func (r *runner) stop() error {
 	// Both children wind down at once; the watcher is waited for and read
 	// when the report is built.
 	r.exp.terminate()
+	r.trial.terminate()
 	if r.watch != nil {
 		r.watch.terminate()
 	}
@@ -194,6 +202,7 @@ func (r *runner) stop() error {
 		_, _ = unix.Write(r.o.StatusFD, []byte("\n")) // end the rewritten status line
 	}
 	r.exp.stop()
+	r.trial.stop()
 	r.inproc.stop()
 	// The captures stopped with the engine: the hook gets EOF, finishes
 	// its queue and exits (within HookWait).

@@ -54,7 +54,7 @@ func Attach(ctx context.Context, o AttachOptions) (*Attached, error) {
 	if o.Dir == "" {
 		o.Dir = shm.DefaultDir
 	}
-	prefix, err := waitForSegment(ctx, o.Dir, o.Prefix, o.Wait)
+	prefix, err := WaitForSegment(ctx, o.Dir, o.Prefix, o.Wait)
 	if err != nil {
 		return nil, err
 	}
@@ -82,12 +82,12 @@ func (a *Attached) Close() error {
 	return a.col.Close()
 }
 
-// waitForSegment returns the prefix to serve: attach itself once its
+// WaitForSegment returns the prefix to serve: attach itself once its
 // segment opens, or the only segment in dir. It polls until wait has
 // passed while there is no segment, and fails at once when there are
 // several or the segment is not a readable rxprobe segment. It returns
-// ctx's error when ctx ends first.
-func waitForSegment(ctx context.Context, dir, attach string, wait time.Duration) (string, error) {
+// ctx's error when ctx ends first. The trial API attaches with it too.
+func WaitForSegment(ctx context.Context, dir, attach string, wait time.Duration) (string, error) {
 	deadline := time.Now().Add(wait)
 	for {
 		prefix, err := findSegment(dir, attach)

@@ -26,6 +26,12 @@
 //     are unwrapped and port counters survive restarts (stats/counter).
 //   - A port whose driver is not in stats/dropclass's table gets one line
 //     on Options.EventFD at New: its drops are only partly classified.
+//   - Samples on request: between samples the thread sleeps on the
+//     segment's request futex (stats/shm), so a process asking for a
+//     sample gets one at once, answering its request (Header.Served). A
+//     requested sample publishes every counter and the drop ledger but
+//     leaves the guard's second running: the guard judges whole seconds
+//     of scheduled samples, and counts each drop once.
 //   - With Options.CaptureTriggers and an engine implementing
 //     CaptureTriggerer, it fires trigger-mode capture after a sample:
 //     drop when any ledger layer grew since the previous sample, gap and

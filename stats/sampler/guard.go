@@ -164,6 +164,19 @@ func (g *guardSource) sample(v []uint64) error {
 	return nil
 }
 
+// between publishes the drop ledger of a sample taken between two guard
+// seconds (a requested sample): the ledger's values are exact at once,
+// while interrupts, gaps and the second's count are left to the next
+// scheduled sample, so the second is judged whole. The guard's own ledger
+// takes its delta at the next second, from the same cumulative counters:
+// nothing is counted twice. The drop trigger fires as on any sample.
+func (g *guardSource) between(v []uint64) {
+	g.ledger(v)
+	if g.trigMask&(1<<capture.TriggerDrop) != 0 {
+		g.dropTrigger()
+	}
+}
+
 // ledger classifies every port's drops into the guard's input and
 // publishes them (the drop ledger).
 func (g *guardSource) ledger(v []uint64) {

@@ -103,9 +103,11 @@ type Sampler struct {
 	w      *shm.Writer
 	vals   []uint64 // staging copy, published in one go under the seqlock
 
-	stop chan struct{}
-	done chan struct{}
-	err  error
+	stop     chan struct{}
+	stopping atomic.Bool // set with stop, read by the loop between futex waits
+	done     chan struct{}
+	err      error
+	served   uint32 // the request word at the last sample (shm.Writer.Requested)
 
 	tid     int
 	launch  atomic.Uint64 // loops' launch TSC, set by another goroutine
@@ -218,9 +220,20 @@ func (s *Sampler) LaunchTSC(tsc uint64) {
 }
 
 // Sample takes one sample and publishes it. Start calls it every interval;
-// call it directly only while the sampler is not started.
-func (s *Sampler) Sample() error {
+// call it directly only while the sampler is not started. It also serves
+// every sample request made before it (shm: samples on request).
+func (s *Sampler) Sample() error { return s.sample(true) }
+
+// sample takes one sample. A scheduled sample is one of the interval's:
+// the guard counts those to close its seconds. A requested one (a
+// process asked for counters as of now) publishes everything, the drop
+// ledger included, but leaves the guard's second running: an extra
+// sample never splits, shortens or double counts a guard second.
+func (s *Sampler) sample(scheduled bool) error {
 	t0 := time.Now()
+	// Before any counter is read: the snapshot answers every request
+	// made up to here.
+	s.served = s.w.Requested()
 	if l := s.launch.Swap(0); l != 0 {
 		s.queues.launched(l)
 		if s.g != nil {
@@ -238,13 +251,18 @@ func (s *Sampler) Sample() error {
 			firstErr = err
 		}
 	}
-	if s.g != nil {
+	switch {
+	case s.g == nil:
+	case scheduled:
 		_ = s.g.sample(s.vals)
+	default:
+		s.g.between(s.vals)
 	}
 	s.samples++
 	s.vals[s.samplesIdx] = s.samples
 	s.vals[s.sampleNsIdx] = uint64(time.Since(t0))
 	copy(s.layout.Values(s.w.Begin()), s.vals)
+	s.w.Serve(s.served)
 	s.w.Commit(time.Now().UnixNano())
 	return firstErr
 }
@@ -268,7 +286,9 @@ func (s *Sampler) stdio() {
 // Start runs the sampler on its own locked OS thread every interval, and
 // prints the status line once per second if asked. It takes a first sample
 // synchronously (warm-up: the thread exists and every buffer has been
-// used before the loops start).
+// used before the loops start). Between samples the thread sleeps on the
+// segment's request futex, so a sample request (shm.Requester) is served
+// at once, without waiting for the next interval.
 func (s *Sampler) Start() error {
 	ready := make(chan error, 1)
 	go s.loop(ready)
@@ -285,22 +305,34 @@ func (s *Sampler) loop(ready chan<- error) {
 	err := s.Sample()
 	s.status.CopyFrom(s.cur)
 	ready <- err
-	t := time.NewTicker(s.o.Interval)
-	defer t.Stop()
+	next := time.Now().Add(s.o.Interval)
 	lastStatus := s.cur.At
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			if err := s.Sample(); err != nil && s.err == nil {
-				s.err = err
-			}
-			if s.o.StatusFD >= 0 && s.cur.At.Sub(lastStatus) >= time.Second-s.o.Interval/2 {
-				s.printStatus()
-				lastStatus = s.cur.At
-			}
+	for !s.stopping.Load() {
+		if s.w.Requested() != s.served {
+			s.note(s.sample(false))
+			continue
 		}
+		now := time.Now()
+		if wait := next.Sub(now); wait > 0 {
+			s.w.WaitRequest(s.served, wait)
+			continue
+		}
+		// As a ticker does: late ticks are dropped, not caught up.
+		if next = next.Add(s.o.Interval); !next.After(now) {
+			next = now.Add(s.o.Interval)
+		}
+		s.note(s.sample(true))
+		if s.o.StatusFD >= 0 && s.cur.At.Sub(lastStatus) >= time.Second-s.o.Interval/2 {
+			s.printStatus()
+			lastStatus = s.cur.At
+		}
+	}
+}
+
+// note keeps the first sampling error for Stop.
+func (s *Sampler) note(err error) {
+	if err != nil && s.err == nil {
+		s.err = err
 	}
 }
 
@@ -326,6 +358,8 @@ func (s *Sampler) Stop() error {
 	case <-s.stop:
 	default:
 		close(s.stop)
+		s.stopping.Store(true)
+		s.w.Interrupt() // out of the futex wait
 	}
 	<-s.done
 	return s.err

@@ -1,6 +1,7 @@
 package sampler
 
 import (
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +25,8 @@ type fakeEngine struct {
 	shape counters.Shape
 	now   counters.Reading // what the next Read returns
 	t     time.Time
-	fired [5]int // CaptureTrigger calls by reason
+	fired [5]int     // CaptureTrigger calls by reason
+	mu    sync.Mutex // for tests that set counters while the stats thread runs
 }
 
 func (f *fakeEngine) CaptureTrigger(reason uint8) { f.fired[reason]++ }
@@ -31,6 +34,8 @@ func (f *fakeEngine) CaptureTrigger(reason uint8) { f.fired[reason]++ }
 func (f *fakeEngine) Shape() *counters.Shape        { return &f.shape }
 func (f *fakeEngine) NewReading() *counters.Reading { return counters.NewReading(&f.shape) }
 func (f *fakeEngine) Read(r *counters.Reading) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.t = f.t.Add(time.Second)
 	f.now.At = f.t
 	r.CopyFrom(&f.now)
@@ -57,7 +62,7 @@ func newFake() *fakeEngine {
 
 // hostRoot copies testdata/host (proc files from a real machine) and adds
 // the ConnectX-5's sysfs counters.
-func hostRoot(t *testing.T) string {
+func hostRoot(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	err := filepath.WalkDir("testdata/host", func(path string, d os.DirEntry, err error) error {
@@ -82,7 +87,7 @@ func hostRoot(t *testing.T) string {
 	return root
 }
 
-func writeFile(t *testing.T, root, rel, content string) {
+func writeFile(t testing.TB, root, rel, content string) {
 	t.Helper()
 	p := filepath.Join(root, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -421,5 +426,169 @@ func TestCaptureTriggersFromTheStatsThread(t *testing.T) {
 				t.Errorf("a sample with triggers allocates %.1f times", n)
 			}
 		})
+	}
+}
+
+// requestSample asks the running sampler for a sample through the
+// segment, as the trial API does, and reads the snapshot that answers it.
+func requestSample(t *testing.T, q *shm.Requester, p *published) {
+	t.Helper()
+	n := q.Request()
+	if err := q.Wait(context.Background(), n, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h, err := p.r.Read(p.buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !shm.Reached(h.Served, n) {
+		t.Fatalf("snapshot serves request %d, asked %d", h.Served, n)
+	}
+	p.read()
+}
+
+// TestSampleOnRequestIsExact: with an interval far longer than the test,
+// only requests make samples; each snapshot answering a request holds
+// exactly the counters of the (stopped) engine at the request, the drop
+// ledger included, and the guard closed no second for them.
+func TestSampleOnRequestIsExact(t *testing.T) {
+	f, dir, root := newFake(), t.TempDir(), hostRoot(t)
+	s, err := New(f, Options{HostRoot: root, Interval: time.Hour, ShmDir: dir, Prefix: "fr",
+		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	q, err := shm.OpenRequester(dir, "fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	p := openPublished(t, dir, "fr")
+	for i, n := range []uint64{12345, 12346, 99999} {
+		f.mu.Lock() // the stats thread runs
+		f.now.Queues[0].Packets, f.now.Queues[0].Bytes = n, 64*n
+		f.now.Ports[0].Stats.IMissed = n / 1000
+		f.mu.Unlock()
+		requestSample(t, q, p)
+		if got := p.value("rxprobe_rx_packets_total", "port", "cx5", "queue", "0"); got != n {
+			t.Errorf("request %d: rx packets %d, want %d", i, got, n)
+		}
+		if got := p.value("rxprobe_rx_bytes_total", "port", "cx5", "queue", "0"); got != 64*n {
+			t.Errorf("request %d: rx bytes %d, want %d", i, got, 64*n)
+		}
+		if got := p.value("rxprobe_drops_total", "port", "cx5", "layer", "host_too_slow"); got != n/1000 {
+			t.Errorf("request %d: host_too_slow %d, want %d", i, got, n/1000)
+		}
+		if got := p.value("rxprobe_stats_samples_total"); got != uint64(i+2) {
+			t.Errorf("request %d: %d samples, want %d (the first, then one per request)", i, got, i+2)
+		}
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if tl := s.Guard().Timeline(); len(tl) != 0 {
+		t.Errorf("requested samples closed %d guard seconds, want none", len(tl))
+	}
+}
+
+// TestRequestedSamplesKeepGuardSeconds: at 10 samples a second, requested
+// samples in between neither close a guard second early nor count a drop
+// twice; the ledger they publish is exact at once; they allocate nothing.
+func TestRequestedSamplesKeepGuardSeconds(t *testing.T) {
+	f, dir, root := newFake(), t.TempDir(), hostRoot(t)
+	s, err := New(f, Options{HostRoot: root, Interval: 100 * time.Millisecond, ShmDir: dir, Prefix: "fg",
+		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Sample(); err != nil { // the guard's starting point
+		t.Fatal(err)
+	}
+	p := openPublished(t, dir, "fg")
+	var missed uint64
+	for second := 1; second <= 2; second++ {
+		for range 10 {
+			missed += 3
+			f.now.Ports[0].Stats.IMissed = missed
+			if err := s.sample(false); err != nil {
+				t.Fatal(err)
+			}
+			p.read()
+			if got := p.value("rxprobe_drops_total", "port", "cx5", "layer", "host_too_slow"); got != missed {
+				t.Fatalf("ledger after a requested sample %d, want %d", got, missed)
+			}
+			if err := s.Sample(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := len(s.Guard().Timeline()); got != second {
+			t.Fatalf("after %d s of scheduled samples and as many requested: %d guard seconds", second, got)
+		}
+	}
+	tl := s.Guard().Timeline()
+	if tl[0].Drops[guard.LayerHostTooSlow] != 30 || tl[1].Drops[guard.LayerHostTooSlow] != 30 {
+		t.Errorf("seconds' drops %d, %d; want 30 each", tl[0].Drops[guard.LayerHostTooSlow], tl[1].Drops[guard.LayerHostTooSlow])
+	}
+	if got := s.Guard().Ledger()[guard.LayerHostTooSlow]; got != missed {
+		t.Errorf("guard ledger %d, want %d (each drop once)", got, missed)
+	}
+	if n := testing.AllocsPerRun(50, func() {
+		f.now.Ports[0].Stats.IMissed++
+		_ = s.sample(false)
+	}); n != 0 {
+		t.Errorf("a requested sample allocates %.1f times", n)
+	}
+}
+
+// benchSampler is a sampler of the fake engine on the fixture, with the
+// guard, sampling once a minute; closed at the end of the benchmark.
+func benchSampler(b *testing.B, prefix string) (*Sampler, string) {
+	dir := b.TempDir()
+	s, err := New(newFake(), Options{HostRoot: hostRoot(b), Interval: time.Minute, ShmDir: dir, Prefix: prefix,
+		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s, dir
+}
+
+// BenchmarkSampleOnRequest is a trial boundary's round trip: a request
+// through the segment wakes the running stats thread, which takes a full
+// sample (fake engine, the fixture's /proc and /sys) and publishes it;
+// the requester wakes on the served word.
+func BenchmarkSampleOnRequest(b *testing.B) {
+	s, dir := benchSampler(b, "fb")
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Stop()
+	q, err := shm.OpenRequester(dir, "fb")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := q.Wait(ctx, q.Request(), time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSample is one scheduled sample on the same fixture, for
+// comparison: the round trip's cost beyond the sample itself is the two
+// futex wake-ups.
+func BenchmarkSample(b *testing.B) {
+	s, _ := benchSampler(b, "fs")
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = s.sample(false)
 	}
 }

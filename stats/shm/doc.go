@@ -21,7 +21,8 @@
 //	    32    8 seqlock sequence: odd while a sample is being written
 //	    40    8 heartbeat: writer's clock at the last Commit, unix ns
 //	    48    8 samples committed
-//	    56    8 reserved (0)
+//	    56    4 sample requests made (requesters' atomic add; 0 at creation)
+//	    60    4 sample request served by this snapshot (written by Commit)
 //	    64    - payload, fixed size chosen at creation
 //
 // The meaning of the payload bytes is the business of the writer and the
@@ -39,6 +40,23 @@
 // sequence store; amd64 (TSO: stores are not reordered with other stores),
 // the platform the RX process runs on, guarantees it. A port to a weakly
 // ordered CPU must revisit Begin.
+//
+// # Samples on request
+//
+// A process that needs counters as of now (a trial's boundary), not up to
+// one stats interval old, maps the header read-write with OpenRequester,
+// adds one to the request word and wakes the futex on it (Request); the
+// writer's stats thread sleeps on that futex between its samples
+// (WaitRequest), so it samples at once. The writer loads the request word
+// before it reads any counter (Requested) and Commit publishes it in the
+// served word, inside the seqlock, then wakes the futex on the served
+// word, on which the requester sleeps (Wait). Any snapshot whose
+// Header.Served has Reached the request holds counters read after it.
+// Futexes on the shared file mapping need no signal and no pid: they work
+// across pid namespaces, and no signal can land on an RX thread. A writer
+// that predates the words ignores requests (Wait returns ErrNotServed).
+// The words were the reserved 8 bytes of version 1, which stays 1: a
+// reader of either side ignores what it does not know.
 //
 // # Liveness and stale segments
 //

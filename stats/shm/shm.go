@@ -81,6 +81,9 @@ type Header struct {
 	Heartbeat int64
 	// Samples counts the commits so far.
 	Samples uint64
+	// Served is the newest sample request this snapshot answers: its
+	// counters were read after request Served was made (Reached).
+	Served uint32
 }
 
 // segmentPath validates prefix and returns DIR/rxprobe-<prefix>.
@@ -105,7 +108,9 @@ type Writer struct {
 	payload []byte
 	seq     uint64 // local copy of the sequence
 	samples uint64
-	open    bool // between Begin and Commit
+	open    bool          // between Begin and Commit
+	served  uint32        // request number the next Commit publishes (Serve)
+	ts      unix.Timespec // WaitRequest's timeout, here so that it is not allocated
 }
 
 // Create creates DIR/rxprobe-<prefix> with room for payloadSize bytes
@@ -282,8 +287,9 @@ func (w *Writer) Begin() []byte {
 }
 
 // Commit publishes the sample started by Begin: it stores the heartbeat
-// (the caller's clock, unix nanoseconds) and the sample count, then makes
-// the sequence even. All three are atomic stores, ordered after the
+// (the caller's clock, unix nanoseconds), the sample count and the served
+// request number (Serve), then makes the sequence even and, when the
+// served number moved, wakes the requesters waiting for it. All three are atomic stores, ordered after the
 // caller's payload writes. Commit without Begin republishes the current
 // payload with a new heartbeat. It does not allocate.
 func (w *Writer) Commit(nowUnixNano int64) {
@@ -294,9 +300,13 @@ func (w *Writer) Commit(nowUnixNano int64) {
 	w.samples++
 	atomic.StoreUint64(word(w.mem, offHeartbeat), uint64(nowUnixNano))
 	atomic.StoreUint64(word(w.mem, offSamples), w.samples)
+	moved := w.publishServed()
 	w.seq++
 	atomic.StoreUint64(word(w.mem, offSeq), w.seq)
 	w.open = false
+	if moved {
+		w.wakeServed()
+	}
 }
 
 // Close unmaps the segment, removes its file and releases the lock. This is
@@ -348,33 +358,45 @@ type Reader struct {
 	pid     int
 }
 
+// openSegment opens DIR/rxprobe-<prefix> with flags and checks that it
+// holds at least a header; it returns the descriptor, path and size.
+func openSegment(dir, prefix string, flags int) (int, string, int64, error) {
+	path, err := segmentPath(dir, prefix)
+	if err != nil {
+		return -1, "", 0, err
+	}
+	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT {
+		return -1, "", 0, fmt.Errorf("shm: open %s: %w (%w)", path, ErrNotFound, err)
+	}
+	if err != nil {
+		return -1, "", 0, fmt.Errorf("shm: open %s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, "", 0, fmt.Errorf("shm: stat %s: %w", path, err)
+	}
+	if st.Size < HeaderSize {
+		unix.Close(fd)
+		return -1, "", 0, fmt.Errorf("shm: %s: %d bytes, shorter than the header: %w", path, st.Size, ErrBadMagic)
+	}
+	return fd, path, st.Size, nil
+}
+
 // Open maps DIR/rxprobe-<prefix> read-only and checks its header.
 func Open(dir, prefix string) (*Reader, error) {
-	path, err := segmentPath(dir, prefix)
+	fd, path, size, err := openSegment(dir, prefix, unix.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err == unix.ENOENT {
-		return nil, fmt.Errorf("shm: open %s: %w (%w)", path, ErrNotFound, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("shm: open %s: %w", path, err)
-	}
 	defer unix.Close(fd) // the mapping outlives the descriptor
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, fmt.Errorf("shm: stat %s: %w", path, err)
-	}
-	if st.Size < HeaderSize {
-		return nil, fmt.Errorf("shm: %s: %d bytes, shorter than the header: %w", path, st.Size, ErrBadMagic)
-	}
-	mem, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ, unix.MAP_SHARED)
+	mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("shm: mmap %s: %w", path, err)
 	}
 	r := &Reader{path: path, mem: mem}
-	if err := r.check(int(st.Size)); err != nil {
+	if err := r.check(int(size)); err != nil {
 		unix.Munmap(mem)
 		return nil, err
 	}
@@ -433,6 +455,7 @@ func (r *Reader) Read(dst []byte) (Header, error) {
 		}
 		hb := atomic.LoadUint64(word(r.mem, offHeartbeat))
 		samples := atomic.LoadUint64(word(r.mem, offSamples))
+		served := atomic.LoadUint32(word32(r.mem, offServed))
 		for i := 0; i < n; i += 8 {
 			binary.NativeEndian.PutUint64(dst[i:], atomic.LoadUint64(word(r.payload, i)))
 		}
@@ -440,7 +463,7 @@ func (r *Reader) Read(dst []byte) (Header, error) {
 			runtime.Gosched()
 			continue
 		}
-		h := Header{Version: r.version, PayloadSize: n, PID: r.pid, Seq: s1, Heartbeat: int64(hb), Samples: samples}
+		h := Header{Version: r.version, PayloadSize: n, PID: r.pid, Seq: s1, Heartbeat: int64(hb), Samples: samples, Served: served}
 		if samples == 0 {
 			return h, ErrNoSample
 		}
