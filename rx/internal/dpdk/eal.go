@@ -10,7 +10,24 @@ package dpdk
 #include <rte_launch.h>
 #include <rte_cycles.h>
 #include <rte_version.h>
+#include <signal.h>
+#include <pthread.h>
 #include "rxp.h"
+
+// rxp_eal_init runs rte_eal_init with every signal blocked in the calling
+// thread, so that the threads EAL creates (the RX and TX lcores, its
+// interrupt and telemetry threads) inherit a mask that blocks them all:
+// a signal to the process (SIGUSR1 for a capture trigger, SIGTERM) is then
+// never run on an RX core. The caller's mask is restored.
+static int rxp_eal_init(int argc, char **argv)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = rte_eal_init(argc, argv);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
 */
 import "C"
 
@@ -45,7 +62,7 @@ func Init(args []string) error {
 			av[i] = C.CString(a)
 		}
 		av[len(args)] = nil
-		rc := C.rte_eal_init(C.int(len(args)), (**C.char)(argv))
+		rc := C.rxp_eal_init(C.int(len(args)), (**C.char)(argv))
 		if rc < 0 {
 			initErr = fmt.Errorf("dpdk: rte_eal_init: %w", rteErr())
 			return
