@@ -175,7 +175,9 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 	}
 	res := results{Bandwidth: map[string]bandwidth{}, Search: map[string]searchResult{}, Calib: map[string][]trial{}, Versions: versions(s, host)}
 	began := time.Now()
-	g := benchkit.Begin("benchcapture", host, work, logw)
+	// two busy loops of its own: the RX poll loop, and the generator feeding
+	// it or the capture writer draining it (both at full tilt in overload)
+	g := benchkit.Begin("benchcapture", host, work, logw).OwnLoops(2)
 	log("benchcapture: veth %s (netns %s), tmpfs %s, disk %s; dumpcap LD_PRELOAD=%q; about %s", v.A, v.NS, tmpfs, disk, f.preload, estimate(s).Round(time.Minute))
 
 	// 1. the physical limit, right before the capture trials

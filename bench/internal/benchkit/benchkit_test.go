@@ -335,3 +335,26 @@ func TestBusyShare(t *testing.T) {
 		t.Error("one sample gave a share")
 	}
 }
+
+// TestGateOwnLoops: a bench with two busy loops of its own may run at a
+// 1-minute load of a quarter of the CPUs + 2, not more; the load before
+// the first run is judged as before.
+func TestGateOwnLoops(t *testing.T) {
+	one, two := NewGate(2), NewGate(2).OwnLoops(2)
+	for _, g := range []*Gate{one, two} {
+		g.Before(0.3)
+		g.During("round 1", 2.2)
+		g.Rounds(5)
+	}
+	if !one.Loaded() || two.Loaded() {
+		t.Errorf("load 2.2 with one own loop loaded=%v (want true), with two loaded=%v (want false)", one.Loaded(), two.Loaded())
+	}
+	two.During("round 2", 2.6)
+	if !two.Loaded() || !strings.Contains(two.Refusal(), "own 2 busy loops") {
+		t.Errorf("load 2.6 with two own loops: loaded=%v, %q", two.Loaded(), two.Refusal())
+	}
+	busy := NewGate(2).OwnLoops(2)
+	if busy.Before(0.8); !busy.Loaded() {
+		t.Error("load 0.8 before the first run must be LOADED whatever the bench's own loops")
+	}
+}
