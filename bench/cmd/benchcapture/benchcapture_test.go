@@ -168,13 +168,18 @@ func TestVerdicts(t *testing.T) {
 			t.Errorf("%s: %+v", c.name, v)
 		}
 	}
-	if v := diskVerdict("disk", 1600, 1766); !v.Met || !strings.HasPrefix(v.Figure, "0.91×") {
+	// met: every round at 0.9x the bandwidth without a drop
+	if v := diskVerdict("disk", 5, 5, 1600, 1766); !v.Met || !strings.HasPrefix(v.Figure, "5/5 rounds") || !strings.Contains(v.Figure, "0.91×") {
 		t.Errorf("disk met: %+v", v)
 	}
-	if v := diskVerdict("disk", 560, 1766); v.Met || !v.Judged {
-		t.Errorf("disk not met: %+v", v)
+	// one round with drops: not met, however many MB/s were written
+	if v := diskVerdict("disk", 4, 5, 1700, 1766); v.Met || !v.Judged {
+		t.Errorf("disk with a dropping round: %+v", v)
 	}
-	if v := diskVerdict("disk", 560, 0); v.Judged {
+	if v := diskVerdict("disk", 0, 0, 560, 1766); v.Judged {
+		t.Errorf("no goal trial judged: %+v", v)
+	}
+	if v := diskVerdict("disk", 5, 5, 560, 0); v.Judged {
 		t.Errorf("no bandwidth judged: %+v", v)
 	}
 	if r := rxCostRule(20, 25); !strings.HasPrefix(r, "RX core") {
@@ -238,7 +243,10 @@ func TestConfigs(t *testing.T) {
 		t.Errorf("filter variant:\n%s", c)
 	}
 	v := vethPair{NS: "ns", A: "a0", B: "b0"}
-	if g := genConfig(v, 1, 0); !strings.Contains(g, `devargs: "iface=b0,qpairs=1"`) || !strings.Contains(g, "  cpu: 0\n") {
+	if g := genConfig(settings{GenPMD: "af_xdp"}, v, 1, 0); !strings.Contains(g, "device: net_af_xdp0") || !strings.Contains(g, `devargs: "iface=b0,start_queue=0`) {
+		t.Errorf("AF_XDP generator config:\n%s", g)
+	}
+	if g := genConfig(settings{GenPMD: "af_packet"}, v, 1, 0); !strings.Contains(g, `devargs: "iface=b0,qpairs=1"`) || !strings.Contains(g, "  cpu: 0\n") {
 		t.Errorf("generator config:\n%s", g)
 	}
 	if r := rxprobeVethConfig(settings{Snaplen: 64, Ring: 4096, PMD: "af_xdp", Common: s.Common}, v, "/d"); !strings.Contains(r, "device: net_af_xdp0\n    devargs: \"iface=a0,start_queue=0") || !strings.Contains(r, "rx_ring: 4096") {

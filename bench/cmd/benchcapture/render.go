@@ -18,13 +18,25 @@ type comboStats struct {
 	AtDrop, AtMBps        benchkit.Spread // at the zero-drop rate
 	OverOffered, OverDrop benchkit.Spread // at the overload
 	OverMBps              benchkit.Spread
+	// the disk goal's trials (paced source only): at goalDiskShare of
+	// the bandwidth
+	GoalHeld, GoalRuns int
+	GoalMBps, GoalDrop benchkit.Spread
 }
 
 func statsFor(res results, tool string, c combo) comboStats {
 	st := comboStats{Search: res.Search[key(tool, c)]}
-	var atDrop, atMB, ovOff, ovDrop, ovMB []float64
+	var atDrop, atMB, ovOff, ovDrop, ovMB, goMB, goDrop []float64
 	for _, t := range res.Rounds {
 		if t.Tool != tool || t.Size != c.Size || t.Target != c.Target {
+			continue
+		}
+		if t.Kind == "goal" {
+			st.GoalRuns++
+			if t.ZeroDrop() {
+				st.GoalHeld++
+			}
+			goMB, goDrop = append(goMB, t.MBps()), append(goDrop, t.DropPct())
 			continue
 		}
 		if t.Kind == "overload" {
@@ -39,6 +51,7 @@ func statsFor(res results, tool string, c combo) comboStats {
 	}
 	st.AtDrop, st.AtMBps = benchkit.SpreadOf(atDrop), benchkit.SpreadOf(atMB)
 	st.OverOffered, st.OverDrop, st.OverMBps = benchkit.SpreadOf(ovOff), benchkit.SpreadOf(ovDrop), benchkit.SpreadOf(ovMB)
+	st.GoalMBps, st.GoalDrop = benchkit.SpreadOf(goMB), benchkit.SpreadOf(goDrop)
 	return st
 }
 
@@ -50,8 +63,8 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, res results, args [
 	var b strings.Builder
 	b.WriteString(benchkit.Heading("benchcapture", h, g, "", args))
 	fmt.Fprintf(&b, "- versions: rxprobe `%s`; dumpcap `%s` (primary %s); tcpdump `%s`; %s\n", res.Versions["rxprobe"], res.Versions["dumpcap"], res.Versions["testpmd"], res.Versions["tcpdump"], bwTool(res))
-	fmt.Fprintf(&b, "- feed: `rxprobe gen` (AF_PACKET, CPU %d) in a netns into a veth pair; rxprobe and testpmd poll the host end with %s (%d descriptors, loop on CPU %d), capture writer/dumpcap/tcpdump on CPU %d; snaplen %d; %g s per trial; zero-drop search %.0f..%.0f pps, %d bisections; overload asked %.0f pps; %d rounds, tool order reversed every other round\n\n",
-		s.Housekeeping, s.PMD, s.Ring, s.CPU, s.Housekeeping, s.Snaplen, s.Seconds, s.Lo, s.Hi, s.Steps, s.Overload, s.Rounds)
+	fmt.Fprintf(&b, "- feed: `rxprobe gen` (%s, CPU %d) in a netns into a veth pair; rxprobe and testpmd poll the host end with %s (%d descriptors, loop on CPU %d), capture writer/dumpcap/tcpdump on CPU %d; snaplen %d; %g s per trial; zero-drop search %.0f..%.0f pps, %d bisections; overload asked %.0f pps; %d rounds, tool order reversed every other round\n\n",
+		strings.ToUpper(s.GenPMD), s.Housekeeping, s.PMD, s.Ring, s.CPU, s.Housekeeping, s.Snaplen, s.Seconds, s.Lo, s.Hi, s.Steps, s.Overload, s.Rounds)
 
 	b.WriteString("**Physical limit** (sequential 4 MiB writes, measured right before the capture trials):\n\n| target | dir | O_DIRECT | MB/s |\n|---|---|---|---:|\n")
 	for _, t := range s.Targets {
@@ -70,14 +83,15 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, res results, args [
 			}
 		}
 	}
-	b.WriteString("\n`≥`: no drop even at the top of the search (the feed, not the tool, set the figure); `<`: drops even at the lowest rate. rxprobe's drops before the capture stage (the PMD on the veth: the ledger's host_too_slow) count as drops: the tool did not write what was offered.\n\n")
-	fmt.Fprintf(&b, "**Disk bandwidth** (rxprobe only: the veth feed tops out near the `overload offered pps` above, far below a disk's bandwidth in 1518 B frames; the source is net_null handing out %d-byte frames, paced by the test-only `rxprobe run --debug-rx-pace-pps`; the search runs from a thirtieth of to the rate whose pcapng blocks fill the measured bandwidth; overload 1.5× that rate):\n\n", s.Sizes[1])
-	b.WriteString("| target | O_DIRECT MB/s | zero-drop rate (search) | held in rounds | MB/s written at it | share of the bandwidth | drop % at it | drop % at overload | MB/s at overload |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("\n`≥`: no drop even at the top of the search (the feed, not the tool, set the figure; the figure is the rate the generator really offered when it could not reach the rate asked); `<`: drops even at the lowest rate. rxprobe's drops before the capture stage (the PMD on the veth: the ledger's host_too_slow) count as drops: the tool did not write what was offered.\n\n")
+	fmt.Fprintf(&b, "**Disk bandwidth** (rxprobe only: the veth feed tops out near the `overload offered pps` above, far below a disk's bandwidth in 1518 B frames; the source is net_null handing out %d-byte frames, paced by the test-only `rxprobe run --debug-rx-pace-pps`; the search runs from a thirtieth of to the rate whose pcapng blocks fill the measured bandwidth; every round also runs at %.1f× that rate, the goal's, and at 1.5× it, the overload):\n\n", s.Sizes[1], goalDiskShare)
+	b.WriteString("| target | O_DIRECT MB/s | zero-drop rate (search) | held in rounds | MB/s written at it | share of the bandwidth | drop % at it | at the goal's rate: held | MB/s | drop % | drop % at overload | MB/s at overload |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, target := range s.Targets {
 		st := statsFor(res, "rxprobe-paced", combo{s.Sizes[1], target})
 		bw := res.Bandwidth[target].MBps
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %d/%d | %s | %.2f× | %s | %s | %s |\n", target, bw, st.Search.Figure(), st.Held, st.Runs,
-			st.AtMBps.Format("%.0f"), benchkit.Ratio(st.AtMBps.Median, bw), st.AtDrop.Format("%.2f"), st.OverDrop.Format("%.1f"), st.OverMBps.Format("%.0f"))
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %d/%d | %s | %.2f× | %s | %d/%d | %s | %s | %s | %s |\n", target, bw, st.Search.Figure(), st.Held, st.Runs,
+			st.AtMBps.Format("%.0f"), benchkit.Ratio(st.AtMBps.Median, bw), st.AtDrop.Format("%.2f"),
+			st.GoalHeld, st.GoalRuns, st.GoalMBps.Format("%.0f"), st.GoalDrop.Format("%.2f"), st.OverDrop.Format("%.1f"), st.OverMBps.Format("%.0f"))
 	}
 	b.WriteString("\n**Goals** (issue 10):\n\n")
 	var verdicts []verdict
@@ -87,7 +101,7 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, res results, args [
 	}
 	for _, target := range s.Targets {
 		st := statsFor(res, "rxprobe-paced", combo{s.Sizes[1], target})
-		verdicts = append(verdicts, diskVerdict(target, st.AtMBps.Median, res.Bandwidth[target].MBps))
+		verdicts = append(verdicts, diskVerdict(target, st.GoalHeld, st.GoalRuns, st.GoalMBps.Median, res.Bandwidth[target].MBps))
 	}
 	var summary []string
 	for _, v := range verdicts {

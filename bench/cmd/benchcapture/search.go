@@ -46,8 +46,10 @@ func (t trial) MBps() float64 {
 
 // searchResult is the outcome of a zero-drop search.
 type searchResult struct {
-	// Rate is the highest asked rate (pps) that had zero drops (0: none
-	// did); Fail the lowest that had drops (0: none did).
+	// Rate is the highest rate (pps) that had zero drops (0: none did):
+	// the rate asked, or what the generator really offered when that was
+	// less (a feed that cannot go faster is not the tool's figure); Fail
+	// the lowest asked rate that had drops (0: none did).
 	Rate, Fail float64
 	// Best is the trial at Rate (zero value when none passed).
 	Best   trial
@@ -88,8 +90,12 @@ func search(ctx context.Context, lo, hi float64, steps int, run func(ctx context
 		}
 		r.Trials = append(r.Trials, t)
 		if t.ZeroDrop() {
-			if pps > r.Rate {
-				r.Rate, r.Best = pps, t
+			rate := pps
+			if t.OfferedPS > 0 && t.OfferedPS < pps {
+				rate = t.OfferedPS
+			}
+			if rate > r.Rate {
+				r.Rate, r.Best = rate, t
 			}
 			return true, nil
 		}
@@ -161,15 +167,17 @@ func ratioVerdict(target string, rxprobe, dumpcap searchResult) verdict {
 
 // diskVerdict judges rxprobe's written MB/s of 1518 B frames at its
 // zero-drop rate against the O_DIRECT bandwidth of the same target.
-func diskVerdict(target string, mbps, bandwidthMBps float64) verdict {
+func diskVerdict(target string, held, runs int, mbps, bandwidthMBps float64) verdict {
 	v := verdict{Goal: fmt.Sprintf("rxprobe 1518 B zero-drop written ≥%.1f× O_DIRECT bandwidth (%s)", goalDiskShare, target)}
-	if bandwidthMBps <= 0 {
-		v.Figure = "bandwidth not measured"
+	if bandwidthMBps <= 0 || runs == 0 {
+		v.Figure = "bandwidth not measured, or no trial at the goal's rate"
 		return v
 	}
 	share := mbps / bandwidthMBps
-	v.Figure = fmt.Sprintf("%.2f× (%.0f of %.0f MB/s)", share, mbps, bandwidthMBps)
-	v.Met, v.Judged = share >= goalDiskShare, true
+	v.Figure = fmt.Sprintf("%d/%d rounds without a drop at %.1f× the bandwidth, %.2f× written (%.0f of %.0f MB/s)", held, runs, goalDiskShare, share, mbps, bandwidthMBps)
+	// offered at goalDiskShare of the bandwidth (in pcapng bytes) and
+	// every packet written in every round: the capture sustained it
+	v.Met, v.Judged = held == runs, true
 	return v
 }
 

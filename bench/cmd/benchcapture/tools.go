@@ -30,7 +30,11 @@ type feed struct {
 
 // genConfig is the generator's config: the pair with the generator on B
 // (no hugepages: the generator is a source, not measured).
-func genConfig(v vethPair, rx, hk int) string {
+func genConfig(s settings, v vethPair, rx, hk int) string {
+	dev, args := "net_af_packet0", fmt.Sprintf("iface=%s,qpairs=1", v.B)
+	if s.GenPMD == "af_xdp" {
+		dev, args = "net_af_xdp0", fmt.Sprintf("iface=%s,start_queue=0,queue_count=1", v.B)
+	}
 	// The port section is required by the config; gen never opens it.
 	return fmt.Sprintf(`eal:
   log_level: error
@@ -40,13 +44,13 @@ ports:
     device: net_null0
     rx_cpus: "%d"
 generator:
-  device: net_af_packet0
-  devargs: "iface=%s,qpairs=1"
+  device: %s
+  devargs: "%s"
   cpu: %d
   size: 64
 run:
   allow_unisolated: true
-`, rx, v.B, hk)
+`, rx, dev, args, hk)
 }
 
 // pollPort is the device and devargs of the one-queue port rxprobe and
