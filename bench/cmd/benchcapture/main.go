@@ -179,9 +179,14 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 	}
 	res := results{Bandwidth: map[string]bandwidth{}, Search: map[string]searchResult{}, Calib: map[string][]trial{}, Versions: versions(s, host)}
 	began := time.Now()
-	// two busy loops of its own: the RX poll loop, and the generator feeding
-	// it or the capture writer draining it (both at full tilt in overload)
-	g := benchkit.Begin("benchcapture", host, work, logw).OwnLoops(2)
+	// Three busy loops of its own in a trial: the RX poll loop (rxprobe's
+	// or testpmd's), the generator, and the capture consumer (rxprobe's
+	// writer, dpdk-dumpcap's ring loop with its 10 µs sleeps, tcpdump), so
+	// the load average alone cannot tell other work: the CPU time of every
+	// process outside the harness's tree is measured too (Foreign).
+	g := benchkit.Begin("benchcapture", host, work, logw).OwnLoops(3)
+	foreign := &benchkit.Foreign{}
+	foreign.Start()
 	log("benchcapture: veth %s (netns %s), tmpfs %s, disk %s; dumpcap LD_PRELOAD=%q; about %s", v.A, v.NS, tmpfs, disk, f.preload, estimate(s).Round(time.Minute))
 
 	// 1. the physical limit, right before the capture trials
@@ -309,6 +314,9 @@ func measure(ctx context.Context, s settings, logw io.Writer) (benchkit.Outcome,
 		return none, err
 	}
 	res.Cost = cost
+	share, top := foreign.Stop()
+	g.Foreign("the whole run", share, top)
+	log("benchcapture: processes outside the bench used %.1f %% of a CPU (busiest: %s)", 100*share, top)
 	g.Finish(&host, s.Rounds)
 	log("benchcapture: %d trials in %s (estimated %s)", f.trials, time.Since(began).Round(time.Second), estimate(s).Round(time.Second))
 	b, _ := json.MarshalIndent(res, "", "  ")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -356,5 +357,36 @@ func TestGateOwnLoops(t *testing.T) {
 	busy := NewGate(2).OwnLoops(2)
 	if busy.Before(0.8); !busy.Loaded() {
 		t.Error("load 0.8 before the first run must be LOADED whatever the bench's own loops")
+	}
+}
+
+// TestForeignSeesOtherProcessesOnly: a busy process outside this test's
+// tree shows as foreign CPU, a busy child of it does not.
+func TestForeignSeesOtherProcessesOnly(t *testing.T) {
+	if p, ok := parseStat([]byte("123 (a b) c) R 77 1 1 0 -1 0 0 0 0 0 40 2 0 0 20 0 1 0")); !ok || p.ppid != 77 || p.ticks != 42 {
+		t.Fatalf("parseStat: %+v %v", p, ok)
+	}
+	busy := func() *exec.Cmd { return exec.Command("sh", "-c", "while :; do :; done") }
+	own := busy()
+	if err := own.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = own.Process.Kill(); _ = own.Wait() }()
+	f := &Foreign{}
+	f.Start()
+	time.Sleep(700 * time.Millisecond)
+	if share, top := f.Stop(); share > 0.3 {
+		t.Errorf("own busy child counted as foreign: %.2f of a CPU (%s)", share, top)
+	}
+	// setsid: a process whose parent chain does not lead to this test
+	other := exec.Command("setsid", "-f", "sh", "-c", "timeout 2 sh -c 'while :; do :; done'")
+	f = &Foreign{Root: own.Process.Pid} // this test itself now counts as foreign too, so use the child as root
+	f.Start()
+	if err := other.Run(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	if share, top := f.Stop(); share < 0.3 {
+		t.Errorf("a busy foreign process shows %.2f of a CPU (%s), want most of one", share, top)
 	}
 }

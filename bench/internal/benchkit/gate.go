@@ -39,8 +39,9 @@ func NewGate(cpus int) *Gate { return &Gate{cpus: cpus} }
 
 // OwnLoops declares how many busy loops the bench itself runs during its
 // runs (default 1): each counts 1 in the 1-minute load, so During allows
-// LoadLimit + n. A capture bench runs two (the RX poll loop, and the
-// generator feeding it or the capture writer draining it); the other measures of the gate (the load
+// LoadLimit + n. A capture bench runs three (the RX poll loop, the
+// generator and the capture consumer) and measures other processes'
+// CPU time directly (Foreign); the other measures of the gate (the load
 // before the first run, the measured loop's on-CPU share) are unchanged.
 func (g *Gate) OwnLoops(n int) *Gate {
 	g.own = n
