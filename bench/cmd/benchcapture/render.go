@@ -119,7 +119,8 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, res results, args [
 	for i, v := range costVariants {
 		fmt.Fprintf(&b, "| %s | %s | %.2f× |\n", v.Name, med[i].Format("%.2f"), benchkit.Ratio(med[i].Median, med[0].Median))
 	}
-	fmt.Fprintf(&b, "\nnet_null's frames are identical, so no filter matches half of them: \"matches all\" and \"matches none\" bracket it. Decision rule: the filter runs on the RX core when the loop with a filter that matches nothing is at least as fast as with capture on and no filter (which is the loop's cost if the filter ran on the writer: every packet handed over). Here: %s.\n\n", rxCostRule(med[1].Median, med[3].Median))
+	writer := writerMpps(res.Cost, s.CostSeconds)
+	fmt.Fprintf(&b, "\nnet_null's frames are identical, so no filter matches half of them: \"matches all\" and \"matches none\" bracket it. The writer took %s Mpps while saturated (packets written per second in the capture-on, no-filter runs). Decision rule: the filter runs on the RX core when the loop filters (matching nothing) faster than the writer takes packets, since on the writer's core every packet, matching or not, would cross the ring and the writer. Here: %s.\n\n", writer.Format("%.2f"), rxCostRule(med[1].Median, med[3].Median, writer.Median))
 	fmt.Fprintf(&b, "Note on dumpcap: %s\n\n", dumpcapNote)
 	fmt.Fprintf(&b, "Raw figures of every trial (search and rounds): `%s`.\n\n", s.JSON)
 	b.WriteString(benchkit.Verdict(g, strings.Join(summary, "; ")))

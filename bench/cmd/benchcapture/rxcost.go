@@ -120,3 +120,16 @@ func costMedians(runs []costRun) []benchkit.Spread {
 	}
 	return out
 }
+
+// writerMpps is the writer's packet rate while saturated: written packets
+// per second of the capture-on, no-filter runs (net_null offers far more
+// than one writer encodes).
+func writerMpps(runs []costRun, seconds float64) benchkit.Spread {
+	var xs []float64
+	for _, r := range runs {
+		if r.Variant == costVariants[1].Name && seconds > 0 {
+			xs = append(xs, float64(r.Written)/seconds/1e6)
+		}
+	}
+	return benchkit.SpreadOf(xs)
+}

@@ -182,13 +182,17 @@ func diskVerdict(target string, held, runs int, mbps, bandwidthMBps float64) ver
 }
 
 // rxCostRule is the filter-placement decision from the RX cost figures
-// (medians, Mpps): with the filter on the writer's core the RX loop hands
-// every packet over (the cost of capture on, no filter); on the RX core it
-// pays the filter and hands over only matches. The filter runs on the RX
-// core when that is at least as fast for a filter that matches nothing.
-func rxCostRule(noFilter, filterNone float64) string {
-	if filterNone >= noFilter {
-		return fmt.Sprintf("RX core: with a filter that matches nothing the loop runs %.2f Mpps, ≥ the %.2f Mpps it runs handing every packet to the writer (where a writer-side filter would leave it)", filterNone, noFilter)
+// (medians, Mpps). On the writer's core the filter would see every
+// packet: each crosses the ring and the writer, so the capture of even a
+// filter that keeps 1 % would lose packets above the rate the writer
+// takes packets at (writer: its packets per second while saturated, in
+// the capture-on-no-filter runs). On the RX core it costs the loop the
+// filter (filterNone: the loop's rate with a filter that matches
+// nothing) and the writer sees only the matches. The RX core wins when
+// the loop filters faster than the writer takes packets.
+func rxCostRule(noFilter, filterNone, writer float64) string {
+	if filterNone >= writer {
+		return fmt.Sprintf("RX core: the loop filters at %.2f Mpps (matching nothing), above the %.2f Mpps the writer takes packets at; on the writer's core every packet would cross the ring and the writer, so all traffic, matching or not, would be capped near %.2f Mpps (the loop alone, handing every packet over, runs %.2f Mpps)", filterNone, writer, writer, noFilter)
 	}
-	return fmt.Sprintf("writer core: the filter on the RX core (%.2f Mpps, matching nothing) costs more than handing every packet to the writer (%.2f Mpps)", filterNone, noFilter)
+	return fmt.Sprintf("writer core: the loop filters at only %.2f Mpps (matching nothing), below the %.2f Mpps the writer takes packets at", filterNone, writer)
 }
