@@ -48,6 +48,10 @@ func (g *Gate) OwnLoops(n int) *Gate {
 	return g
 }
 
+// DuringLimit is the 1-minute load above which a moment during the runs
+// is LOADED: LoadLimit plus the bench's own busy loops.
+func (g *Gate) DuringLimit() float64 { return g.LoadLimit() + float64(max(g.own, 1)) }
+
 // LoadLimit is the 1-minute load above which the machine was busy before
 // the bench started: a quarter of the CPUs.
 func (g *Gate) LoadLimit() float64 { return 0.25 * float64(g.cpus) }
@@ -77,7 +81,7 @@ func (g *Gate) Run(label string, load1, onCPU float64) {
 // busy loop may have run (before a later run, after the last).
 func (g *Gate) During(label string, load1 float64) {
 	own := max(g.own, 1)
-	if lim := g.LoadLimit() + float64(own); load1 > lim {
+	if lim := g.DuringLimit(); load1 > lim {
 		what := "the bench's own loop"
 		if own > 1 {
 			what = fmt.Sprintf("the bench's own %d busy loops", own)

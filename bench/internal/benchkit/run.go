@@ -103,7 +103,7 @@ func Heading(name string, h Host, g *Gate, machineExtra string, args []string) s
 	if g.Loaded() {
 		state = "LOADED"
 	}
-	fmt.Fprintf(&b, "- load average (1/5/15 min) before: %s, after: %s (%s; limit %.2f before, %.2f during)\n", h.LoadBefore, h.LoadAfter, state, g.LoadLimit(), g.LoadLimit()+1)
+	fmt.Fprintf(&b, "- load average (1/5/15 min) before: %s, after: %s (%s; limit %.2f before, %.2f during)\n", h.LoadBefore, h.LoadAfter, state, g.LoadLimit(), g.DuringLimit())
 	cmd := name
 	if len(args) > 0 {
 		cmd += " " + strings.Join(args, " ")
