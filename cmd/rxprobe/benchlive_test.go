@@ -184,8 +184,8 @@ frame_sizes: "64"
 search: binary
 trial: 1s
 precision: 25%
-max_rate: 50kpps
-min_rate: 10kpps
+max_rate: 400kpps
+min_rate: 50kpps
 max_repeats: 0
 gen_tolerance: 2%
 `)
@@ -194,6 +194,7 @@ gen_tolerance: 2%
 	if res.code != 0 {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
+	t.Log(res.stderr)
 	r := checkBenchOut(t, out, 1)
 	exact := 0
 	for _, tr := range r.Trials {

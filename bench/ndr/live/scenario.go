@@ -60,9 +60,10 @@ type Scenario struct {
 	FrameSizes string        `yaml:"frame_sizes"`
 	Search     string        `yaml:"search"`
 	Trial      time.Duration `yaml:"trial"`
-	Short      time.Duration `yaml:"short"`
-	Precision  string        `yaml:"precision"`
-	PDRLoss    string        `yaml:"pdr_loss"`
+	// Short defaults to 2s, or Trial when that is shorter.
+	Short     time.Duration `yaml:"short"`
+	Precision string        `yaml:"precision"`
+	PDRLoss   string        `yaml:"pdr_loss"`
 	// MaxRate caps the search (the generator's maximum, "2Mpps");
 	// empty: the port's line_rate_gbps.
 	MaxRate string `yaml:"max_rate"`
@@ -185,6 +186,9 @@ func (s *Scenario) Settings(cfg *config.Config) (ndr.Config, error) {
 		}
 	}
 	c.Algorithm, c.TrialDuration, c.ShortDuration = s.Search, s.Trial, s.Short
+	if c.ShortDuration == 0 && c.TrialDuration > 0 {
+		c.ShortDuration = min(ndr.DefaultShort, c.TrialDuration) // a short trial is never longer than a full one
+	}
 	if s.MaxRepeats != nil {
 		if c.MaxRepeats = *s.MaxRepeats; c.MaxRepeats == 0 {
 			c.MaxRepeats = ndr.NoRepeats
