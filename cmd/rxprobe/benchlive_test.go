@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rxprobe/rxprobe/bench/ndr"
 )
@@ -238,6 +243,57 @@ func parseXML(path string) error {
 			return nil
 		} else if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+}
+
+func TestIntegrationBenchInterruptCleansUp(t *testing.T) {
+	needRoot(t)
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := rxprobeCmd(ctx, "bench", "ndr", "--scenario", writeScenarioFrom(t, "veth-quick.yaml"), "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Ctrl-C after the first trial.
+	sc := bufio.NewScanner(stderr)
+	if !sc.Scan() {
+		t.Fatalf("no progress line: %v", cmd.Wait())
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		t.Log(sc.Text())
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitFailure {
+		t.Errorf("exit %v: want 1 (interrupted, results written)", err)
+	}
+	r, err := ndr.ReadJSON(filepath.Join(out, ndr.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Complete || len(r.Trials) == 0 {
+		t.Errorf("complete %v with %d trials: want incomplete, the first trial kept", r.Complete, len(r.Trials))
+	}
+	if left, _ := filepath.Glob(fmt.Sprintf("/run/netns/rxbench-%d-*", cmd.Process.Pid%100000)); len(left) != 0 {
+		t.Errorf("namespaces left behind: %v", left)
+	}
+	// The run stopped on SIGTERM and wrote its report.
+	if _, err := os.Stat(filepath.Join(out, "run.json")); err != nil {
+		t.Errorf("the run's report: %v", err)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), out) {
+			t.Errorf("a process still runs with the bench's files: %s: %q", p, strings.ReplaceAll(string(b), "\x00", " "))
 		}
 	}
 }
