@@ -33,8 +33,17 @@ func (f *benchNDRFlags) liveScenario() (*live.Scenario, error) {
 	default:
 		return nil, errors.New("--scenario is missing: name a scenario (e.g. bench/scenarios/veth-quick.yaml) or the DUT config with --config")
 	}
-	// The flags' own syntax first, with their names in the errors.
-	if _, err := f.settings(&config.Config{Ports: []config.Port{{LineRateGbps: 1e6}}}); err != nil {
+	// The flags' own syntax first, with their names in the errors; a
+	// duration not given is not held against one given (the scenario's
+	// own then decides).
+	g := *f
+	if !f.changed("trial") {
+		g.trial = max(g.trial, g.short)
+	}
+	if !f.changed("short") {
+		g.short = min(g.short, g.trial)
+	}
+	if _, err := g.settings(&config.Config{Ports: []config.Port{{LineRateGbps: 1e6}}}); err != nil {
 		return nil, err
 	}
 	for _, o := range []struct {

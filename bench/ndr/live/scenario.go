@@ -199,7 +199,7 @@ func (s *Scenario) Settings(cfg *config.Config) (ndr.Config, error) {
 	}
 	c = c.WithDefaults()
 	if c.LineRateGbps == 0 && c.MaxRatePPS == 0 {
-		return c, invalid("no maximum rate: set max_rate in the scenario (e.g. 2Mpps) or ports[0].line_rate_gbps in %s", s.Config)
+		return c, invalid("no maximum rate: set max_rate in the scenario or --max-rate (e.g. 2Mpps), or ports[0].line_rate_gbps in %s", s.Config)
 	}
 	if err := c.Validate(); err != nil {
 		return c, err
