@@ -125,7 +125,9 @@ func (g *ServeGen) trial(ctx context.Context, rate float64, count uint64, bound 
 	select {
 	case line, ok := <-g.lines:
 		if !ok {
-			return Sent{}, fmt.Errorf("live: rxprobe gen exited: %v: %w", <-g.done, ErrGenerator)
+			err := <-g.done
+			g.done <- err // for Close
+			return Sent{}, fmt.Errorf("live: rxprobe gen exited: %v: %w", err, ErrGenerator)
 		}
 		var r serveReply
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
@@ -246,6 +248,11 @@ func (e *External) Send(ctx context.Context, s Send) (Sent, error) {
 	cmd := exec.CommandContext(tctx, args[0], args[1:]...)
 	cmd.Stderr = e.Stderr
 	cmd.Env = os.Environ()
+	// The command and whatever it starts form a process group, killed
+	// whole when the trial is cancelled or overruns.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.Output()
 	if ctx.Err() != nil {
 		return Sent{}, fmt.Errorf("live: %w", ctx.Err())

@@ -200,3 +200,33 @@ func TestLoadScenarioStrictAndDefaults(t *testing.T) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
+
+func TestServeGenDiesMidBench(t *testing.T) {
+	// A generator that answers its warm-up trial, then exits.
+	exe := filepath.Join(t.TempDir(), "gen.sh")
+	script := "#!/bin/sh\nread line\necho '{\"sent\": 1, \"duration_s\": 0.001}'\nread line\nexit 3\n"
+	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g := &ServeGen{Exe: exe, Config: "x.yaml"}
+	ctx := context.Background()
+	if err := g.Prepare(ctx, ndr.Fixed(64)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Send(ctx, Send{Size: ndr.Fixed(64), RatePPS: 10, Count: 10, Duration: time.Second}); !errors.Is(err, ErrGenerator) {
+		t.Errorf("send to a dead generator: %v, want ErrGenerator", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("close: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close hangs on a generator that already exited")
+	}
+	if err := g.Prepare(ctx, ndr.IMIX); !errors.Is(err, ErrMixedSizes) {
+		t.Errorf("imix: %v, want ErrMixedSizes", err)
+	}
+}
