@@ -51,7 +51,8 @@ type Config struct {
 	// generator-limited: achieved < target × (1 − GenTolerance)
 	// (default 0.005).
 	GenTolerance float64 `json:"gen_tolerance"`
-	// MaxRepeats is how often a disturbed trial is repeated (default 2).
+	// MaxRepeats is how often a disturbed trial is repeated (default 2;
+	// NoRepeats: never, on a host where every trial is disturbed).
 	MaxRepeats int `json:"max_repeats"`
 	// MaxTrials stops a frame size's search that has not converged
 	// (default 100).
@@ -66,7 +67,9 @@ const (
 	DefaultPDRLoss      = 0.005
 	DefaultGenTolerance = 0.005
 	DefaultMaxRepeats   = 2
-	DefaultMaxTrials    = 100
+	// NoRepeats as MaxRepeats: a disturbed trial is kept as measured.
+	NoRepeats        = -1
+	DefaultMaxTrials = 100
 	// DefaultMinFraction of the maximum is the lowest rate tried.
 	DefaultMinFraction = 0.01
 )
@@ -134,8 +137,8 @@ func (c Config) Validate() error {
 		return invalid("min rate %g pps: want ≥ 0", c.MinRatePPS)
 	case !(c.GenTolerance > 0 && c.GenTolerance < 1):
 		return invalid("generator tolerance %g: want above 0 and below 1", c.GenTolerance)
-	case c.MaxRepeats < 0:
-		return invalid("max repeats %d: want ≥ 0", c.MaxRepeats)
+	case c.MaxRepeats < NoRepeats:
+		return invalid("max repeats %d: want ≥ 0 (or %d: never)", c.MaxRepeats, NoRepeats)
 	case c.MaxTrials < 2:
 		return invalid("max trials %d: want ≥ 2", c.MaxTrials)
 	}

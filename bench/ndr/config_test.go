@@ -34,7 +34,7 @@ func TestNDRConfigValidate(t *testing.T) {
 		{"no maximum", func(c *ndr.Config) { c.LineRateGbps = 0 }, "line_rate_gbps"},
 		{"NaN line rate", func(c *ndr.Config) { c.LineRateGbps = math.NaN() }, "line_rate_gbps"},
 		{"min above max", func(c *ndr.Config) { c.MinRatePPS = 20e6 }, "min rate"},
-		{"negative repeats", func(c *ndr.Config) { c.MaxRepeats = -1 }, "max repeats"},
+		{"repeats below NoRepeats", func(c *ndr.Config) { c.MaxRepeats = -2 }, "max repeats"},
 		{"one trial", func(c *ndr.Config) { c.MaxTrials = 1 }, "max trials"},
 		{"empty mix", func(c *ndr.Config) { c.FrameSizes = []ndr.FrameSize{{Name: "x"}} }, "empty mix"},
 	} {

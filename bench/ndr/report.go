@@ -92,8 +92,16 @@ func WriteMarkdown(w io.Writer, r *Results) {
 	if s.PrecisionPPS > 0 {
 		fmt.Fprintf(w, " and %.0f pps", s.PrecisionPPS)
 	}
-	fmt.Fprintf(w, "; PDR loss ≤ %.3g %%; line rate %g Gbit/s; disturbed trials repeated up to %d times; generator tolerance %.3g %%.\n",
-		100*s.PDRLoss, s.LineRateGbps, s.MaxRepeats, 100*s.GenTolerance)
+	repeats := fmt.Sprintf("repeated up to %d times", s.MaxRepeats)
+	if s.MaxRepeats == NoRepeats {
+		repeats = "not repeated"
+	}
+	lineRate := fmt.Sprintf("line rate %g Gbit/s", s.LineRateGbps)
+	if s.LineRateGbps == 0 {
+		lineRate = fmt.Sprintf("no line rate, maximum %.4g Mpps", s.MaxRatePPS/1e6)
+	}
+	fmt.Fprintf(w, "; PDR loss ≤ %.3g %%; %s; disturbed trials %s; generator tolerance %.3g %%.\n",
+		100*s.PDRLoss, lineRate, repeats, 100*s.GenTolerance)
 	fmt.Fprintf(w, "Units: %s.\n\n", r.Units)
 
 	fmt.Fprintf(w, "## Throughput\n\n")

@@ -32,7 +32,10 @@ type Results struct {
 	// ConfigPath and ConfigText are the rxprobe config the bench ran with.
 	ConfigPath string `json:"config_path"`
 	ConfigText string `json:"config_text"`
-	Settings   Config `json:"settings"`
+	// ScenarioPath and ScenarioText are the bench scenario, if any.
+	ScenarioPath string `json:"scenario_path,omitempty"`
+	ScenarioText string `json:"scenario_text,omitempty"`
+	Settings     Config `json:"settings"`
 	// Simulated names the simulated DUT ("" for a real one).
 	Simulated  string    `json:"simulated,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
@@ -55,7 +58,9 @@ type Options struct {
 	Machine    Machine
 	ConfigPath string
 	ConfigText string
-	Simulated  string
+	// ScenarioPath and ScenarioText are the bench scenario ("": none).
+	ScenarioPath, ScenarioText string
+	Simulated                  string
 	// Progress receives one line per trial (nil: none).
 	Progress io.Writer
 }
@@ -66,7 +71,7 @@ type Options struct {
 func Run(ctx context.Context, cfg Config, r Runner, o Options) (*Results, error) {
 	cfg = cfg.WithDefaults()
 	res := &Results{Schema: Schema, Machine: o.Machine, ConfigPath: o.ConfigPath, ConfigText: o.ConfigText,
-		Settings: cfg, Simulated: o.Simulated, StartedAt: time.Now().UTC(), Units: Units}
+		ScenarioPath: o.ScenarioPath, ScenarioText: o.ScenarioText, Settings: cfg, Simulated: o.Simulated, StartedAt: time.Now().UTC(), Units: Units}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

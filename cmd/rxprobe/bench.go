@@ -24,10 +24,6 @@ import (
 
 func init() { rootCmd.AddCommand(newBenchCmd()) }
 
-// errNoRunner is returned by `bench ndr` without --sim until a trial
-// runner drives a real generator and DUT.
-var errNoRunner = errors.New("the veth trial runner is not wired yet: run the pipeline against a simulated DUT with --sim knee:RATE (e.g. --sim knee:1.2Mpps)")
-
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -40,7 +36,11 @@ func newBenchCmd() *cobra.Command {
 // benchNDRFlags are `rxprobe bench ndr`'s flags as typed.
 type benchNDRFlags struct {
 	config, frameSizes, out, search, precision, pdrLoss, sim, hostRoot string
+	scenario, maxRate                                                  string
 	trial, short                                                       time.Duration
+	dryRun                                                             bool
+	// changed reports whether a flag was given (cobra's Changed).
+	changed func(name string) bool
 }
 
 // settings turns the flags into validated search settings (line rate from
@@ -48,9 +48,6 @@ type benchNDRFlags struct {
 func (f *benchNDRFlags) settings(cfg *config.Config) (ndr.Config, error) {
 	var c ndr.Config
 	var err error
-	if f.out == "" {
-		return c, errors.New("--out is missing: name the directory for results.json, report.md and the plots")
-	}
 	if c.FrameSizes, err = ndr.ParseFrameSizes(f.frameSizes); err != nil {
 		return c, fmt.Errorf("--frame-sizes: %w", err)
 	}
@@ -83,12 +80,15 @@ func (f *benchNDRFlags) settings(cfg *config.Config) (ndr.Config, error) {
 func newBenchNDRCmd() *cobra.Command {
 	var f benchNDRFlags
 	cmd := &cobra.Command{
-		Use:   "ndr --config FILE --out DIR [--frame-sizes LIST] [--search mlr|binary] [--trial D] [--short D] [--precision P] [--pdr-loss P] [--sim knee:RATE]",
+		Use:   "ndr (--scenario FILE | --config FILE) --out DIR [--frame-sizes LIST] [--search mlr|binary] [--trial D] [--short D] [--precision P] [--pdr-loss P] [--max-rate R] [--sim knee:RATE] [--dry-run]",
 		Short: "Find the zero-loss (NDR) and partial-drop (PDR) throughput per frame size, RFC 2544 style",
 		Args:  cobra.NoArgs,
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.config, "config", "c", "", "rxprobe YAML config of the DUT (ports[0].line_rate_gbps sets the maximum rate)")
+	fl.StringVar(&f.scenario, "scenario", "", "bench scenario (bench/scenarios/*.yaml): the DUT config, setup, generator and search settings; flags given override it")
+	fl.StringVarP(&f.config, "config", "c", "", "rxprobe YAML config of the DUT without --scenario: a veth pair is created and its generator section sends (ports[0].line_rate_gbps or --max-rate sets the maximum rate)")
+	fl.StringVar(&f.maxRate, "max-rate", "", "highest rate searched, the generator's maximum (e.g. 2Mpps; default: line rate)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "load and validate the scenario and its config (CPUs not checked against this host), then exit")
 	fl.StringVar(&f.frameSizes, "frame-sizes", ndr.DefaultFrameSizes, "frame sizes in bytes, FCS included, or imix")
 	fl.StringVar(&f.out, "out", "", "directory for results.json, report.md, the SVG plots and index.html")
 	fl.StringVar(&f.search, "search", ndr.MLR, "search algorithm: mlr (short trials, full-duration confirmation) or binary")
@@ -101,6 +101,7 @@ func newBenchNDRCmd() *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
+		f.changed = fl.Changed
 		return f.run(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}
 	return cmd
@@ -109,6 +110,15 @@ func newBenchNDRCmd() *cobra.Command {
 // run is `bench ndr` after flag parsing: progress goes to errw. When ctx
 // is cancelled (Ctrl-C) it writes what was measured, marked incomplete.
 func (f *benchNDRFlags) run(ctx context.Context, out, errw io.Writer) error {
+	if f.out == "" && !f.dryRun {
+		return usageError(errors.New("--out is missing: name the directory for results.json, report.md and the plots"))
+	}
+	if f.sim == "" {
+		return f.runLive(ctx, out, errw)
+	}
+	if f.scenario != "" {
+		return usageError(errors.New("--sim and --scenario: a simulated DUT takes --config only; drop one"))
+	}
 	if f.config == "" {
 		return usageError(errors.New("--config is missing: name the rxprobe config of the DUT"))
 	}
@@ -123,9 +133,6 @@ func (f *benchNDRFlags) run(ctx context.Context, out, errw io.Writer) error {
 	settings, err := f.settings(cfg)
 	if err != nil {
 		return usageError(err)
-	}
-	if f.sim == "" {
-		return usageError(errNoRunner)
 	}
 	dut, err := sim.Parse(f.sim)
 	if err != nil {

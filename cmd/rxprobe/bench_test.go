@@ -47,7 +47,7 @@ func TestBenchNDRFlagErrors(t *testing.T) {
 		{"bad sim", []string{"--sim", "cliff:1Mpps"}, `--sim "cliff:1Mpps"`},
 		{"no line rate", []string{"--config", noRate, "--sim", "knee:1Mpps"}, "ports[0].line_rate_gbps is 0"},
 		{"missing out", []string{"--out", ""}, "--out is missing"},
-		{"no runner", nil, "the veth trial runner is not wired yet"},
+		{"veth without a generator", nil, "has no generator section"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"bench", "ndr", "--config", cfg, "--out", out}, tc.args...)
