@@ -94,7 +94,7 @@ func (e *Generator) setup(node int) error {
 	e.gen, err = dpdk.NewGen(id, 0, e.pool, node, dpdk.GenParams{
 		Burst: uint16(g.Burst), Size: uint16(g.Size), Rate: g.Rate, Count: g.Count, Flows: uint32(g.Flows),
 		SrcMAC: e.SrcMAC, DstMAC: dst, SrcIP: net.ParseIP(g.SrcIP), DstIP: net.ParseIP(g.DstIP),
-		SrcPort: uint16(g.SrcPort), DstPort: uint16(g.DstPort), SleepAheadUs: sleepAhead(g.Spin)})
+		SrcPort: uint16(g.SrcPort), DstPort: uint16(g.DstPort), SleepAheadUs: sleepAhead(g.Spin), Latency: g.Latency})
 	return err
 }
 
@@ -113,12 +113,13 @@ func (e *Generator) Start() error {
 	return nil
 }
 
-// relaunch starts the stopped TX loop again at rate and count (Trial).
-func (e *Generator) relaunch(rate float64, count uint64) error {
+// relaunch starts the stopped TX loop again at rate and count, stamping
+// for latency or not (Trial).
+func (e *Generator) relaunch(rate float64, count uint64, latency bool) error {
 	if e.launched {
 		return fmt.Errorf("rx: generator: a trial while the TX loop runs: stop it first")
 	}
-	e.gen.Retarget(rate, count)
+	e.gen.Retarget(rate, count, latency)
 	return e.Start()
 }
 

@@ -94,12 +94,14 @@ func waitDone(ctx context.Context, src interface{ Read(*GenCounters) }, poll tim
 type TrialSpec struct {
 	RatePPS float64 `json:"rate_pps"`
 	Count   uint64  `json:"count"`
+	// Latency stamps the trial's frames for the RX side's latency mode.
+	Latency bool `json:"latency,omitempty"`
 }
 
 // trialSource is what runTrial needs of an open generator (*Generator).
 type trialSource interface {
 	genSource
-	relaunch(rate float64, count uint64) error
+	relaunch(rate float64, count uint64, latency bool) error
 }
 
 // Trial sends one trial from an open generator whose loop is not running:
@@ -121,7 +123,7 @@ func runTrial(ctx context.Context, src trialSource, g config.Generator, spec Tri
 		return r, fmt.Errorf("rx: generator trial: port counters: %w", err)
 	}
 	started := time.Now()
-	if err := src.relaunch(spec.RatePPS, spec.Count); err != nil {
+	if err := src.relaunch(spec.RatePPS, spec.Count, spec.Latency); err != nil {
 		return r, err
 	}
 	waitDone(ctx, src, poll)
