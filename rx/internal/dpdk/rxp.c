@@ -417,7 +417,8 @@ int rxp_gen_loop(void *arg)
 	}
 	/* latency mode: the next launch (a gen --serve trial) continues the
 	 * sequence, so the RX side sees no restart between trials */
-	g->seq_next = seq0 + handled;
+	if (latency)
+		g->seq_next = seq0 + handled;
 	if (g->count != 0 && handled >= g->count)
 		STORE(&c->done, 1);
 	STORE(&c->running, 0);
