@@ -28,7 +28,7 @@ type Generator struct {
 	Started  time.Time
 	// SrcMAC is the source MAC the frames carry.
 	SrcMAC net.HardwareAddr
-	clock    counters.HostClock
+	clock  counters.HostClock
 	// Degraded lists what differs from a clean start (a NUMA node that
 	// could not be found), one line each.
 	Degraded []string
@@ -52,7 +52,6 @@ func OpenGenerator(cfg *config.Config, o Options) (*Generator, error) {
 		return nil, err
 	}
 	e := &Generator{cfg: *g, sess: session{plan: plan}}
-	hostRoot := o.HostRoot
 	if numaErr != nil {
 		e.Degraded = append(e.Degraded, numaErr.Error())
 	}
@@ -62,7 +61,7 @@ func OpenGenerator(cfg *config.Config, o Options) (*Generator, error) {
 	if err := e.setup(node); err != nil {
 		return nil, errors.Join(err, e.Close())
 	}
-	e.clock = ReadHostClock(hostRoot, dpdk.TSCHz())
+	e.clock = ReadHostClock(o.HostRoot, dpdk.TSCHz())
 	return e, nil
 }
 
