@@ -1,11 +1,19 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rxprobe/rxprobe/rx/counters"
+	"github.com/rxprobe/rxprobe/stats/trialapi"
 )
 
 // TestIntegrationVethLatency: frames stamped by `gen --latency` over the
@@ -47,4 +55,77 @@ func TestIntegrationVethLatency(t *testing.T) {
 	if q := r.Ports[0].Queues[0].Latency; q == nil || q.Count != l.Count {
 		t.Errorf("queue latency %+v, want the run's", q)
 	}
+}
+
+// TestIntegrationVethLatencyTrials: what the benchmark harness does — a
+// served generator sends latency trials, each inside a trial of the API,
+// whose stop call gets the generator's clock. Each trial's latency counts
+// exactly its frames with no gap and no reorder (the served generator's
+// sequence runs on across trials) and is valid; a stop without the clock
+// is not, and says why.
+func TestIntegrationVethLatencyTrials(t *testing.T) {
+	needCurl(t)
+	v := newNamedVethPair(t, "rxlu")
+	cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", fmt.Sprintf(afXDPArgs, v.a), 4096))
+	addr := "127.0.0.1:" + freePort(t)
+	base := "http://" + addr
+	run, done := startRun(t, cfg, filepath.Join(t.TempDir(), "run.json"), "--latency", "--trial-api", addr)
+	waitTrialAPI(t, base)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	gen := exec.CommandContext(ctx, "ip", "netns", "exec", v.ns, os.Args[0], "gen", "--config", cfg, "--serve")
+	gen.Env = append(os.Environ(), "RXPROBE_AS_MAIN=1")
+	stdin, err := gen.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := gen.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	gen.Stderr = &stderr
+	if err := gen.Start(); err != nil {
+		t.Fatal(err)
+	}
+	replies := bufio.NewScanner(stdout)
+	for i, count := range []uint64{2000, 3000} {
+		var start, stop trialapi.Trial
+		if code := curlJSON(t, &start, "-X", "POST", base+"/v1/trials"); code != 201 {
+			t.Fatalf("trial %d start: %d", i, code)
+		}
+		fmt.Fprintf(stdin, `{"rate_pps": 10000, "count": %d, "latency": true}`+"\n", count)
+		if !replies.Scan() {
+			t.Fatalf("no reply to trial %d: %v\n%s", i, replies.Err(), stderr.String())
+		}
+		var r serveReply
+		if err := json.Unmarshal(replies.Bytes(), &r); err != nil || r.Error != "" || r.Clock == nil || !r.Latency {
+			t.Fatalf("reply %s: %v", replies.Bytes(), err)
+		}
+		time.Sleep(300 * time.Millisecond) // the last frames cross the veth
+		body, _ := json.Marshal(trialapi.StopRequest{GeneratorClock: r.Clock})
+		if code := curlJSON(t, &stop, "-X", "POST", "--data", string(body), base+"/v1/trials/"+start.ID+"/stop"); code != 200 || stop.Result == nil {
+			t.Fatalf("trial %d stop: %d", i, code)
+		}
+		l := stop.Result.Latency
+		if l == nil || !l.Valid || l.Clock != counters.ClockName {
+			t.Fatalf("trial %d latency %+v: want valid, same-host TSC", i, l)
+		}
+		t.Logf("trial %d: p50 %d ns, p99 %d, max %d", i, l.P50Ns, l.P99Ns, l.MaxNs)
+		if r.Sent != count || stop.Result.RXPackets != count || l.Count != count || l.Gaps != 0 || l.Reordered != 0 || l.P50Ns == 0 {
+			t.Errorf("trial %d: sent %d, received %d, latency count %d gaps %d reordered %d p50 %d; want %d each, 0 gaps and reorders",
+				i, r.Sent, stop.Result.RXPackets, l.Count, l.Gaps, l.Reordered, l.P50Ns, count)
+		}
+	}
+	_ = stdin.Close()
+	if err := gen.Wait(); err != nil {
+		t.Fatalf("gen --serve: %v\n%s", err, stderr.String())
+	}
+	var start, stop trialapi.Trial
+	curlJSON(t, &start, "-X", "POST", base+"/v1/trials")
+	if code := curlJSON(t, &stop, "-X", "POST", base+"/v1/trials/"+start.ID+"/stop"); code != 200 || stop.Result.Latency == nil ||
+		stop.Result.Latency.Valid || stop.Result.Latency.Reason == "" {
+		t.Errorf("stop without a generator clock: %d %+v, want valid false with a reason", code, stop.Result.Latency)
+	}
+	stopRun(t, run, done)
 }
