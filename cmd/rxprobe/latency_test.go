@@ -1,14 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,36 +66,15 @@ func TestIntegrationVethLatencyTrials(t *testing.T) {
 	base := "http://" + addr
 	run, done := startRun(t, cfg, filepath.Join(t.TempDir(), "run.json"), "--latency", "--trial-api", addr)
 	waitTrialAPI(t, base)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	gen := exec.CommandContext(ctx, "ip", "netns", "exec", v.ns, os.Args[0], "gen", "--config", cfg, "--serve")
-	gen.Env = append(os.Environ(), "RXPROBE_AS_MAIN=1")
-	stdin, err := gen.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := gen.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	gen.Stderr = &stderr
-	if err := gen.Start(); err != nil {
-		t.Fatal(err)
-	}
-	replies := bufio.NewScanner(stdout)
+	gs := startGenServe(t, v, cfg)
 	for i, count := range []uint64{2000, 3000} {
 		var start, stop trialapi.Trial
 		if code := curlJSON(t, &start, "-X", "POST", base+"/v1/trials"); code != 201 {
 			t.Fatalf("trial %d start: %d", i, code)
 		}
-		fmt.Fprintf(stdin, `{"rate_pps": 10000, "count": %d, "latency": true}`+"\n", count)
-		if !replies.Scan() {
-			t.Fatalf("no reply to trial %d: %v\n%s", i, replies.Err(), stderr.String())
-		}
-		var r serveReply
-		if err := json.Unmarshal(replies.Bytes(), &r); err != nil || r.Error != "" || r.Clock == nil || !r.Latency {
-			t.Fatalf("reply %s: %v", replies.Bytes(), err)
+		r := gs.trial(fmt.Sprintf(`{"rate_pps": 10000, "count": %d, "latency": true}`, count))
+		if r.Clock == nil || !r.Latency {
+			t.Fatalf("trial %d reply without latency or clock: %+v", i, r)
 		}
 		time.Sleep(300 * time.Millisecond) // the last frames cross the veth
 		body, _ := json.Marshal(trialapi.StopRequest{GeneratorClock: r.Clock})
@@ -117,10 +91,7 @@ func TestIntegrationVethLatencyTrials(t *testing.T) {
 				i, r.Sent, stop.Result.RXPackets, l.Count, l.Gaps, l.Reordered, l.P50Ns, count)
 		}
 	}
-	_ = stdin.Close()
-	if err := gen.Wait(); err != nil {
-		t.Fatalf("gen --serve: %v\n%s", err, stderr.String())
-	}
+	gs.close()
 	var start, stop trialapi.Trial
 	curlJSON(t, &start, "-X", "POST", base+"/v1/trials")
 	if code := curlJSON(t, &stop, "-X", "POST", base+"/v1/trials/"+start.ID+"/stop"); code != 200 || stop.Result.Latency == nil ||

@@ -2,7 +2,6 @@ package sampler
 
 import (
 	"testing"
-	"time"
 
 	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
@@ -12,18 +11,7 @@ import (
 // per-power-of-two histogram and the internal full one are published,
 // the exported buckets sum the raw ones, and a sample allocates nothing.
 func TestLatencyMetrics(t *testing.T) {
-	f, dir, root := newFake(), t.TempDir(), hostRoot(t)
-	f.shape.Latency = true
-	f.now = *counters.NewReading(&f.shape)
-	s, err := New(f, Options{HostRoot: root, Interval: time.Second, ShmDir: dir, Prefix: "fl",
-		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Sample(); err != nil {
-		t.Fatal(err)
-	}
+	f, s, dir := sampledFake(t, "fl", func(sh *counters.Shape) { sh.Latency = true })
 	l := &f.now.Latency[0]
 	for _, ns := range []uint64{10, 63, 64, 100, 127, 128, 5000, 5000, 1 << 40} {
 		l.Hist[counters.LatBucket(ns)]++
