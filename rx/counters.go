@@ -46,13 +46,19 @@ func (e *Engine) Read(r *Reading) {
 			q.cap.Read(&q.capc)
 			copyCapture(&r.Captures[i], &q.capc)
 		}
+		if i < len(r.Latency) {
+			q.rxq.ReadLatency(&r.Latency[i])
+		}
 	}
 	r.Events = dpdk.ReadEvents()
 }
 
 // describe builds the engine's Shape once its ports and queues exist.
 func (e *Engine) describe() {
-	sh := counters.Shape{TSCHz: e.TSCHz}
+	sh := counters.Shape{TSCHz: e.TSCHz, Latency: e.latency}
+	if e.latency {
+		sh.Clock = ReadHostClock(e.hostRoot, e.TSCHz)
+	}
 	for _, p := range e.Ports {
 		sh.Ports = append(sh.Ports, counters.Port{Name: p.Cfg.Name, Device: p.Cfg.Device, Driver: p.Info.Driver,
 			Iface: p.Iface, XStatNames: p.XStatNames(), RXRing: p.Cfg.RXRing, LineRateGbps: p.Cfg.LineRateGbps})

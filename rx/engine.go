@@ -26,6 +26,10 @@ type Options struct {
 	// its port for at most this many packets a second. net_null ports only
 	// (a rate-controlled source for benchmarks; the caller records it).
 	RXPacePPS uint64
+	// Latency runs the latency variant of every RX loop (config
+	// run.latency, rxprobe run --latency): stamped frames' one-way
+	// latency is recorded per queue (Reading.Latency).
+	Latency bool
 }
 
 // Port is one started port.
@@ -89,6 +93,7 @@ type Engine struct {
 	filter   *dpdk.Filter
 	slow     time.Duration
 	pace     uint64
+	latency  bool
 }
 
 // Plan returns the EAL plan the engine was started with.
@@ -104,6 +109,9 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err := checkPace(cfg, o.RXPacePPS); err != nil {
 		return nil, err
 	}
+	if o.Latency && o.RXPacePPS > 0 {
+		return nil, ErrLatencyPaced
+	}
 	host := hostfs.New(o.HostRoot)
 	prefix := o.Prefix
 	if prefix == "" {
@@ -115,7 +123,7 @@ func Open(cfg *config.Config, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, slow: o.CaptureSlowWriter, pace: o.RXPacePPS, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
+	e := &Engine{cfg: cfg, hostRoot: o.HostRoot, slow: o.CaptureSlowWriter, pace: o.RXPacePPS, latency: o.Latency, sess: session{plan: plan, shmDir: cfg.Stats.ShmDir}}
 	e.Degraded = append(e.Degraded, cfg.Degraded()...)
 	if cfg.EAL.NoHuge {
 		e.Degraded = append(e.Degraded, "no hugepages (eal.no_huge): packet memory is ordinary pages, TLB misses and page moves possible")
@@ -184,6 +192,12 @@ func (e *Engine) setup(host hostfs.FS) error {
 			if err != nil {
 				return err
 			}
+			if e.latency {
+				if err := rq.EnableLatency(p.Node); err != nil {
+					rq.Free()
+					return err
+				}
+			}
 			e.Queues = append(e.Queues, &Queue{Port: p, ID: uint16(q), CPU: cpu, Lcore: workers[w], rxq: rq})
 			w++
 		}
@@ -211,8 +225,11 @@ func (e *Engine) Start() error {
 	e.Started = time.Now()
 	for _, q := range e.Queues {
 		launch := q.rxq.Launch
-		if e.pace > 0 {
+		switch {
+		case e.pace > 0:
 			launch = func(lcore uint) error { return q.rxq.LaunchPaced(lcore, e.pace) }
+		case e.latency:
+			launch = q.rxq.LaunchLatency
 		}
 		if err := launch(q.Lcore); err != nil {
 			e.Stop()

@@ -28,6 +28,7 @@ type Generator struct {
 	Started  time.Time
 	// SrcMAC is the source MAC the frames carry.
 	SrcMAC net.HardwareAddr
+	clock  counters.HostClock
 	// Degraded lists what differs from a clean start (a NUMA node that
 	// could not be found), one line each.
 	Degraded []string
@@ -60,6 +61,7 @@ func OpenGenerator(cfg *config.Config, o Options) (*Generator, error) {
 	if err := e.setup(node); err != nil {
 		return nil, errors.Join(err, e.Close())
 	}
+	e.clock = ReadHostClock(o.HostRoot, dpdk.TSCHz())
 	return e, nil
 }
 
@@ -94,7 +96,7 @@ func (e *Generator) setup(node int) error {
 	e.gen, err = dpdk.NewGen(id, 0, e.pool, node, dpdk.GenParams{
 		Burst: uint16(g.Burst), Size: uint16(g.Size), Rate: g.Rate, Count: g.Count, Flows: uint32(g.Flows),
 		SrcMAC: e.SrcMAC, DstMAC: dst, SrcIP: net.ParseIP(g.SrcIP), DstIP: net.ParseIP(g.DstIP),
-		SrcPort: uint16(g.SrcPort), DstPort: uint16(g.DstPort), SleepAheadUs: sleepAhead(g.Spin)})
+		SrcPort: uint16(g.SrcPort), DstPort: uint16(g.DstPort), SleepAheadUs: sleepAhead(g.Spin), Latency: g.Latency})
 	return err
 }
 
@@ -113,12 +115,13 @@ func (e *Generator) Start() error {
 	return nil
 }
 
-// relaunch starts the stopped TX loop again at rate and count (Trial).
-func (e *Generator) relaunch(rate float64, count uint64) error {
+// relaunch starts the stopped TX loop again at rate and count, stamping
+// for latency or not (Trial).
+func (e *Generator) relaunch(rate float64, count uint64, latency bool) error {
 	if e.launched {
 		return fmt.Errorf("rx: generator: a trial while the TX loop runs: stop it first")
 	}
-	e.gen.Retarget(rate, count)
+	e.gen.Retarget(rate, count, latency)
 	return e.Start()
 }
 

@@ -23,6 +23,12 @@ type GenReport struct {
 	AchievedPPS float64 `json:"achieved_pps"`
 	PortOPkts   uint64  `json:"port_opackets"`
 	PortOErrors uint64  `json:"port_oerrors"`
+	// Latency says the frames carried latency stamps.
+	Latency bool `json:"latency,omitempty"`
+	// Clock identifies the generator's TSC: a harness passes it to the
+	// trial API's stop call, which gives a latency figure only when the
+	// probe runs on the same host and boot (counters.SameTSC).
+	Clock *counters.HostClock `json:"clock,omitempty"`
 }
 
 // Timings of a generator run: how often Run polls the counters for the end
@@ -38,7 +44,9 @@ const (
 // it, reads its counters and the port's, closes it and reports. The error
 // is Close's: the report is valid either way.
 func (e *Generator) Run(ctx context.Context) (GenReport, error) {
-	return runGen(ctx, e, e.cfg, e.Started, genPoll, genDrain)
+	r, err := runGen(ctx, e, e.cfg, e.Started, genPoll, genDrain)
+	r.Latency, r.Clock = e.cfg.Latency, &e.clock
+	return r, err
 }
 
 // genSource is what runGen needs of a started generator (*Generator).
@@ -94,12 +102,14 @@ func waitDone(ctx context.Context, src interface{ Read(*GenCounters) }, poll tim
 type TrialSpec struct {
 	RatePPS float64 `json:"rate_pps"`
 	Count   uint64  `json:"count"`
+	// Latency stamps the trial's frames for the RX side's latency mode.
+	Latency bool `json:"latency,omitempty"`
 }
 
 // trialSource is what runTrial needs of an open generator (*Generator).
 type trialSource interface {
 	genSource
-	relaunch(rate float64, count uint64) error
+	relaunch(rate float64, count uint64, latency bool) error
 }
 
 // Trial sends one trial from an open generator whose loop is not running:
@@ -108,7 +118,9 @@ type trialSource interface {
 // count was handled or ctx ends, stops, and the PMD gets drain time to
 // hand the last frames on. The report has this trial's figures only.
 func (e *Generator) Trial(ctx context.Context, spec TrialSpec) (GenReport, error) {
-	return runTrial(ctx, e, e.cfg, spec, genPoll, genDrain)
+	r, err := runTrial(ctx, e, e.cfg, spec, genPoll, genDrain)
+	r.Latency, r.Clock = spec.Latency, &e.clock
+	return r, err
 }
 
 func runTrial(ctx context.Context, src trialSource, g config.Generator, spec TrialSpec, poll, drain time.Duration) (GenReport, error) {
@@ -121,7 +133,7 @@ func runTrial(ctx context.Context, src trialSource, g config.Generator, spec Tri
 		return r, fmt.Errorf("rx: generator trial: port counters: %w", err)
 	}
 	started := time.Now()
-	if err := src.relaunch(spec.RatePPS, spec.Count); err != nil {
+	if err := src.relaunch(spec.RatePPS, spec.Count, spec.Latency); err != nil {
 		return r, err
 	}
 	waitDone(ctx, src, poll)

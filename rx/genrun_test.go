@@ -81,7 +81,7 @@ type fakeTrialGen struct {
 	ports uint64
 }
 
-func (f *fakeTrialGen) relaunch(rate float64, count uint64) error {
+func (f *fakeTrialGen) relaunch(rate float64, count uint64, _ bool) error {
 	f.rate, f.count, f.reads = rate, count, 0
 	f.calls = append(f.calls, "relaunch")
 	return nil

@@ -13,6 +13,10 @@ import (
 // rxprobe.
 var ErrPaceDevice = errors.New("RX pacing is for net_null ports only")
 
+// ErrLatencyPaced is returned by Open when both Options.Latency and
+// Options.RXPacePPS are set: the loop has one variant at a time.
+var ErrLatencyPaced = errors.New("rx: latency mode and --debug-rx-pace-pps: the RX loop runs one of them, drop one")
+
 // checkPace refuses RX pacing (pps > 0) of any port that is not net_null.
 func checkPace(cfg *config.Config, pps uint64) error {
 	if pps == 0 {

@@ -49,7 +49,9 @@ func TestMain(m *testing.M) {
 		online = cpuset.Of(0, 1)
 	}
 	if engErr = cfg.Validate(online); engErr == nil {
-		eng, engErr = rx.Open(cfg, rx.Options{})
+		// Latency on: the latency loop runs, and every sample reads its
+		// record (net_null's frames carry no stamp: all unstamped).
+		eng, engErr = rx.Open(cfg, rx.Options{Latency: true})
 	}
 	code := m.Run()
 	if eng != nil {
@@ -158,6 +160,9 @@ func TestEngineFeedsTheSamplerWithoutAllocating(t *testing.T) {
 	}
 	if v := snapshot.ValueAt(buf, off, find(sc, "rxprobe_capture_filtered_out_total", "queue", "0")); v != p2 {
 		t.Errorf("capture filtered out %d of %d packets, want all (net_null frames are not UDP)", v, p2)
+	}
+	if v := snapshot.ValueAt(buf, off, find(sc, "rxprobe_latency_unstamped_total", "queue", "0")); v != p2 {
+		t.Errorf("latency: %d unstamped of %d packets, want all (net_null frames carry no stamp)", v, p2)
 	}
 	loc := find(sc, "rxprobe_cpu_interrupts_total", "kind", "LOC")
 	_ = loc // present for the RX CPU: the local timer row exists on every x86 host

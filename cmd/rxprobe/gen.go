@@ -26,7 +26,7 @@ func newGenCmd() *cobra.Command {
 		size                      int
 		count                     uint64
 		duration                  time.Duration
-		serve                     bool
+		serve, latency            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "gen --config FILE [--rate PPS] [--size BYTES] [--count N | --duration D]",
@@ -41,7 +41,8 @@ func newGenCmd() *cobra.Command {
 	fl.DurationVar(&duration, "duration", 0, "stop after this long")
 	fl.StringVar(&hostRoot, "host-root", "/", "read /proc and /sys under this root")
 	fl.StringVar(&report, "report", "", "write a JSON report here")
-	fl.BoolVar(&serve, "serve", false, "serve trials: read one JSON trial per line on stdin ({\"rate_pps\": R, \"count\": N, \"duration\": \"2s\"}), answer one JSON report per line on stdout, until EOF")
+	fl.BoolVar(&serve, "serve", false, "serve trials: read one JSON trial per line on stdin ({\"rate_pps\": R, \"count\": N, \"duration\": \"2s\", \"latency\": true}), answer one JSON report per line on stdout, until EOF")
+	fl.BoolVar(&latency, "latency", false, "stamp every frame with the TSC and a marker for `rxprobe run --latency` (generator.latency)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if serve && (fl.Changed("count") || fl.Changed("duration") || fl.Changed("report")) {
 			return usageError(fmt.Errorf("--serve takes each trial's count and duration on stdin: drop --count, --duration and --report"))
@@ -68,6 +69,9 @@ func newGenCmd() *cobra.Command {
 		}
 		if fl.Changed("duration") {
 			g.Duration, g.Count = duration, 0
+		}
+		if fl.Changed("latency") {
+			g.Latency = latency
 		}
 		online, _ := host.OnlineCPUs()
 		if err := cfg.Validate(online); err != nil { // flags may have broken a value

@@ -82,37 +82,11 @@ func TestIntegrationVethGenServe(t *testing.T) {
 	cfg := writeConfig(t, vethConfig(v, "net_af_xdp0", fmt.Sprintf(afXDPArgs, v.a), 4096))
 	runRep := filepath.Join(t.TempDir(), "run.json")
 	run, done := startRun(t, cfg, runRep)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	gen := exec.CommandContext(ctx, "ip", "netns", "exec", v.ns, os.Args[0], "gen", "--config", cfg, "--serve")
-	gen.Env = append(os.Environ(), "RXPROBE_AS_MAIN=1")
-	stdin, err := gen.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := gen.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	gen.Stderr = &stderr
-	if err := gen.Start(); err != nil {
-		t.Fatal(err)
-	}
-	replies := bufio.NewScanner(stdout)
+	gs := startGenServe(t, v, cfg)
 	trials := []rx.TrialSpec{{RatePPS: 2000, Count: 1000}, {RatePPS: 10000, Count: 5000}}
 	var total uint64
 	for _, tr := range trials {
-		if _, err := fmt.Fprintf(stdin, `{"rate_pps": %v, "count": %d, "duration": "20s"}`+"\n", tr.RatePPS, tr.Count); err != nil {
-			t.Fatal(err)
-		}
-		if !replies.Scan() {
-			t.Fatalf("no reply to %+v: %v\n%s", tr, replies.Err(), stderr.String())
-		}
-		var r serveReply
-		if err := json.Unmarshal(replies.Bytes(), &r); err != nil || r.Error != "" {
-			t.Fatalf("reply %s: %v", replies.Bytes(), err)
-		}
+		r := gs.trial(fmt.Sprintf(`{"rate_pps": %v, "count": %d, "duration": "20s"}`, tr.RatePPS, tr.Count))
 		if r.Sent != tr.Count || r.TXDropped != 0 || r.PortOPkts != tr.Count {
 			t.Errorf("trial %+v: sent %d, tx_dropped %d, port opackets %d", tr, r.Sent, r.TXDropped, r.PortOPkts)
 		}
@@ -121,15 +95,73 @@ func TestIntegrationVethGenServe(t *testing.T) {
 		}
 		total += r.Sent
 	}
-	_ = stdin.Close()
-	if err := gen.Wait(); err != nil {
-		t.Fatalf("gen --serve after EOF: %v\n%s", err, stderr.String())
-	}
-	if rest, _ := io.ReadAll(stdout); len(rest) != 0 {
-		t.Errorf("output after the replies: %q", rest)
-	}
+	gs.close()
 	stopRun(t, run, done)
 	if r := readReport(t, runRep); r.RXPackets != total {
 		t.Errorf("probe received %d, the trials sent %d", r.RXPackets, total)
+	}
+}
+
+// genServe is `rxprobe gen --serve` running in a veth pair's namespace.
+type genServe struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	stdout  io.Reader
+	replies *bufio.Scanner
+	stderr  *strings.Builder
+}
+
+// startGenServe starts `rxprobe gen --serve` with cfg in v's namespace;
+// it is killed at the test's end if still running.
+func startGenServe(t *testing.T, v vethPair, cfg string) *genServe {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	gen := exec.CommandContext(ctx, "ip", "netns", "exec", v.ns, os.Args[0], "gen", "--config", cfg, "--serve")
+	gen.Env = append(os.Environ(), "RXPROBE_AS_MAIN=1")
+	g := &genServe{t: t, cmd: gen, stderr: &strings.Builder{}}
+	var err error
+	if g.stdin, err = gen.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if g.stdout, err = gen.StdoutPipe(); err != nil {
+		t.Fatal(err)
+	}
+	gen.Stderr = g.stderr
+	if err := gen.Start(); err != nil {
+		t.Fatal(err)
+	}
+	g.replies = bufio.NewScanner(g.stdout)
+	return g
+}
+
+// trial sends one trial line and returns its reply, which must not be
+// an error.
+func (g *genServe) trial(line string) serveReply {
+	g.t.Helper()
+	if _, err := fmt.Fprintln(g.stdin, line); err != nil {
+		g.t.Fatal(err)
+	}
+	if !g.replies.Scan() {
+		g.t.Fatalf("no reply to %s: %v\n%s", line, g.replies.Err(), g.stderr.String())
+	}
+	var r serveReply
+	if err := json.Unmarshal(g.replies.Bytes(), &r); err != nil || r.Error != "" {
+		g.t.Fatalf("reply %s: %v", g.replies.Bytes(), err)
+	}
+	return r
+}
+
+// close ends the input: the generator must exit 0 with nothing more on
+// its output.
+func (g *genServe) close() {
+	g.t.Helper()
+	_ = g.stdin.Close()
+	if err := g.cmd.Wait(); err != nil {
+		g.t.Fatalf("gen --serve after EOF: %v\n%s", err, g.stderr.String())
+	}
+	if rest, _ := io.ReadAll(g.stdout); len(rest) != 0 {
+		g.t.Errorf("output after the replies: %q", rest)
 	}
 }

@@ -53,6 +53,7 @@ func newRunCmd() *cobra.Command {
 	fl.Bool("no-exporter", false, "do not start the Prometheus exporter process")
 	fl.Duration("stats-interval", 0, "stats sampling interval (default stats.interval, 1s)")
 	fl.String("capture-dir", "", "capture every RX queue to pcapng files in this directory (capture.dir; turns capture on)")
+	fl.Bool("latency", false, "record the one-way latency of frames stamped by `rxprobe gen --latency` on the same host, per queue (run.latency)")
 	fl.String("capture-filter", "", "tcpdump expression selecting the packets to capture (capture.filter)")
 	f.trial.register(cmd, "")
 	fl.BoolVar(&f.debug.StdioReads, "debug-stdio-reads", false, "benchmark only: map and unmap a page per kernel file read, as glibc stdio did")
@@ -71,7 +72,7 @@ func newRunCmd() *cobra.Command {
 		v := config.NewViper()
 		for key, name := range map[string]string{"run.duration": "duration", "run.report": "report",
 			"run.allow_unisolated": "allow-unisolated", "stats.interval": "stats-interval", "stats.metrics_addr": "metrics-addr",
-			"capture.dir": "capture-dir", "capture.filter": "capture-filter"} {
+			"capture.dir": "capture-dir", "capture.filter": "capture-filter", "run.latency": "latency"} {
 			if fl.Changed(name) {
 				if err := v.BindPFlag(key, fl.Lookup(name)); err != nil {
 					return usageError(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rxprobe/rxprobe/internal/parent"
+	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/stats/exporter"
 	"github.com/rxprobe/rxprobe/stats/shm"
 	"github.com/rxprobe/rxprobe/stats/trialapi"
@@ -55,6 +56,7 @@ type trialAPICmdFlags struct {
 	shmDir    string
 	parentPID int
 	wait      time.Duration
+	hostRoot  string
 }
 
 func newTrialAPICmd() *cobra.Command {
@@ -81,6 +83,7 @@ SIGTERM and, with --parent-pid, as soon as that process is gone.`,
 	fl.StringVar(&f.shmDir, "shm-dir", shm.DefaultDir, "directory of the shared-memory segments")
 	fl.IntVar(&f.parentPID, "parent-pid", 0, "exit when this process is gone (0: never)")
 	fl.DurationVar(&f.wait, "wait", 10*time.Second, "how long to wait for the segment to appear")
+	fl.StringVar(&f.hostRoot, "host-root", "/", "read etc/machine-id and the boot id (the probe's clock, for latency trials) under this root")
 	return cmd
 }
 
@@ -106,7 +109,7 @@ func runTrialAPI(ctx context.Context, stderr io.Writer, f trialAPICmdFlags) erro
 		return usageError(err)
 	}
 	defer src.Close()
-	srv, err := exporter.Listen(f.addr, trialapi.NewHandler(src, trialapi.Options{Token: token}))
+	srv, err := exporter.Listen(f.addr, trialapi.NewHandler(src, trialapi.Options{Token: token, ProbeClock: rx.ReadHostClock(f.hostRoot, 0)}))
 	if errors.Is(err, exporter.ErrAddrInUse) {
 		return usageError(fmt.Errorf("trial-api: %s is in use: choose another with --trial-api", f.addr))
 	}

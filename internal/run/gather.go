@@ -14,7 +14,8 @@ import (
 func gather(eng *rx.Engine, first, last *rx.Reading) report.Input {
 	in := report.Input{FilePrefix: eng.Plan().Prefix, EALArgs: eng.Plan().Args, Started: eng.Started, Ended: last.At,
 		TSCHz: eng.TSCHz, FirstTSC: first.TSC, LastTSC: last.TSC,
-		DPDKEvents: report.DPDKEvents{LinkChanges: last.Events.LinkChanges, Removals: last.Events.Removals}}
+		DPDKEvents: report.DPDKEvents{LinkChanges: last.Events.LinkChanges, Removals: last.Events.Removals},
+		HostClock:  eng.Shape().Clock}
 	for k := 0; k < rx.GapBuckets-1; k++ {
 		in.GapBoundsNs = append(in.GapBoundsNs, counters.GapBucketLimitNs(k))
 	}
@@ -37,6 +38,9 @@ func gather(eng *rx.Engine, first, last *rx.Reading) report.Input {
 			pi.Queues = append(pi.Queues, report.QueueInput{ID: int(q.ID), CPU: q.CPU, Lcore: q.Lcore,
 				Packets: c.Packets, Bytes: c.Bytes, Polls: c.Polls, EmptyPolls: c.EmptyPolls,
 				BusyCycles: c.BusyCycles, MaxGapCycles: c.MaxGapCycles, GapHist: c.GapHist[:], Capture: gatherCapture(eng, qi)})
+			if qi < len(last.Latency) {
+				pi.Queues[len(pi.Queues)-1].Latency = &last.Latency[qi]
+			}
 		}
 		in.Ports = append(in.Ports, pi)
 	}

@@ -49,7 +49,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	eng, err := rx.Open(cfg, rx.Options{HostRoot: o.HostRoot, CaptureSlowWriter: o.Debug.CaptureSlowWriter, RXPacePPS: o.Debug.RXPacePPS})
+	eng, err := rx.Open(cfg, rx.Options{HostRoot: o.HostRoot, CaptureSlowWriter: o.Debug.CaptureSlowWriter, RXPacePPS: o.Debug.RXPacePPS, Latency: cfg.Run.Latency})
 	if err != nil {
 		return nil, err
 	}

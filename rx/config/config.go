@@ -126,6 +126,10 @@ type Generator struct {
 	// CPU to softirqs and other threads; spin on a dedicated CPU for
 	// precise pacing at high rates.
 	Spin bool `mapstructure:"spin" yaml:"spin"`
+	// Latency stamps every frame with the TSC and a marker for the RX
+	// side's latency mode (rxprobe run --latency); sequence numbers then
+	// run on across gen --serve trials.
+	Latency bool `mapstructure:"latency" yaml:"latency"`
 }
 
 // Stats configures the stats thread and the exporter.
@@ -171,6 +175,10 @@ type Run struct {
 	// loops on one CPU take turns, so each sees the others' time slices as
 	// gaps. The report lists the run as degraded.
 	ShareRXCPUs bool `mapstructure:"share_rx_cpus" yaml:"share_rx_cpus"`
+	// Latency runs the latency variant of the RX loop: frames stamped by
+	// `rxprobe gen --latency` have their one-way latency recorded per
+	// queue (rxprobe run --latency).
+	Latency bool `mapstructure:"latency" yaml:"latency"`
 }
 
 // Defaults, applied before the file is read.

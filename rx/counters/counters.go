@@ -77,6 +77,11 @@ type Shape struct {
 	Queues []Queue // grouped by port, in port order
 	// Capture: every queue has a capture, and Reading.Captures is filled.
 	Capture bool
+	// Latency: every loop records latency (rxprobe run --latency), and
+	// Reading.Latency is filled.
+	Latency bool
+	// Clock identifies the RX host's TSC (latency mode).
+	Clock HostClock
 }
 
 // Capture is one queue's capture counters (cumulative since the capture
@@ -109,7 +114,9 @@ type Reading struct {
 	Queues []Loop
 	// Captures is index-aligned with Queues when Shape.Capture, else nil.
 	Captures []Capture
-	Events   Events
+	// Latency is index-aligned with Queues when Shape.Latency, else nil.
+	Latency []Latency
+	Events  Events
 }
 
 // NewReading allocates a reading shaped like sh.
@@ -120,6 +127,9 @@ func NewReading(sh *Shape) *Reading {
 	}
 	if sh.Capture {
 		r.Captures = make([]Capture, len(sh.Queues))
+	}
+	if sh.Latency {
+		r.Latency = make([]Latency, len(sh.Queues))
 	}
 	return r
 }
@@ -173,6 +183,7 @@ func (r *Reading) CopyFrom(o *Reading) {
 	}
 	copy(r.Queues, o.Queues)
 	copy(r.Captures, o.Captures)
+	copy(r.Latency, o.Latency)
 }
 
 // WorstGap is the worst loop gap between two readings of one gap

@@ -377,6 +377,9 @@ func compile(s *snapshot.Schema, off int) (*compiled, error) {
 		}
 	}
 	for _, h := range s.Histograms {
+		if h.Internal {
+			continue // for the trial API, not Prometheus
+		}
 		if err := note(h.Metric, "histogram", h.Help); err != nil {
 			return nil, err
 		}
@@ -387,6 +390,9 @@ func compile(s *snapshot.Schema, off int) (*compiled, error) {
 		}
 	}
 	for _, h := range s.Histograms {
+		if h.Internal {
+			continue // for the trial API, not Prometheus
+		}
 		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
 			if _, ok := kinds[h.Metric+suffix]; ok {
 				return bad("metric %s clashes with histogram %s", h.Metric+suffix, h.Metric)
@@ -436,6 +442,9 @@ func compile(s *snapshot.Schema, off int) (*compiled, error) {
 		c.series = append(c.series, seriesDesc{desc: d, typ: typ, index: se.Index, scale: se.Scale})
 	}
 	for _, h := range s.Histograms {
+		if h.Internal {
+			continue // for the trial API, not Prometheus
+		}
 		d, err := newDesc(h.Metric, h.Labels, true)
 		if err != nil {
 			return nil, err

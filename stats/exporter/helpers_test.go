@@ -40,6 +40,10 @@ func schemaFor(prefix string, interval time.Duration) (*snapshot.Builder, *fakeR
 	f.bytes0 = b.Add("rxprobe_rx_bytes_total", snapshot.Counter, 0, snapshot.L("port", "p0"), snapshot.L("queue", "0"))
 	f.loopHB = b.Add("rxprobe_loop_heartbeat_seconds", snapshot.Gauge, 1e-9, snapshot.L("port", "p0"))
 	f.gapFirst, f.gapSum = b.AddHistogram("rxprobe_loop_gap_seconds", gapBounds, 1e-9, snapshot.L("port", "p0"), snapshot.L("queue", "0"))
+	// An internal histogram (the trial API's): never in a scrape, which
+	// TestCollectFresh's exact comparison checks.
+	b.AddHistogram("rxprobe_raw_seconds", []float64{1e-9, 2e-9}, 1e-9, snapshot.L("port", "p0"))
+	b.MarkInternal("rxprobe_raw_seconds")
 	b.Help("rxprobe_rx_packets_total", "Packets received by the RX loop.")
 	b.Help("rxprobe_loop_gap_seconds", "Gaps between two polls of the RX loop.")
 	return b, f

@@ -9,7 +9,9 @@
 // that declares its metrics (name, kind, help) next to the code that
 // fills them: queues.go (the C loops), capture.go (each queue's capture:
 // handoff, writer, files; its ring drops feed the ledger's capture_ring
-// layer), ports.go (ethdev stats and every
+// layer), latency.go (each queue's latency record in latency mode: an
+// exported per-power-of-two histogram and the full one, internal, for
+// the trial API), ports.go (ethdev stats and every
 // xstat), interrupts.go, softnet.go, netdev.go, sysfs.go, snmp.go and
 // guard.go (the jitter guard and the drop ledger, classified by
 // stats/dropclass).

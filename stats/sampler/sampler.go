@@ -90,6 +90,7 @@ type Sampler struct {
 	// sources read /proc and /sys (and imitate stdio when asked).
 	queues  *queueSource
 	capture *captureSource
+	latency *latencySource
 	ports   *portSource
 	kernel  []source
 	sysfs   *sysfsSource
@@ -175,7 +176,8 @@ func (s *Sampler) declare(sc *schema) error {
 	s.sysfs = &sysfsSource{root: root, shape: s.shape}
 	s.kernel = []source{irqs, &softnetSource{root: root}, &netdevSource{root: root}, s.sysfs, &snmpSource{root: root}}
 	s.capture = &captureSource{shape: s.shape, cur: s.cur}
-	s.sources = append([]source{s.queues, s.capture, s.ports}, s.kernel...)
+	s.latency = &latencySource{shape: s.shape, cur: s.cur}
+	s.sources = append([]source{s.queues, s.capture, s.latency, s.ports}, s.kernel...)
 	if s.o.Guard != nil {
 		s.g = &guardSource{o: s.o.Guard, every: max(1, int(time.Second/s.o.Interval)), eventFD: s.o.EventFD, tty: s.o.StatusTTY && s.o.StatusFD >= 0,
 			shape: s.shape, cur: s.cur, irqs: irqs, ports: s.ports, sysfs: s.sysfs, capture: s.capture}
@@ -243,6 +245,7 @@ func (s *Sampler) sample(scheduled bool) error {
 	s.eng.Read(s.cur)
 	_ = s.queues.sample(s.vals)
 	_ = s.capture.sample(s.vals)
+	_ = s.latency.sample(s.vals)
 	_ = s.ports.sample(s.vals)
 	var firstErr error
 	for _, src := range s.kernel {

@@ -310,18 +310,7 @@ func TestLedgerClassifiesAndSamplingDoesNotAllocate(t *testing.T) {
 // per port and queue, and ring-full drops land in the capture_ring layer
 // of the port's drop ledger; sampling still allocates nothing.
 func TestCaptureMetricsAndLedger(t *testing.T) {
-	f, dir, root := newFake(), t.TempDir(), hostRoot(t)
-	f.shape.Capture = true
-	f.now = *counters.NewReading(&f.shape)
-	s, err := New(f, Options{HostRoot: root, Interval: time.Second, ShmDir: dir, Prefix: "fc",
-		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Sample(); err != nil {
-		t.Fatal(err)
-	}
+	f, s, dir := sampledFake(t, "fc", func(sh *counters.Shape) { sh.Capture = true })
 	f.now.Captures[0] = counters.Capture{Enqueued: 90, FilteredOut: 5, RingDropped: 7, Encoded: 90, Bytes: 9000,
 		Written: 80, BytesWritten: 8192, Files: 2, BusyNs: 3e9, BlockWaitNs: 1e9}
 	f.now.Captures[1] = counters.Capture{RingDropped: 4}
@@ -591,4 +580,24 @@ func BenchmarkSample(b *testing.B) {
 	for b.Loop() {
 		_ = s.sample(false)
 	}
+}
+
+// sampledFake is newFake with its shape changed by shape, a sampler on
+// it publishing segment prefix in a temporary directory (closed at the
+// test's end), and one sample taken.
+func sampledFake(t *testing.T, prefix string, shape func(*counters.Shape)) (*fakeEngine, *Sampler, string) {
+	t.Helper()
+	f, dir, root := newFake(), t.TempDir(), hostRoot(t)
+	shape(&f.shape)
+	f.now = *counters.NewReading(&f.shape)
+	s, err := New(f, Options{HostRoot: root, Interval: time.Second, ShmDir: dir, Prefix: prefix,
+		StatusFD: -1, EventFD: -1, Guard: &GuardOptions{GapNs: 1_000_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Sample(); err != nil {
+		t.Fatal(err)
+	}
+	return f, s, dir
 }

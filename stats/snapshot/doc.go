@@ -15,5 +15,7 @@
 // Counters are cumulative and never decrease (the writer makes them
 // monotonic across 32-bit wraps and port restarts). A value's meaning in
 // base units is value × Scale (Scale 0 means 1): nanoseconds carry
-// Scale 1e-9 so the exporter publishes seconds.
+// Scale 1e-9 so the exporter publishes seconds. A histogram marked
+// Internal is for other readers of the segment (the trial API) and is not
+// exported: too many buckets for Prometheus.
 package snapshot

@@ -48,6 +48,9 @@ type Histogram struct {
 	First    int       `json:"first"`
 	Sum      int       `json:"sum"`
 	SumScale float64   `json:"sum_scale,omitempty"`
+	// Internal marks a histogram for readers of the snapshot (the trial
+	// API) that the exporter leaves out: too many buckets for Prometheus.
+	Internal bool `json:"internal,omitempty"`
 }
 
 // Schema describes the whole payload.
@@ -87,6 +90,15 @@ func (b *Builder) AddHistogram(metric string, bounds []float64, sumScale float64
 	b.s.Values++
 	b.s.Histograms = append(b.s.Histograms, Histogram{Metric: metric, Labels: labels, Bounds: bounds, First: first, Sum: sum, SumScale: sumScale})
 	return first, sum
+}
+
+// MarkInternal marks every histogram of metric Internal: not exported.
+func (b *Builder) MarkInternal(metric string) {
+	for i := range b.s.Histograms {
+		if b.s.Histograms[i].Metric == metric {
+			b.s.Histograms[i].Internal = true
+		}
+	}
 }
 
 // Help sets the help text of every series and histogram of metric.

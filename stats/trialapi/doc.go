@@ -4,7 +4,9 @@
 // them again and returns the changes as JSON — packets and bytes per port
 // and queue, the drop ledger per layer (after-loop layers marked, the
 // before-loop sum), the guard's events and the interrupts on the RX CPUs
-// by kind, the loop-gap histograms and the duration.
+// by kind, the loop-gap histograms and the duration; with a run that
+// records latency, the one-way latency per queue and in total, valid only
+// when the stop call's generator clock names the probe's host and boot.
 //
 // Contract:
 //   - It runs in its own process (`rxprobe trial-api`, a child of `rxprobe

@@ -6,9 +6,13 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/rxprobe/rxprobe/rx/counters"
 )
 
 // Source gives the handler its samples. ShmSource is the real one.
@@ -34,6 +38,17 @@ type Options struct {
 	Token string
 	// MaxTrials bounds the trials kept (DefaultMaxTrials when 0).
 	MaxTrials int
+	// ProbeClock identifies the RX host's TSC: a trial's latency is valid
+	// only when the generator clock given to its stop call matches.
+	ProbeClock counters.HostClock
+}
+
+// StopRequest is the optional JSON body of POST /v1/trials/{id}/stop.
+type StopRequest struct {
+	// GeneratorClock is the "clock" of the generator's report (rxprobe gen
+	// --report or a gen --serve reply). Without it, or from another host
+	// or boot, the trial's latency is returned with valid false.
+	GeneratorClock *counters.HostClock `json:"generator_clock,omitempty"`
 }
 
 // Trial is a trial as the API returns it.
@@ -170,6 +185,15 @@ func (h *handler) stop(w http.ResponseWriter, r *http.Request) {
 	if t == nil {
 		return
 	}
+	var req StopRequest
+	if r.ContentLength != 0 {
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+			writeJSON(w, http.StatusBadRequest, apiError{"stop body: " + err.Error() + `: send {"generator_clock": {"machine_id": ..., "boot_id": ..., "tsc_hz": ...}} or nothing`})
+			return
+		}
+	}
 	if t.State == "stopped" {
 		writeJSON(w, http.StatusConflict, apiError{"trial " + t.ID + " is already stopped (GET /v1/trials/" + t.ID + " returns its result)"})
 		return
@@ -186,6 +210,7 @@ func (h *handler) stop(w http.ResponseWriter, r *http.Request) {
 	at := s.At
 	t.State, t.StoppedAt, t.StopSample, t.StopRequest = "stopped", &at, s.Samples, s.Served
 	t.Result = Delta(t.start, s)
+	judgeLatency(t.Result, req.GeneratorClock, &h.o.ProbeClock)
 	t.start = nil
 	writeJSON(w, http.StatusOK, t)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/isolation/guard"
+	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/stats/dropclass"
 	"github.com/rxprobe/rxprobe/stats/snapshot"
 )
@@ -58,6 +59,10 @@ type Result struct {
 	// watches (LOC, CAL, TLB, RES, IWI, NMI, PMI, MCE, and IRQ for every
 	// device interrupt), exact at both boundaries.
 	Interrupts []CPUKinds `json:"interrupts"`
+	// Latency is the one-way latency of stamped frames over every queue,
+	// when the run records latency (rxprobe run --latency); per queue in
+	// Ports[].Queues[].Latency.
+	Latency *LatencyResult `json:"latency,omitempty"`
 }
 
 // PortDelta is one port's packets and bytes, with its queues.
@@ -77,6 +82,9 @@ type QueueDelta struct {
 	// the trial: Counts[k] gaps of at most BoundsS[k] seconds (and more
 	// than BoundsS[k-1]); the last count has no upper bound.
 	GapHistogram *Histogram `json:"gap_histogram,omitempty"`
+	// Latency is the queue's one-way latency during the trial (valid only
+	// as Result.Latency says).
+	Latency *counters.LatencySummary `json:"latency,omitempty"`
 }
 
 // Histogram is a histogram's change: bucket upper bounds and counts
@@ -186,6 +194,7 @@ func Delta(a, b *Sample) *Result {
 		}
 		queue(port(label(h.Labels, "port")), q).GapHistogram = hd
 	}
+	addLatency(r, a, b, func(p string, id int) *QueueDelta { return queue(port(p), id) })
 	for l, n := range ledger {
 		c := dropclass.Class(l)
 		r.Ledger = append(r.Ledger, LayerDelta{Layer: c.String(), Drops: n, AfterLoop: c.AfterLoop()})

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/isolation/guard"
+	"github.com/rxprobe/rxprobe/rx/counters"
 	"github.com/rxprobe/rxprobe/stats/dropclass"
 )
 
@@ -38,6 +39,8 @@ type Input struct {
 	Drift []guard.Event
 	// CaptureHook is capture.on_file's tally (nil: no command).
 	CaptureHook *CaptureHook
+	// HostClock identifies this host's TSC (latency runs).
+	HostClock counters.HostClock
 }
 
 // PortCounters are a port's ethdev counters at one moment.
@@ -78,6 +81,8 @@ type QueueInput struct {
 	GapHist                           []uint64
 	// Capture is the queue's capture counters (nil: capture off).
 	Capture *Capture
+	// Latency is the queue's latency record (nil: latency off).
+	Latency *counters.Latency
 }
 
 // GuardResult is what the jitter guard found.
@@ -117,6 +122,7 @@ func Build(in Input) *Report {
 		r.Events = append([]guard.Event{}, g.Events...)
 		r.EventsLost = g.EventsLost
 	}
+	r.Latency = buildLatency(&in)
 	annotate(r.Events, in.Attribution, in.Started)
 	r.Events = append(r.Events, in.Drift...)
 	r.CaptureHook = in.CaptureHook
@@ -158,6 +164,10 @@ func buildPort(in *Input, p *PortInput) Port {
 	for _, q := range p.Queues {
 		qr := Queue{ID: q.ID, CPU: q.CPU, Lcore: q.Lcore, RXPackets: q.Packets, RXBytes: q.Bytes, Polls: q.Polls,
 			EmptyPolls: q.EmptyPolls, BusyCycles: q.BusyCycles, MaxGapNs: cyclesToNs(q.MaxGapCycles, in.TSCHz)}
+		if q.Latency != nil {
+			s := q.Latency.Summary()
+			qr.Latency = &s
+		}
 		if q.Capture != nil {
 			c := *q.Capture
 			c.check(q.Packets)
@@ -177,6 +187,24 @@ func buildPort(in *Input, p *PortInput) Port {
 		pr.Queues = append(pr.Queues, qr)
 	}
 	return pr
+}
+
+// buildLatency sums the queues' latency records; nil without any.
+func buildLatency(in *Input) *Latency {
+	var total counters.Latency
+	any := false
+	for _, p := range in.Ports {
+		for _, q := range p.Queues {
+			if q.Latency != nil {
+				total.Add(q.Latency)
+				any = true
+			}
+		}
+	}
+	if !any {
+		return nil
+	}
+	return &Latency{Clock: counters.ClockName, HostClock: in.HostClock, LatencySummary: total.Summary()}
 }
 
 // cyclesToNs converts TSC cycles to nanoseconds (0 with no known rate).

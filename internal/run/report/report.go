@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/isolation/guard"
+	"github.com/rxprobe/rxprobe/rx/counters"
 )
 
 // Report is the JSON document `rxprobe run --report` writes. Other tools
@@ -40,6 +41,19 @@ type Report struct {
 	EventsLost int           `json:"events_lost,omitempty"`
 	// CaptureHook is what capture.on_file did (absent: no command).
 	CaptureHook *CaptureHook `json:"capture_hook,omitempty"`
+	// Latency is the one-way latency over every queue (absent: the run
+	// did not record latency, run.latency).
+	Latency *Latency `json:"latency,omitempty"`
+}
+
+// Latency is a run's one-way latency of frames stamped by `rxprobe gen
+// --latency`. The figures hold only if that generator ran on this host
+// and boot: compare HostClock with the generator report's "clock"
+// (counters.SameTSC); the run cannot know which generator sent.
+type Latency struct {
+	Clock     string             `json:"clock"` // "same-host TSC"
+	HostClock counters.HostClock `json:"host_clock"`
+	counters.LatencySummary
 }
 
 // LedgerEntry is one layer of the drop ledger.
@@ -114,6 +128,8 @@ type Queue struct {
 	GapHistogram []GapBucket `json:"gap_histogram"`
 	// Capture is the queue's capture block (absent: capture off).
 	Capture *Capture `json:"capture,omitempty"`
+	// Latency is the queue's one-way latency (absent: latency off).
+	Latency *counters.LatencySummary `json:"latency,omitempty"`
 }
 
 // Kernel is a kernel interface's RX counters over the run: frames the

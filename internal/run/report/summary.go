@@ -46,6 +46,11 @@ func WriteSummary(out io.Writer, r *Report) {
 	}
 	tw.Flush()
 	writeCapture(out, r)
+	if l := r.Latency; l != nil {
+		fmt.Fprintf(out, "latency (%s): %d stamped, p50 %s p90 %s p99 %s p99.9 %s max %s, %d gaps, %d reordered, %d unstamped\n",
+			l.Clock, l.Count, units.AppendDuration(nil, l.P50Ns), units.AppendDuration(nil, l.P90Ns), units.AppendDuration(nil, l.P99Ns),
+			units.AppendDuration(nil, l.P999Ns), units.AppendDuration(nil, l.MaxNs), l.Gaps, l.Reordered, l.Unstamped)
+	}
 	if r.SteadyState != nil {
 		fmt.Fprintf(out, "go heap, steady state: %d allocations, %d bytes, %d GC cycles over %.1f s\n",
 			r.SteadyState.Mallocs, r.SteadyState.HeapBytes, r.SteadyState.GCCycles, r.SteadyState.WindowS)

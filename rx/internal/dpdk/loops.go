@@ -26,6 +26,19 @@ var (
 	_ [counters.GapBuckets - C.RXP_GAP_BUCKETS]struct{}
 )
 
+// The C latency histogram and counters.LatBuckets are the same size.
+var (
+	_ [C.RXP_LAT_BUCKETS - counters.LatBuckets]struct{}
+	_ [counters.LatBuckets - C.RXP_LAT_BUCKETS]struct{}
+)
+
+// LatencyCounters is a copy of one RX queue's latency record.
+type LatencyCounters = counters.Latency
+
+// LatBucket is the C loop's bucket of a latency of v ns (for tests of the
+// Go mirror, counters.LatBucket).
+func LatBucket(v uint64) int { return int(C.rxp_lat_bucket(C.uint64_t(v))) }
+
 // MaxBurst is the largest burst a loop accepts.
 const MaxBurst = C.RXP_MAX_BURST
 
@@ -34,8 +47,9 @@ type RXCounters = counters.Loop
 
 // RXQueue is one RX queue's poll loop and its C-side counters.
 type RXQueue struct {
-	q    *C.struct_rxp_rxq
-	snap *C.struct_rxp_rxq_counters
+	q       *C.struct_rxp_rxq
+	snap    *C.struct_rxp_rxq_counters
+	latSnap *C.struct_rxp_lat_counters // nil until EnableLatency
 	// Port and Queue identify what the loop polls.
 	Port, Queue uint16
 	lcore       uint
@@ -92,6 +106,59 @@ func (r *RXQueue) LaunchPaced(lcore uint, pps uint64) error {
 	return nil
 }
 
+// EnableLatency allocates the queue's latency record (on socket); after
+// it, LaunchLatency runs the latency loop and ReadLatency reads the
+// record. Before the first launch only.
+func (r *RXQueue) EnableLatency(socket int) error {
+	if r.q.lat != nil {
+		return nil
+	}
+	l := C.rxp_lat_new(C.int(socket))
+	if l == nil {
+		return fmt.Errorf("dpdk: port %d queue %d: latency record: %w", r.Port, r.Queue, rteErr())
+	}
+	snap := (*C.struct_rxp_lat_counters)(C.rte_zmalloc(nil, C.sizeof_struct_rxp_lat_counters, C.RTE_CACHE_LINE_SIZE))
+	if snap == nil {
+		C.rte_free(unsafe.Pointer(l))
+		return fmt.Errorf("dpdk: port %d queue %d: latency snapshot buffer: %w", r.Port, r.Queue, rteErr())
+	}
+	r.q.lat, r.latSnap = l, snap
+	return nil
+}
+
+// LaunchLatency starts the latency variant of the RX loop (rxprobe run
+// --latency): the production loop plus, per received frame, the check for
+// the generator's stamp and, when present, its one-way latency recorded.
+// EnableLatency first.
+func (r *RXQueue) LaunchLatency(lcore uint) error {
+	if r.q.lat == nil {
+		return fmt.Errorf("dpdk: port %d queue %d: latency loop without a latency record (EnableLatency)", r.Port, r.Queue)
+	}
+	if rc := C.rte_eal_remote_launch((*C.lcore_function_t)(C.rxp_rx_loop_latency), unsafe.Pointer(r.q), C.uint(lcore)); rc != 0 {
+		return fmt.Errorf("dpdk: port %d queue %d: launch latency loop on lcore %d: %w", r.Port, r.Queue, lcore, errno(rc))
+	}
+	r.lcore = lcore
+	return nil
+}
+
+// ReadLatency copies the queue's latency record into dst without
+// allocating; dst is left alone (false) when latency is not enabled.
+func (r *RXQueue) ReadLatency(dst *LatencyCounters) bool {
+	if r.latSnap == nil {
+		return false
+	}
+	C.rxp_lat_read(r.q.lat, r.latSnap)
+	s := r.latSnap
+	dst.Stamped = uint64(s.stamped)
+	dst.Unstamped = uint64(s.unstamped)
+	dst.Gaps = uint64(s.gaps)
+	dst.Reordered = uint64(s.reordered)
+	dst.MaxNs = uint64(s.max_ns)
+	dst.SumNs = uint64(s.sum_ns)
+	copy(dst.Hist[:], unsafe.Slice((*uint64)(unsafe.Pointer(&s.hist[0])), counters.LatBuckets))
+	return true
+}
+
 // Lcore is the lcore the loop was launched on.
 func (r *RXQueue) Lcore() uint { return r.lcore }
 
@@ -115,6 +182,9 @@ func (r *RXQueue) Read(dst *RXCounters) {
 // Free releases the loop state. Call only after the loop returned.
 func (r *RXQueue) Free() {
 	if r.q != nil {
+		C.rte_free(unsafe.Pointer(r.q.lat))
+		C.rte_free(unsafe.Pointer(r.latSnap))
+		r.latSnap = nil
 		C.rte_free(unsafe.Pointer(r.q))
 		C.rte_free(unsafe.Pointer(r.snap))
 		r.q, r.snap = nil, nil
@@ -138,6 +208,10 @@ type GenParams struct {
 	// is more than this far ahead of its schedule: for generators on a CPU
 	// shared with other work.
 	SleepAheadUs uint32
+	// Latency stamps every frame with the TSC read just before
+	// rte_eth_tx_burst and a marker (rxprobe gen --latency), and keeps
+	// the sequence numbers running across relaunches (Retarget).
+	Latency bool
 	// NoDrop retries a full TX queue until it takes the packets or the
 	// stop flag is set, instead of dropping after 1000 tries: for exact
 	// counts over loopback ports.
@@ -198,6 +272,9 @@ func NewGen(port, queue uint16, pool *Mempool, socket int, p GenParams) (*Gen, e
 	if p.Rate > 0 {
 		g.cycles_per_pkt_fp = C.uint64_t(float64(TSCHz()) / p.Rate * (1 << 32))
 	}
+	if p.Latency {
+		g.latency = 1
+	}
 	if p.NoDrop {
 		g.tx_retries = C.uint32_t(^uint32(0))
 	}
@@ -218,11 +295,17 @@ func (g *Gen) Launch(lcore uint) error {
 	return nil
 }
 
-// Retarget sets the rate (0: as fast as possible) and count (0: until
-// stopped) of the next Launch and clears the done flag. Only while the
-// loop is not running: a relaunched loop counts from zero.
-func (g *Gen) Retarget(rate float64, count uint64) {
+// Retarget sets the rate (0: as fast as possible), count (0: until
+// stopped) and latency stamping of the next Launch and clears the done
+// flag. Only while the loop is not running: a relaunched loop counts from
+// zero, but its latency-mode sequence numbers continue where the last
+// launch stopped.
+func (g *Gen) Retarget(rate float64, count uint64, latency bool) {
 	g.g.count = C.uint64_t(count)
+	g.g.latency = 0
+	if latency {
+		g.g.latency = 1
+	}
 	g.g.cycles_per_pkt_fp = 0
 	if rate > 0 {
 		g.g.cycles_per_pkt_fp = C.uint64_t(float64(TSCHz()) / rate * (1 << 32))

@@ -17,6 +17,15 @@
 
 #define RXP_TX_RETRIES 1000
 
+#define RXP_UDP_SPORT_OFF (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
+#define RXP_SEQ_OFF (RXP_UDP_SPORT_OFF + sizeof(struct rte_udp_hdr))
+#define RXP_STAMP_OFF (RXP_SEQ_OFF + 8)
+#define RXP_MAGIC_OFF (RXP_STAMP_OFF + RXP_LAT_STAMP_BITS / 8)
+#define RXP_LAT_END (RXP_MAGIC_OFF + 4)
+#define RXP_STAMP_MASK ((UINT64_C(1) << RXP_LAT_STAMP_BITS) - 1)
+/* The stamp fits the smallest frame: 60 bytes without FCS. */
+_Static_assert(RXP_LAT_END <= RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN, "latency stamp beyond a 60-byte frame");
+
 static struct rxp_ctl rxp_ctl_block;
 
 /* Keep glibc's malloc from giving memory back to the kernel: every munmap
@@ -59,6 +68,96 @@ static inline unsigned gap_bucket(const struct rxp_rxq *q, uint64_t gap)
 	/* bit length of ns-1, minus the shift of the first bucket */
 	unsigned b = 64 - __builtin_clzll(ns - 1) - RXP_GAP_MIN_SHIFT;
 	return b >= RXP_GAP_BUCKETS ? RXP_GAP_BUCKETS - 1 : b;
+}
+
+unsigned rxp_lat_bucket(uint64_t v)
+{
+	if (v >= (UINT64_C(1) << 32))
+		return RXP_LAT_BUCKETS - 1;
+	unsigned e = v < (1u << (RXP_LAT_SUB_BITS + 1)) ? 0 : 58 - __builtin_clzll(v);
+	return (e << RXP_LAT_SUB_BITS) + (unsigned)(v >> e);
+}
+
+struct rxp_lat *rxp_lat_new(int socket)
+{
+	struct rxp_lat *l = rte_zmalloc_socket("rxp_lat", sizeof(*l), RTE_CACHE_LINE_SIZE, socket);
+	if (l == NULL)
+		return NULL;
+	uint64_t hz = rte_get_tsc_hz();
+	l->ns_mult = (uint64_t)(((__uint128_t)1000000000ull << 32) / hz);
+	/* 4 s of cycles: below it (cycles * ns_mult) fits 64 bits and the
+	 * result is below 2^32 ns */
+	l->cycles_max = 4 * hz;
+	return l;
+}
+
+/* rxp_lat_record records the stamped packets of one burst received at TSC
+ * rx_tsc. Each packet's first segment is read at RXP_SEQ_OFF..RXP_LAT_END:
+ * the one cache line latency mode adds per packet. */
+static inline void rxp_lat_record(struct rxp_lat *l, struct rte_mbuf **pkts, uint16_t n, uint64_t rx_tsc)
+{
+	struct rxp_lat_counters *c = &l->c;
+	uint64_t stamped = 0, unstamped = 0, gaps = 0, reordered = 0;
+	uint64_t highest = c->highest_seq, max_ns = c->max_ns, sum = c->sum_ns;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t magic;
+		if (unlikely(m->data_len < RXP_LAT_END)) {
+			unstamped++;
+			continue;
+		}
+		memcpy(&magic, d + RXP_MAGIC_OFF, sizeof(magic));
+		if (unlikely(magic != RXP_LAT_MAGIC)) {
+			unstamped++;
+			continue;
+		}
+		uint64_t seq, stamp = 0;
+		memcpy(&seq, d + RXP_SEQ_OFF, sizeof(seq));
+		memcpy(&stamp, d + RXP_STAMP_OFF, RXP_LAT_STAMP_BITS / 8);
+		uint64_t cyc = (rx_tsc - stamp) & RXP_STAMP_MASK;
+		uint64_t ns = cyc >= l->cycles_max ? (UINT64_C(1) << 32) : (cyc * l->ns_mult) >> 32;
+		unsigned b = rxp_lat_bucket(ns);
+		STORE(&c->hist[b], c->hist[b] + 1);
+		sum += ns;
+		if (unlikely(ns > max_ns))
+			max_ns = ns;
+		stamped++;
+		/* highest is the highest seq seen + 1: the next one expected */
+		if (likely(seq == highest)) {
+			highest = seq + 1;
+		} else if (seq > highest) {
+			gaps += seq - highest;
+			highest = seq + 1;
+		} else {
+			reordered++;
+		}
+	}
+	STORE(&c->highest_seq, highest);
+	STORE(&c->sum_ns, sum);
+	STORE(&c->max_ns, max_ns);
+	if (stamped != 0)
+		STORE(&c->stamped, c->stamped + stamped);
+	if (unstamped != 0)
+		STORE(&c->unstamped, c->unstamped + unstamped);
+	if (gaps != 0)
+		STORE(&c->gaps, c->gaps + gaps);
+	if (reordered != 0)
+		STORE(&c->reordered, c->reordered + reordered);
+}
+
+void rxp_lat_read(const struct rxp_lat *l, struct rxp_lat_counters *out)
+{
+	const struct rxp_lat_counters *c = &l->c;
+	out->stamped = LOAD(&c->stamped);
+	out->unstamped = LOAD(&c->unstamped);
+	out->gaps = LOAD(&c->gaps);
+	out->reordered = LOAD(&c->reordered);
+	out->max_ns = LOAD(&c->max_ns);
+	out->highest_seq = LOAD(&c->highest_seq);
+	out->sum_ns = LOAD(&c->sum_ns);
+	for (int i = 0; i < RXP_LAT_BUCKETS; i++)
+		out->hist[i] = LOAD(&c->hist[i]);
 }
 
 /* rxp_count_free sums the packets' lengths and frees them, in one pass:
@@ -109,13 +208,15 @@ struct rxp_rxq *rxp_rxq_new(uint16_t port, uint16_t queue, uint16_t burst, int s
 	return q;
 }
 
-/* rx_loop is the RX loop; paced is a compile-time constant, so the
- * production loop (rxp_rx_loop, paced 0) compiles without a trace of the
- * pacing. Paced (rxp_rx_loop_paced, see rxp.h): rx_burst asks for at most
+/* rx_loop is the RX loop; paced and latency are compile-time constants, so
+ * the production loop (rxp_rx_loop, both 0) compiles without a trace of
+ * either. Latency (rxp_rx_loop_latency): a burst that returned packets
+ * reads the TSC once more and records its stamped packets before they are
+ * counted and freed (or captured). Paced (rxp_rx_loop_paced, see rxp.h): rx_burst asks for at most
  * the packets due, pace_pps x the cycles since launch / TSC Hz less those
  * received; a poll with nothing due counts as an empty poll without
  * calling the PMD. */
-static __rte_always_inline int rx_loop(struct rxp_rxq *q, const int paced)
+static __rte_always_inline int rx_loop(struct rxp_rxq *q, const int paced, const int latency)
 {
 	struct rxp_rxq_counters *c = &q->c;
 	struct rte_mbuf *pkts[RXP_MAX_BURST];
@@ -159,6 +260,8 @@ static __rte_always_inline int rx_loop(struct rxp_rxq *q, const int paced)
 			continue;
 		}
 		prev_busy = ~(uint64_t)0;
+		if (latency)
+			rxp_lat_record(q->lat, pkts, n, rte_rdtsc());
 		uint64_t nb = likely(cap == NULL) ? rxp_count_free(pkts, n)
 						  : rxp_cap_stage(cap, c, pkts, n, now);
 		packets += n;
@@ -170,9 +273,11 @@ static __rte_always_inline int rx_loop(struct rxp_rxq *q, const int paced)
 	return 0;
 }
 
-int rxp_rx_loop(void *arg) { return rx_loop(arg, 0); }
+int rxp_rx_loop(void *arg) { return rx_loop(arg, 0, 0); }
 
-int rxp_rx_loop_paced(void *arg) { return rx_loop(arg, 1); }
+int rxp_rx_loop_paced(void *arg) { return rx_loop(arg, 1, 0); }
+
+int rxp_rx_loop_latency(void *arg) { return rx_loop(arg, 0, 1); }
 
 void rxp_rxq_read(const struct rxp_rxq *q, struct rxp_rxq_counters *out)
 {
@@ -239,9 +344,6 @@ int rxp_gen_build(struct rxp_gen *g, const uint8_t *dst_mac, const uint8_t *src_
 	return 0;
 }
 
-#define RXP_UDP_SPORT_OFF (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
-#define RXP_SEQ_OFF (RXP_UDP_SPORT_OFF + sizeof(struct rte_udp_hdr))
-
 int rxp_gen_loop(void *arg)
 {
 	struct rxp_gen *g = arg;
@@ -249,6 +351,8 @@ int rxp_gen_loop(void *arg)
 	struct rte_mbuf *pkts[RXP_MAX_BURST];
 	const uint16_t len = g->pkt_len;
 	const uint16_t base_sport = rte_be_to_cpu_16(*(uint16_t *)(g->tmpl + RXP_UDP_SPORT_OFF));
+	const uint32_t latency = g->latency;
+	const uint64_t seq0 = latency ? g->seq_next : 0;
 	uint64_t handled = 0, sent = 0, dropped = 0, bursts = 0, nomem = 0;
 	/* the schedule in 32.32 fixed point TSC, so low rates stay exact */
 	__uint128_t next = (__uint128_t)rte_rdtsc() << 32;
@@ -283,9 +387,20 @@ int rxp_gen_loop(void *arg)
 			rte_memcpy(d, g->tmpl, len);
 			*(uint16_t *)(d + RXP_UDP_SPORT_OFF) =
 				rte_cpu_to_be_16((uint16_t)(base_sport + seq % g->flows));
+			seq += seq0;
 			memcpy(d + RXP_SEQ_OFF, &seq, sizeof(seq));
 			m->data_len = len;
 			m->pkt_len = len;
+		}
+		if (latency) {
+			/* the stamp as late as possible: just before tx_burst */
+			const uint32_t magic = RXP_LAT_MAGIC;
+			uint64_t tsc = rte_rdtsc();
+			for (uint16_t i = 0; i < n; i++) {
+				uint8_t *d = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+				memcpy(d + RXP_STAMP_OFF, &tsc, RXP_LAT_STAMP_BITS / 8);
+				memcpy(d + RXP_MAGIC_OFF, &magic, sizeof(magic));
+			}
 		}
 		uint16_t done = 0;
 		for (uint32_t tries = 0; done < n && tries < g->tx_retries && !LOAD(g->stop); tries++)
@@ -300,6 +415,10 @@ int rxp_gen_loop(void *arg)
 		STORE(&c->sent, sent);
 		STORE(&c->bursts, ++bursts);
 	}
+	/* latency mode: the next launch (a gen --serve trial) continues the
+	 * sequence, so the RX side sees no restart between trials */
+	if (latency)
+		g->seq_next = seq0 + handled;
 	if (g->count != 0 && handled >= g->count)
 		STORE(&c->done, 1);
 	STORE(&c->running, 0);

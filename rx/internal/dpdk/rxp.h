@@ -43,6 +43,48 @@ struct rxp_rxq_counters {
 
 struct rxp_capq;
 
+/* Latency mode (rxprobe gen --latency, rxprobe run --latency).
+ *
+ * The generator stamps every frame's UDP payload: at RXP_SEQ_OFF the
+ * sequence number (8 bytes, host order), then the low 48 bits of the TSC
+ * read just before rte_eth_tx_burst (6 bytes), then RXP_LAT_MAGIC (4
+ * bytes): 18 bytes, what a 60-byte frame (64 with FCS) holds after its
+ * headers. The 48-bit stamp wraps after ~26 h at 3 GHz; the RX core takes
+ * the difference modulo 2^48.
+ *
+ * Histogram: log-linear, HdrHistogram-like with 32 linear sub-buckets per
+ * power of two (~3 % precision). Value v (ns): e = 0 for v < 64, else
+ * bitlen(v) - 6; bucket e*32 + (v >> e). Buckets 0..63 are exact ns;
+ * bucket e*32 + m (m in 32..63) counts [m << e, (m+1) << e). The last
+ * bucket counts v >= 2^32 ns (~4.3 s). rx/counters mirrors this. */
+#define RXP_LAT_MAGIC 0x54505852u /* "RXPT" in little-endian memory */
+#define RXP_LAT_SUB_BITS 5
+#define RXP_LAT_BUCKETS (28 * 32 + 1)
+#define RXP_LAT_STAMP_BITS 48
+
+/* Latency counters of one RX queue. Written only by its loop. */
+struct rxp_lat_counters {
+	uint64_t stamped;      /* packets with the marker: recorded */
+	uint64_t unstamped;    /* packets without it */
+	uint64_t gaps;         /* sequence numbers skipped (seq > highest+1) */
+	uint64_t reordered;    /* seq at or below the highest seen */
+	uint64_t max_ns;
+	uint64_t highest_seq;  /* highest sequence number seen + 1; 0 = none */
+	uint64_t sum_ns;
+	uint64_t hist[RXP_LAT_BUCKETS];
+};
+
+struct rxp_lat {
+	struct rxp_lat_counters c;
+	uint64_t ns_mult __rte_cache_aligned; /* ns = (cycles * ns_mult) >> 32 */
+	uint64_t cycles_max;                  /* above: the last bucket */
+};
+
+struct rxp_lat *rxp_lat_new(int socket);
+void rxp_lat_read(const struct rxp_lat *l, struct rxp_lat_counters *out);
+/* rxp_lat_bucket: the bucket of v ns (exported for the tests). */
+unsigned rxp_lat_bucket(uint64_t v);
+
 struct rxp_rxq {
 	struct rxp_rxq_counters c;        /* the loop's cache lines */
 	/* read-only after launch, on its own cache line */
@@ -55,6 +97,7 @@ struct rxp_rxq {
 	volatile uint32_t *stop;          /* shared stop flag */
 	struct rxp_capq *cap;             /* capture stage; NULL = off */
 	uint64_t pace_pps;                /* rxp_rx_loop_paced only (test option) */
+	struct rxp_lat *lat;              /* rxp_rx_loop_latency only */
 };
 
 /* Counters of one generator queue. Written only by its loop. */
@@ -80,7 +123,8 @@ struct rxp_gen {
 	uint64_t sleep_cycles;           /* sleep when this far ahead; 0 = always spin */
 	uint64_t cycles_per_us;
 	uint32_t tx_retries;             /* tx_burst calls before a drop */
-	uint32_t pad1;
+	uint32_t latency;                /* stamp TSC and magic (latency mode) */
+	uint64_t seq_next;               /* latency mode: first seq of the next launch */
 	struct rte_mempool *pool;
 	volatile uint32_t *stop;
 	uint8_t tmpl[RXP_MAX_PKT];
@@ -108,6 +152,9 @@ int rxp_rx_loop_baseline(void *arg);
  * returns every packet asked for (rxprobe run --debug-rx-pace-pps). Never
  * used by a production run. */
 int rxp_rx_loop_paced(void *arg);
+/* rxp_rx_loop_latency is rxp_rx_loop that also records, per packet, the
+ * one-way latency of stamped frames into q->lat (rxprobe run --latency). */
+int rxp_rx_loop_latency(void *arg);
 
 struct rxp_rxq *rxp_rxq_new(uint16_t port, uint16_t queue, uint16_t burst, int socket);
 void rxp_rxq_read(const struct rxp_rxq *q, struct rxp_rxq_counters *out);
