@@ -297,3 +297,40 @@ func TestIntegrationBenchInterruptCleansUp(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationBenchVethLatency: with `latency: true` every trial is a
+// latency trial: the DUT runs --latency, the generator stamps its frames
+// and hands its clock to the trial API's stop, so each trial carries
+// valid same-host percentiles (ordered, non-zero), and the latency plot
+// is written.
+func TestIntegrationBenchVethLatency(t *testing.T) {
+	needRoot(t)
+	out := t.TempDir()
+	sc := writeScenarioFrom(t, "veth-quick.yaml")
+	b, err := os.ReadFile(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(b), `frame_sizes: "64,1518"`, `frame_sizes: "64"`, 1) + "latency: true\n"
+	if err := os.WriteFile(sc, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runRxprobe(t, "bench", "ndr", "--scenario", sc, "--out", out)
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	r := checkBenchOut(t, out, 1)
+	for _, tr := range r.Trials {
+		l := tr.Latency
+		if l == nil || !l.Valid {
+			t.Errorf("trial %d: latency %+v, want valid same-host figures", tr.Index, l)
+			continue
+		}
+		if l.P50Ns == 0 || l.P50Ns > l.P99Ns || l.P99Ns > l.MaxNs || l.MaxNs > uint64(time.Second) {
+			t.Errorf("trial %d: p50 %d, p99 %d, max %d ns", tr.Index, l.P50Ns, l.P99Ns, l.MaxNs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "latency-64.svg")); err != nil {
+		t.Errorf("latency plot: %v", err)
+	}
+}

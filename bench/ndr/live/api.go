@@ -25,7 +25,12 @@ func NewAPI(addr string) *API {
 }
 
 func (a *API) do(ctx context.Context, method, path string, want int, v any) error {
-	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, bytes.NewReader(nil))
+	return a.doBody(ctx, method, path, nil, want, v)
+}
+
+// doBody is do with a request body.
+func (a *API) doBody(ctx context.Context, method, path string, body []byte, want int, v any) error {
+	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("trial api: %w", err)
 	}
@@ -65,9 +70,13 @@ func (a *API) Start(ctx context.Context) (string, error) {
 }
 
 // Stop stops trial id (another exact sample) and returns its deltas.
-func (a *API) Stop(ctx context.Context, id string) (*trialapi.Result, error) {
+func (a *API) Stop(ctx context.Context, id string, genClock json.RawMessage) (*trialapi.Result, error) {
+	var body []byte
+	if len(genClock) != 0 && string(genClock) != "null" {
+		body, _ = json.Marshal(map[string]json.RawMessage{"generator_clock": genClock})
+	}
 	var t trialapi.Trial
-	if err := a.do(ctx, http.MethodPost, "/v1/trials/"+id+"/stop", http.StatusOK, &t); err != nil {
+	if err := a.doBody(ctx, http.MethodPost, "/v1/trials/"+id+"/stop", body, http.StatusOK, &t); err != nil {
 		return nil, err
 	}
 	if t.Result == nil {

@@ -40,6 +40,8 @@ type ServeGen struct {
 	Exe, Config, NetNS string
 	// Stderr receives the generator's diagnostics (nil: discarded).
 	Stderr io.Writer
+	// Latency stamps every trial's frames (gen --serve's "latency").
+	Latency bool
 
 	size  int
 	cmd   *exec.Cmd
@@ -56,6 +58,9 @@ type serveReply struct {
 	DurationS   float64 `json:"duration_s"`
 	AchievedPPS float64 `json:"achieved_pps"`
 	Error       string  `json:"error"`
+	// Clock is the generator host's clock (latency trials), handed to
+	// the trial API's stop so it can judge the latency valid.
+	Clock json.RawMessage `json:"clock"`
 }
 
 // Prepare starts the generator of size unless it runs already: the
@@ -118,7 +123,11 @@ func (g *ServeGen) start(ctx context.Context, size int) error {
 }
 
 func (g *ServeGen) trial(ctx context.Context, rate float64, count uint64, bound time.Duration) (Sent, error) {
-	req, _ := json.Marshal(map[string]any{"rate_pps": rate, "count": count, "duration": bound.String()})
+	line := map[string]any{"rate_pps": rate, "count": count, "duration": bound.String()}
+	if g.Latency {
+		line["latency"] = true
+	}
+	req, _ := json.Marshal(line)
 	if _, err := g.in.Write(append(req, '\n')); err != nil {
 		return Sent{}, fmt.Errorf("live: rxprobe gen: sending a trial: %w", err)
 	}
@@ -136,7 +145,7 @@ func (g *ServeGen) trial(ctx context.Context, rate float64, count uint64, bound 
 		if r.Error != "" {
 			return Sent{}, fmt.Errorf("live: rxprobe gen: %s: %w", r.Error, ErrGenerator)
 		}
-		return Sent{Packets: r.Sent, Elapsed: time.Duration(r.DurationS * float64(time.Second))}, nil
+		return Sent{Packets: r.Sent, Elapsed: time.Duration(r.DurationS * float64(time.Second)), Clock: r.Clock}, nil
 	case <-ctx.Done():
 		return Sent{}, fmt.Errorf("live: %w", ctx.Err())
 	}

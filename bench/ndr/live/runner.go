@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -31,6 +32,9 @@ type Sent struct {
 	// Elapsed is how long it sent (0: unknown; the trial's duration
 	// counts then).
 	Elapsed time.Duration
+	// Clock is the generator host's clock when it stamped the frames
+	// (nil: none; latency is then not judged valid).
+	Clock json.RawMessage
 }
 
 // Generator sends one trial's frames and returns once it stopped sending.
@@ -81,7 +85,7 @@ func (r *Runner) Trial(ctx context.Context, spec ndr.TrialSpec) (ndr.Trial, erro
 	// running; its result is only used on success.
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	res, stopErr := r.API.Stop(stopCtx, id)
+	res, stopErr := r.API.Stop(stopCtx, id, sent.Clock)
 	if err != nil {
 		return t, err
 	}
@@ -118,6 +122,10 @@ func fill(t *ndr.Trial, res *trialapi.Result) error {
 		return err
 	}
 	t.Guard = g
+	if l := res.Latency; l != nil {
+		t.Latency = &ndr.Latency{Valid: l.Valid, Reason: l.Reason, P50Ns: l.P50Ns, P90Ns: l.P90Ns, P99Ns: l.P99Ns,
+			P999Ns: l.P999Ns, MaxNs: l.MaxNs, SeqGaps: l.Gaps, Reordered: l.Reordered}
+	}
 	if lb := t.LostBeforeLoop(); lb != res.LostBeforeLoop {
 		return fmt.Errorf("live: trial api: lost_before_loop %d but its ledger sums to %d: %w", res.LostBeforeLoop, lb, ErrAPI)
 	}
@@ -141,7 +149,7 @@ func (r *Runner) drain(ctx context.Context, least time.Duration) error {
 			return err
 		}
 		err = sleep(ctx, drainPoll)
-		res, stopErr := r.API.Stop(context.WithoutCancel(ctx), id)
+		res, stopErr := r.API.Stop(context.WithoutCancel(ctx), id, nil)
 		if err != nil {
 			return err
 		}

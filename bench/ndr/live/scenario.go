@@ -78,6 +78,12 @@ type Scenario struct {
 	// generator stopped (defaults 200ms and 2s).
 	Drain    time.Duration `yaml:"drain"`
 	MaxDrain time.Duration `yaml:"max_drain"`
+	// Latency runs every trial in latency mode: the DUT with `rxprobe run
+	// --latency`, the rxprobe generator stamping its frames; each trial
+	// then carries the one-way latency percentiles (valid only when
+	// generator and DUT share the host's TSC; an external sender's are
+	// never).
+	Latency bool `yaml:"latency"`
 }
 
 // Default drain bounds.

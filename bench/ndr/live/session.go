@@ -83,7 +83,11 @@ func Open(ctx context.Context, s *Scenario, cfg *config.Config, exe, out string)
 		return nil, err
 	}
 	ready := filepath.Join(out, ".run-ready")
-	ss.run = exec.Command(exe, "run", "--config", dutCfg, "--trial-api", addr, "--report", ss.RunReport, "--ready-file", ready)
+	args := []string{"run", "--config", dutCfg, "--trial-api", addr, "--report", ss.RunReport, "--ready-file", ready}
+	if s.Latency {
+		args = append(args, "--latency")
+	}
+	ss.run = exec.Command(exe, args...)
 	ss.run.Stdout, ss.run.Stderr = runLog, runLog
 	if err := ss.run.Start(); err != nil {
 		return nil, fmt.Errorf("live: starting rxprobe run: %w", err)
@@ -102,7 +106,7 @@ func Open(ctx context.Context, s *Scenario, cfg *config.Config, exe, out string)
 	if ss.veth != nil {
 		ns = ss.veth.NS
 	}
-	var gen Generator = &ServeGen{Exe: exe, Config: dutCfg, NetNS: ns, Stderr: genLog}
+	var gen Generator = &ServeGen{Exe: exe, Config: dutCfg, NetNS: ns, Stderr: genLog, Latency: s.Latency}
 	if s.Generator == GenExternal {
 		gen = &External{Start: s.External.Start, NetNS: ns, Stderr: genLog,
 			Vars: map[string]string{"gen_config": dutCfg, "rxprobe": exe}}
