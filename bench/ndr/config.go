@@ -57,7 +57,23 @@ type Config struct {
 	// MaxTrials stops a frame size's search that has not converged
 	// (default 100).
 	MaxTrials int `json:"max_trials"`
+	// LatencyLoads, when set, runs one full-duration trial per fraction
+	// of the PDR after each frame size's search (CSIT: 0.1, 0.5, 0.9),
+	// for the latency at those loads; the runner must measure latency.
+	LatencyLoads []float64 `json:"latency_loads,omitempty"`
 }
+
+func loadsValid(loads []float64) bool {
+	for _, f := range loads {
+		if !(f > 0 && f <= 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultLatencyLoads are the PDR fractions latency is measured at.
+var DefaultLatencyLoads = []float64{0.1, 0.5, 0.9}
 
 // Defaults.
 const (
@@ -141,6 +157,8 @@ func (c Config) Validate() error {
 		return invalid("max repeats %d: want ≥ 0 (or %d: never)", c.MaxRepeats, NoRepeats)
 	case c.MaxTrials < 2:
 		return invalid("max trials %d: want ≥ 2", c.MaxTrials)
+	case !loadsValid(c.LatencyLoads):
+		return invalid("latency loads %v: want fractions of the PDR above 0 and at most 1 (e.g. 0.1, 0.5, 0.9)", c.LatencyLoads)
 	}
 	for _, f := range c.FrameSizes {
 		if len(f.Mix) == 0 || f.AvgBytes() < MinFrame {

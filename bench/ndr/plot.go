@@ -253,7 +253,7 @@ func dropsPlot(name string, z SizeResult, ts []*Trial) Plot {
 func latencyPlot(name string, z SizeResult, ts []*Trial) (Plot, bool) {
 	var lt []*Trial
 	for _, t := range ts {
-		if t.Decisive && t.Latency != nil && t.Latency.Valid {
+		if (t.Decisive || t.Phase == PhaseLatency) && t.Latency != nil && t.Latency.Valid {
 			lt = append(lt, t)
 		}
 	}

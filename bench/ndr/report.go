@@ -134,6 +134,7 @@ func WriteMarkdown(w io.Writer, r *Results) {
 			fmt.Fprintf(w, "- %s: stopped: %s\n", z.FrameSize, z.Error)
 		}
 	}
+	writeLatency(w, r)
 	for _, z := range r.Sizes {
 		fmt.Fprintf(w, "\n## Trials: %s\n\n", z.FrameSize)
 		fmt.Fprintf(w, "| # | phase | target Mpps | achieved Mpps | sent | received | loss %% | ledger | unaccounted | guard (irq/ipi/gap) | p99 µs | flags |\n")
@@ -215,3 +216,35 @@ func orNone(s string) string {
 }
 
 func mdEsc(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// writeLatency prints the latency measured at fractions of the PDR, per
+// frame size (nothing when no size has any). Figures that are not valid
+// (another host, no clock) are named as such, never printed.
+func writeLatency(w io.Writer, r *Results) {
+	any := false
+	for _, z := range r.Sizes {
+		any = any || len(z.Latency) > 0
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintf(w, "\n## Latency at fractions of the PDR\n\n")
+	fmt.Fprintf(w, "| frame | load | offered Mpps | loss %% | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs | gaps | reordered |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|\n")
+	us := func(ns uint64) string { return fmt.Sprintf("%.1f", float64(ns)/1e3) }
+	for _, z := range r.Sizes {
+		for _, p := range z.Latency {
+			l := p.Latency
+			if l == nil || !l.Valid {
+				why := "not measured"
+				if l != nil && l.Reason != "" {
+					why = "not valid: " + l.Reason
+				}
+				fmt.Fprintf(w, "| %s | %.0f %% of PDR | %.4f | %.4f | %s | | | | | | |\n", z.FrameSize, 100*p.Load, p.RatePPS/1e6, 100*p.Lost, why)
+				continue
+			}
+			fmt.Fprintf(w, "| %s | %.0f %% of PDR | %.4f | %.4f | %s | %s | %s | %s | %s | %d | %d |\n", z.FrameSize, 100*p.Load, p.RatePPS/1e6, 100*p.Lost,
+				us(l.P50Ns), us(l.P90Ns), us(l.P99Ns), us(l.P999Ns), us(l.MaxNs), l.SeqGaps, l.Reordered)
+		}
+	}
+}

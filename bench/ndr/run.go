@@ -84,6 +84,13 @@ func Run(ctx context.Context, cfg Config, r Runner, o Options) (*Results, error)
 			res.Trials = append(res.Trials, *t)
 			p.trial(i, t)
 		})
+		if err == nil {
+			err = latencyPhase(ctx, cfg, r, &sr, func(t *Trial) {
+				t.Index = len(res.Trials)
+				res.Trials = append(res.Trials, *t)
+				p.trial(i, t)
+			})
+		}
 		res.Sizes = append(res.Sizes, sr)
 		p.sizeDone(sr)
 		if err != nil {
@@ -96,6 +103,41 @@ func Run(ctx context.Context, cfg Config, r Runner, o Options) (*Results, error)
 		res.Error = err.Error()
 	}
 	return res, err
+}
+
+// LatencyPoint is the latency measured at one fraction of the PDR.
+type LatencyPoint struct {
+	// Load is the fraction of the PDR; RatePPS the rate offered.
+	Load    float64  `json:"load"`
+	RatePPS float64  `json:"rate_pps"`
+	Trial   int      `json:"trial"` // index in Results.Trials
+	Latency *Latency `json:"latency,omitempty"`
+	// Lost is the trial's loss ratio (a latency figure with loss is
+	// measured, but is not a lossless one).
+	Lost float64 `json:"loss_ratio"`
+}
+
+// latencyPhase runs one full trial at each of cfg.LatencyLoads of the PDR
+// and records its latency in sr (valid or not: the trial says why not).
+func latencyPhase(ctx context.Context, cfg Config, r Runner, sr *SizeResult, emit func(*Trial)) error {
+	if len(cfg.LatencyLoads) == 0 || !sr.PDR.Found || sr.PDR.PPS <= 0 {
+		return nil
+	}
+	for _, f := range cfg.LatencyLoads {
+		spec := TrialSpec{FrameSize: sr.FrameSize, RatePPS: f * sr.PDR.PPS, Duration: cfg.TrialDuration}
+		t, err := r.Trial(ctx, spec)
+		if err != nil {
+			return fmt.Errorf("ndr: latency trial at %.0f %% of the PDR: %w", 100*f, err)
+		}
+		t.TrialSpec = spec
+		if err := t.Finish(cfg.GenTolerance); err != nil {
+			return err
+		}
+		t.Phase = PhaseLatency
+		emit(&t)
+		sr.Latency = append(sr.Latency, LatencyPoint{Load: f, RatePPS: t.EffectiveRate(), Trial: t.Index, Latency: t.Latency, Lost: t.LossRatio})
+	}
+	return nil
 }
 
 // progress prints one line per trial with an estimate of the trial time

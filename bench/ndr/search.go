@@ -16,6 +16,8 @@ var ErrNoConvergence = errors.New("search did not converge")
 const (
 	PhaseShort = "short"
 	PhaseFull  = "full"
+	// PhaseLatency trials run after the search at fractions of the PDR.
+	PhaseLatency = "latency"
 )
 
 // Rate is an NDR or PDR found for one frame size.
@@ -57,11 +59,14 @@ type SizeResult struct {
 	// trial just above the NDR ("unaccounted": loss no layer explains;
 	// "": no loss seen).
 	LimitingLayer string `json:"limiting_layer"`
-	Trials        int    `json:"trials"`
-	ShortTrials   int    `json:"short_trials"`
-	FullTrials    int    `json:"full_trials"`
-	Disturbed     int    `json:"disturbed_trials"`
-	Repeats       int    `json:"repeats"`
+	// Latency is the one-way latency at Config.LatencyLoads of the PDR
+	// (empty without them, or when no PDR was found).
+	Latency     []LatencyPoint `json:"latency,omitempty"`
+	Trials      int            `json:"trials"`
+	ShortTrials int            `json:"short_trials"`
+	FullTrials  int            `json:"full_trials"`
+	Disturbed   int            `json:"disturbed_trials"`
+	Repeats     int            `json:"repeats"`
 	// TrialSeconds sums the trials' durations; SearchSeconds is the wall
 	// time of the search.
 	TrialSeconds  float64 `json:"trial_seconds"`

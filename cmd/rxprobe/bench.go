@@ -139,6 +139,7 @@ func (f *benchNDRFlags) run(ctx context.Context, out, errw io.Writer) error {
 		return usageError(err)
 	}
 	dut.Latency = true
+	settings.LatencyLoads = ndr.DefaultLatencyLoads
 	m := machineFacts(host, cfg)
 	m.NIC, m.Driver = "simulated DUT ("+f.sim+")", "simulated"
 	res, runErr := ndr.Run(ctx, settings, dut, ndr.Options{Machine: m, ConfigPath: f.config, ConfigText: string(text),

@@ -301,8 +301,9 @@ func TestIntegrationBenchInterruptCleansUp(t *testing.T) {
 // TestIntegrationBenchVethLatency: with `latency: true` every trial is a
 // latency trial: the DUT runs --latency, the generator stamps its frames
 // and hands its clock to the trial API's stop, so each trial carries
-// valid same-host percentiles (ordered, non-zero), and the latency plot
-// is written.
+// valid same-host percentiles (ordered, non-zero), the latency plot is
+// written, and the search is followed by the latency phase at 10/50/90 %
+// of the PDR.
 func TestIntegrationBenchVethLatency(t *testing.T) {
 	needRoot(t)
 	out := t.TempDir()
@@ -332,5 +333,9 @@ func TestIntegrationBenchVethLatency(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "latency-64.svg")); err != nil {
 		t.Errorf("latency plot: %v", err)
+	}
+	// and the latency phase: one trial at 10, 50 and 90 % of the PDR
+	if pts := r.Sizes[0].Latency; len(pts) != 3 || pts[0].Load != 0.1 || pts[2].Load != 0.9 || pts[1].Latency == nil || !pts[1].Latency.Valid {
+		t.Errorf("latency points %+v", pts)
 	}
 }

@@ -203,6 +203,9 @@ func (s *Scenario) Settings(cfg *config.Config) (ndr.Config, error) {
 	if len(cfg.Ports) > 0 {
 		c.LineRateGbps = cfg.Ports[0].LineRateGbps
 	}
+	if s.Latency {
+		c.LatencyLoads = ndr.DefaultLatencyLoads
+	}
 	c = c.WithDefaults()
 	if c.LineRateGbps == 0 && c.MaxRatePPS == 0 {
 		return c, invalid("no maximum rate: set max_rate in the scenario or --max-rate (e.g. 2Mpps), or ports[0].line_rate_gbps in %s", s.Config)
