@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -87,7 +84,7 @@ func newGenCmd() *cobra.Command {
 			fmt.Fprintf(cmd.ErrOrStderr(), "rxprobe gen: degraded: %s\n", d)
 		}
 		if serve {
-			err := serveTrials(ctx, cmd.InOrStdin(), cmd.OutOrStdout(), gen)
+			err := rx.ServeTrials(ctx, cmd.InOrStdin(), cmd.OutOrStdout(), gen)
 			if closeErr := gen.Close(); closeErr != nil && err == nil {
 				err = fmt.Errorf("stopping: %w", closeErr)
 			}
@@ -119,78 +116,4 @@ func newGenCmd() *cobra.Command {
 		return nil
 	}
 	return cmd
-}
-
-// trialRunner is what serveTrials drives (*rx.Generator).
-type trialRunner interface {
-	Trial(ctx context.Context, spec rx.TrialSpec) (rx.GenReport, error)
-}
-
-// serveRequest is one line of `rxprobe gen --serve`'s input.
-type serveRequest struct {
-	rx.TrialSpec
-	// Duration ends the trial if Count was not sent by then; it is
-	// required when Count is 0.
-	Duration string `json:"duration"`
-}
-
-// serveReply is one line of its output: the trial's report, or Error.
-type serveReply struct {
-	rx.GenReport
-	Error string `json:"error,omitempty"`
-}
-
-// maxTrial bounds one served trial.
-const maxTrial = time.Hour
-
-// serveTrials runs one trial per JSON line of in and writes one JSON
-// reply line per trial to out, until in ends or ctx is done. A bad line
-// gets an error reply and the next line is read.
-func serveTrials(ctx context.Context, in io.Reader, out io.Writer, gen trialRunner) error {
-	sc := bufio.NewScanner(in)
-	enc := json.NewEncoder(out)
-	for sc.Scan() && ctx.Err() == nil {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var req serveRequest
-		var rep serveReply
-		d, err := parseServeRequest(line, &req)
-		if err == nil {
-			tctx, cancel := context.WithTimeout(ctx, d)
-			rep.GenReport, err = gen.Trial(tctx, req.TrialSpec)
-			cancel()
-		}
-		if err != nil {
-			rep.Error = err.Error()
-		}
-		if err := enc.Encode(rep); err != nil {
-			return fmt.Errorf("gen --serve: writing a reply: %w", err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("gen --serve: reading trials: %w", err)
-	}
-	return nil
-}
-
-// parseServeRequest decodes one trial line and returns its time bound.
-func parseServeRequest(line string, req *serveRequest) (time.Duration, error) {
-	dec := json.NewDecoder(strings.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(req); err != nil {
-		return 0, fmt.Errorf("trial %q: %v: send {\"rate_pps\": R, \"count\": N, \"duration\": \"2s\"}", line, err)
-	}
-	d := maxTrial
-	if req.Duration != "" {
-		v, err := time.ParseDuration(req.Duration)
-		if err != nil || v <= 0 || v > maxTrial {
-			return 0, fmt.Errorf("trial duration %q: give a Go duration from 1ms to %v", req.Duration, maxTrial)
-		}
-		d = v
-	} else if req.Count == 0 {
-		return 0, fmt.Errorf("trial %q: count 0 runs until stopped: give a duration", line)
-	}
-	return d, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,63 +15,6 @@ import (
 
 	"github.com/rxprobe/rxprobe/rx"
 )
-
-// fakeTrials records the trials it was asked for.
-type fakeTrials struct{ specs []rx.TrialSpec }
-
-func (f *fakeTrials) Trial(ctx context.Context, s rx.TrialSpec) (rx.GenReport, error) {
-	f.specs = append(f.specs, s)
-	if s.RatePPS == 13 {
-		return rx.GenReport{}, errors.New("unlucky rate")
-	}
-	if _, ok := ctx.Deadline(); !ok {
-		return rx.GenReport{}, errors.New("no deadline")
-	}
-	return rx.GenReport{RatePPS: s.RatePPS, Count: s.Count, Sent: s.Count}, nil
-}
-
-// TestServeTrials: one reply line per trial line, in order; bad lines get
-// an error reply and serving goes on.
-func TestServeTrials(t *testing.T) {
-	in := strings.Join([]string{
-		`{"rate_pps": 1000, "count": 50}`,
-		`not json`,
-		`{"rate_pps": 1000}`,
-		`{"rate_pps": 1000, "count": 5, "bogus": 1}`,
-		``,
-		`{"rate_pps": 2000, "count": 0, "duration": "10ms"}`,
-		`{"rate_pps": 13, "count": 1}`,
-		`{"rate_pps": 1, "count": 1, "duration": "2h"}`,
-	}, "\n")
-	var out strings.Builder
-	f := &fakeTrials{}
-	if err := serveTrials(context.Background(), strings.NewReader(in), &out, f); err != nil {
-		t.Fatal(err)
-	}
-	var reps []serveReply
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		var r serveReply
-		if err := json.Unmarshal([]byte(l), &r); err != nil {
-			t.Fatalf("reply %q: %v", l, err)
-		}
-		reps = append(reps, r)
-	}
-	wantErr := []string{"", "not json", "give a duration", "bogus", "", "unlucky rate", "2h"}
-	if len(reps) != len(wantErr) {
-		t.Fatalf("%d replies, want %d: %s", len(reps), len(wantErr), out.String())
-	}
-	for i, w := range wantErr {
-		if (w == "") != (reps[i].Error == "") || !strings.Contains(reps[i].Error, w) {
-			t.Errorf("reply %d: error %q, want %q", i, reps[i].Error, w)
-		}
-	}
-	if reps[0].Sent != 50 || reps[4].RatePPS != 2000 {
-		t.Errorf("replies %+v", reps)
-	}
-	if len(f.specs) != 3 {
-		t.Errorf("%d trials run, want 3 (the valid lines)", len(f.specs))
-	}
-}
 
 // TestIntegrationVethGenServe: one generator process serves two trials at
 // different rates over a veth pair without a restart; each reply counts
@@ -138,7 +80,7 @@ func startGenServe(t *testing.T, v vethPair, cfg string) *genServe {
 
 // trial sends one trial line and returns its reply, which must not be
 // an error.
-func (g *genServe) trial(line string) serveReply {
+func (g *genServe) trial(line string) rx.ServeReply {
 	g.t.Helper()
 	if _, err := fmt.Fprintln(g.stdin, line); err != nil {
 		g.t.Fatal(err)
@@ -146,7 +88,7 @@ func (g *genServe) trial(line string) serveReply {
 	if !g.replies.Scan() {
 		g.t.Fatalf("no reply to %s: %v\n%s", line, g.replies.Err(), g.stderr.String())
 	}
-	var r serveReply
+	var r rx.ServeReply
 	if err := json.Unmarshal(g.replies.Bytes(), &r); err != nil || r.Error != "" {
 		g.t.Fatalf("reply %s: %v", g.replies.Bytes(), err)
 	}
