@@ -103,42 +103,16 @@ func (f *benchNDRFlags) runLive(ctx context.Context, out, errw io.Writer) error 
 	if os.Geteuid() != 0 {
 		return usageError(errors.New("bench ndr on a real DUT needs root (DPDK, veth pair, network namespace): run it as root, or use --sim or --dry-run"))
 	}
-	text, _ := os.ReadFile(sc.Config)
-	var scText []byte
-	if sc.Path != "" {
-		scText, _ = os.ReadFile(sc.Path)
-	}
 	exe, err := os.Executable()
 	if err != nil {
 		return usageError(fmt.Errorf("finding the rxprobe binary: %w", err))
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return usageError(err)
-	}
-	ss, err := live.Open(ctx, sc, cfg, exe, f.out)
-	if err != nil {
-		return usageError(err)
-	}
-	m := machineFacts(host, cfg)
-	res, runErr := ndr.Run(ctx, settings, ss.Runner, ndr.Options{Machine: m, ConfigPath: sc.Config, ConfigText: string(text),
-		ScenarioPath: sc.Path, ScenarioText: string(scText), Progress: errw})
-	closeErr := ss.Close()
+	res, err := live.Bench(ctx, sc, cfg, settings, exe, f.out, machineFacts(host, cfg), errw)
 	if res == nil {
-		return usageError(errors.Join(runErr, closeErr))
+		return usageError(err)
 	}
-	if facts, err := live.ReadRunFacts(ss.RunReport); err == nil {
-		res.Machine.NIC, res.Machine.Driver = facts.Device, facts.Driver
-	} else {
-		res.Machine.Driver = "unknown: " + err.Error()
-	}
-	if err := ndr.WriteAll(f.out, res); err != nil {
+	if err != nil {
 		return failError(err)
-	}
-	if runErr != nil {
-		return failError(fmt.Errorf("%w: incomplete results written to %s", runErr, f.out))
-	}
-	if closeErr != nil {
-		return failError(fmt.Errorf("stopping the bench setup: %w", closeErr))
 	}
 	fmt.Fprintf(out, "wrote %s\n", filepath.Join(f.out, ndr.IndexFile))
 	return nil
