@@ -36,11 +36,14 @@ func (e *Engine) Read(r *Reading) {
 		if err := p.xstats.Read(); err == nil {
 			copy(pr.XStats, p.xstats.Values())
 		}
+		if e.shape.Capture {
+			p.nicDrops = nicDrops(p, pr) // once per port, for its queues' ISBs
+		}
 	}
 	for i, q := range e.Queues {
 		q.rxq.Read(&r.Queues[i])
 		if q.cap != nil {
-			q.cap.SetNICDrops(nicDrops(q.Port, &r.Ports[portIndex(e, q.Port)]))
+			q.cap.SetNICDrops(q.Port.nicDrops)
 		}
 		if q.cap != nil && i < len(r.Captures) {
 			q.cap.Read(&q.capc)

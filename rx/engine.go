@@ -43,8 +43,10 @@ type Port struct {
 	stats  *dpdk.StatsReader
 	xstats *dpdk.XStats
 	drops  *dropclass.Plan // the ledger's classes, for the capture ISBs
-	opened bool            // configured: must be stopped and closed
-	start  bool
+	// nicDrops is the port's isb_ifdrop at the last Read (capture only).
+	nicDrops uint64
+	opened   bool // configured: must be stopped and closed
+	start    bool
 	// Iface is the kernel interface of an AF_XDP/AF_PACKET/pcap port.
 	Iface string
 	// NetdevStart are Iface's counters when the loops started.
