@@ -32,7 +32,7 @@ var (
 	mLatStamped   = metric{"rxprobe_latency_stamped_total", snapshot.Counter, "Frames with the generator's latency stamp: their one-way latency was recorded."}
 	mLatUnstamped = metric{"rxprobe_latency_unstamped_total", snapshot.Counter, "Frames without the generator's latency stamp."}
 	mLatGaps      = metric{"rxprobe_latency_sequence_gaps_total", snapshot.Counter, "Sequence numbers of stamped frames skipped: lost, or arriving later out of order."}
-	mLatReordered = metric{"rxprobe_latency_reordered_total", snapshot.Counter, "Stamped frames whose sequence number was at or below the highest seen (reordered, duplicated or a restarted generator)."}
+	mLatReordered = metric{"rxprobe_latency_reordered_total", snapshot.Counter, "Stamped frames whose sequence number was at or below the highest seen (reordered or duplicated; a restarted generator starts a new epoch and is not counted)."}
 	mLatMax       = metric{"rxprobe_latency_max_seconds", snapshot.Gauge, "Highest one-way latency recorded since the start."}
 	mLat          = metric{"rxprobe_latency_seconds", "", "One-way latency of stamped frames (generator TSC to RX burst TSC, same host)."}
 	mLatRaw       = metric{"rxprobe_latency_raw_seconds", "", "One-way latency, every log-linear bucket (~3 % wide): for the trial API, not exported."}

@@ -37,8 +37,9 @@ func TestLatBucketMatchesGo(t *testing.T) {
 // back by net_ring are recorded by the latency loop: every one counted,
 // with a positive latency below a second; a relaunch continues the
 // sequence (no gap, no reorder); planted faults are each seen — a skipped
-// range of sequence numbers as gaps, a restarted generator as reorders,
-// unstamped frames as unstamped.
+// range of sequence numbers as gaps, a repeated range as reorders,
+// unstamped frames as unstamped — while a new generator (a new epoch in
+// the sequence's top bits) restarts the check without a reorder.
 func TestLatencyLoopOnLoopback(t *testing.T) {
 	port, pool := loopbackPort(t, "net_ring0")
 	q, err := NewRXQueue(port, 0, 32, 0)
@@ -101,10 +102,19 @@ func TestLatencyLoopOnLoopback(t *testing.T) {
 	g.g.seq_next += 50 // planted: 50 sequence numbers never sent
 	send(g, 100)
 	want("skipped range", 1600, 0, 50, 0)
-	send(newGen(true), 200) // a new generator starts again at 0
-	want("restarted generator", 1800, 0, 50, 200)
+	g.g.seq_next -= 200 // planted: 200 sequence numbers sent again
+	send(g, 200)
+	want("repeated range", 1800, 0, 50, 200)
+	g2 := newGen(true) // a new generator: a new epoch, its count from 0
+	if g2.g.seq_next>>48 == 0 || g2.g.seq_next>>48 == g.g.seq_next>>48 {
+		t.Fatalf("generator epochs %#x and %#x: want two different, neither 0", g.g.seq_next>>48, g2.g.seq_next>>48)
+	}
+	send(g2, 200)
+	want("restarted generator (new epoch)", 2000, 0, 50, 200)
+	send(g2, 100)
+	want("new epoch continues", 2100, 0, 50, 200)
 	send(newGen(false), 300)
-	want("unstamped frames", 1800, 300, 50, 200)
+	want("unstamped frames", 2100, 300, 50, 200)
 	SetStop(true)
 	WaitAll()
 	if rxc.Packets != sent {

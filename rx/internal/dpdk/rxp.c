@@ -8,6 +8,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 #include <rte_byteorder.h>
+#include <rte_random.h>
 
 #include <limits.h>
 #include <malloc.h>
@@ -125,6 +126,10 @@ static inline void rxp_lat_record(struct rxp_lat *l, struct rte_mbuf **pkts, uin
 		stamped++;
 		/* highest is the highest seq seen + 1: the next one expected */
 		if (likely(seq == highest)) {
+			highest = seq + 1;
+		} else if (highest == 0 || ((seq ^ (highest - 1)) >> RXP_SEQ_BITS) != 0) {
+			/* the first frame, or another generator epoch (a generator
+			 * restarted): the sequence check starts again from here */
 			highest = seq + 1;
 		} else if (seq > highest) {
 			gaps += seq - highest;
@@ -301,6 +306,9 @@ struct rxp_gen *rxp_gen_new(uint16_t port, uint16_t queue, uint16_t burst, int s
 	if (g == NULL)
 		return NULL;
 	g->port = port;
+	/* latency mode: a random epoch in the sequence number's top bits, so
+	 * that the RX loop tells a new generator from a reordered frame */
+	g->seq_next = (rte_rand_max(RXP_SEQ_EPOCH_MAX) + 1) << RXP_SEQ_BITS;
 	g->queue = queue;
 	g->burst = burst;
 	g->pool = pool;

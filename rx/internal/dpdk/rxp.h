@@ -46,7 +46,10 @@ struct rxp_capq;
 /* Latency mode (rxprobe gen --latency, rxprobe run --latency).
  *
  * The generator stamps every frame's UDP payload: at RXP_SEQ_OFF the
- * sequence number (8 bytes, host order), then the low 48 bits of the TSC
+ * sequence number (8 bytes, host order: the generator's epoch, random per
+ * generator and never 0, in the top 16 bits, the count in the low
+ * RXP_SEQ_BITS; the RX loop restarts its gap and reorder check when the
+ * epoch changes), then the low 48 bits of the TSC
  * read just before rte_eth_tx_burst (6 bytes), then RXP_LAT_MAGIC (4
  * bytes): 18 bytes, what a 60-byte frame (64 with FCS) holds after its
  * headers. The 48-bit stamp wraps after ~26 h at 3 GHz; the RX core takes
@@ -61,6 +64,8 @@ struct rxp_capq;
 #define RXP_LAT_SUB_BITS 5
 #define RXP_LAT_BUCKETS (28 * 32 + 1)
 #define RXP_LAT_STAMP_BITS 48
+#define RXP_SEQ_BITS 48
+#define RXP_SEQ_EPOCH_MAX ((UINT64_C(1) << (64 - RXP_SEQ_BITS)) - 1)
 
 /* Latency counters of one RX queue. Written only by its loop. */
 struct rxp_lat_counters {
@@ -69,7 +74,7 @@ struct rxp_lat_counters {
 	uint64_t gaps;         /* sequence numbers skipped (seq > highest+1) */
 	uint64_t reordered;    /* seq at or below the highest seen */
 	uint64_t max_ns;
-	uint64_t highest_seq;  /* highest sequence number seen + 1; 0 = none */
+	uint64_t highest_seq;  /* highest sequence number seen + 1 (epoch included); 0 = none */
 	uint64_t sum_ns;
 	uint64_t hist[RXP_LAT_BUCKETS];
 };
