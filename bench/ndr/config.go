@@ -57,6 +57,10 @@ type Config struct {
 	// MaxTrials stops a frame size's search that has not converged
 	// (default 100).
 	MaxTrials int `json:"max_trials"`
+	// Confirm is how often the NDR's trial is repeated at full duration
+	// after the search (0: not repeated). Each repeat must lose nothing
+	// for the NDR to count as confirmed (SizeResult.Confirm).
+	Confirm int `json:"confirm,omitempty"`
 	// LatencyLoads, when set, runs one full-duration trial per fraction
 	// of the PDR after each frame size's search (CSIT: 0.1, 0.5, 0.9),
 	// for the latency at those loads; the runner must measure latency.
@@ -86,6 +90,8 @@ const (
 	// NoRepeats as MaxRepeats: a disturbed trial is kept as measured.
 	NoRepeats        = -1
 	DefaultMaxTrials = 100
+	// MaxConfirm bounds Config.Confirm.
+	MaxConfirm = 100
 	// DefaultMinFraction of the maximum is the lowest rate tried.
 	DefaultMinFraction = 0.01
 )
@@ -153,6 +159,8 @@ func (c Config) Validate() error {
 		return invalid("min rate %g pps: want ≥ 0", c.MinRatePPS)
 	case !(c.GenTolerance > 0 && c.GenTolerance < 1):
 		return invalid("generator tolerance %g: want above 0 and below 1", c.GenTolerance)
+	case c.Confirm < 0 || c.Confirm > MaxConfirm:
+		return invalid("confirm %d: want 0 to %d full-duration repeats of the NDR trial", c.Confirm, MaxConfirm)
 	case c.MaxRepeats < NoRepeats:
 		return invalid("max repeats %d: want ≥ 0 (or %d: never)", c.MaxRepeats, NoRepeats)
 	case c.MaxTrials < 2:

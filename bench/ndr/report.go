@@ -130,6 +130,18 @@ func WriteMarkdown(w io.Writer, r *Results) {
 			}
 			fmt.Fprintf(w, "- %s: limiting layer `%s`: %s.\n", z.FrameSize, z.LimitingLayer, why)
 		}
+		if c := z.Confirm; c != nil {
+			flags := ""
+			if c.GeneratorLimited > 0 || c.Disturbed > 0 {
+				flags = fmt.Sprintf(" (%d generator-limited, %d disturbed)", c.GeneratorLimited, c.Disturbed)
+			}
+			if c.Held() {
+				fmt.Fprintf(w, "- %s: NDR **confirmed**: %d repeats at %.4f Mpps, full duration, lost nothing%s.\n", z.FrameSize, len(c.Trials), c.RatePPS/1e6, flags)
+			} else {
+				fmt.Fprintf(w, "- %s: NDR **not confirmed**: %d of %d repeats at %.4f Mpps lost packets (at most %.4f %%, first layers: %s)%s.\n",
+					z.FrameSize, c.Lossy, len(c.Trials), c.RatePPS/1e6, 100*c.MaxLossRatio, strings.Join(c.Layers, ", "), flags)
+			}
+		}
 		if z.Error != "" {
 			fmt.Fprintf(w, "- %s: stopped: %s\n", z.FrameSize, z.Error)
 		}

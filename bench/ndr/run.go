@@ -84,12 +84,16 @@ func Run(ctx context.Context, cfg Config, r Runner, o Options) (*Results, error)
 			res.Trials = append(res.Trials, *t)
 			p.trial(i, t)
 		})
+		record := func(t *Trial) {
+			t.Index = len(res.Trials)
+			res.Trials = append(res.Trials, *t)
+			p.trial(i, t)
+		}
 		if err == nil {
-			err = latencyPhase(ctx, cfg, r, &sr, func(t *Trial) {
-				t.Index = len(res.Trials)
-				res.Trials = append(res.Trials, *t)
-				p.trial(i, t)
-			})
+			err = confirmPhase(ctx, cfg, r, &sr, record)
+		}
+		if err == nil {
+			err = latencyPhase(ctx, cfg, r, &sr, record)
 		}
 		res.Sizes = append(res.Sizes, sr)
 		p.sizeDone(sr)
@@ -117,6 +121,74 @@ type LatencyPoint struct {
 	Lost float64 `json:"loss_ratio"`
 }
 
+// Confirmation is the NDR's trial repeated at full duration after the
+// search: the NDR holds when none of the repeats lost a packet.
+type Confirmation struct {
+	RatePPS float64 `json:"rate_pps"`
+	// Trials are the repeats' indexes in Results.Trials.
+	Trials []int `json:"trials"`
+	// Lossy counts the repeats that lost packets; MaxLossRatio is the
+	// highest loss among them and Layers the first layer of each lossy
+	// repeat's loss.
+	Lossy        int      `json:"lossy"`
+	MaxLossRatio float64  `json:"max_loss_ratio"`
+	Layers       []string `json:"layers,omitempty"`
+	// GeneratorLimited and Disturbed count repeats so flagged (their
+	// loss still counts: a repeat is not repeated again).
+	GeneratorLimited int `json:"generator_limited"`
+	Disturbed        int `json:"disturbed"`
+}
+
+// Held reports whether every repeat lost nothing.
+func (c *Confirmation) Held() bool { return c != nil && len(c.Trials) > 0 && c.Lossy == 0 }
+
+// confirmPhase repeats the NDR's trial cfg.Confirm times at full
+// duration and records the outcome in sr.Confirm.
+func confirmPhase(ctx context.Context, cfg Config, r Runner, sr *SizeResult, emit func(*Trial)) error {
+	if cfg.Confirm == 0 || !sr.NDR.Found || sr.NDR.PPS <= 0 {
+		return nil
+	}
+	c := &Confirmation{RatePPS: sr.NDR.PPS}
+	sr.Confirm = c
+	for i := range cfg.Confirm {
+		t, err := phaseTrial(ctx, cfg, r, TrialSpec{FrameSize: sr.FrameSize, RatePPS: sr.NDR.PPS, Duration: cfg.TrialDuration}, PhaseConfirm, emit)
+		if err != nil {
+			return fmt.Errorf("ndr: %s: NDR repeat %d of %d: %w", sr.FrameSize, i+1, cfg.Confirm, err)
+		}
+		c.Trials = append(c.Trials, t.Index)
+		if t.Lost > 0 {
+			c.Lossy++
+			c.MaxLossRatio = max(c.MaxLossRatio, t.LossRatio)
+			c.Layers = append(c.Layers, orNone(t.FirstLayer()))
+		}
+		if t.GeneratorLimited {
+			c.GeneratorLimited++
+		}
+		if t.Disturbed {
+			c.Disturbed++
+		}
+	}
+	return nil
+}
+
+// phaseTrial runs one trial of a phase after the search and emits it.
+func phaseTrial(ctx context.Context, cfg Config, r Runner, spec TrialSpec, phase string, emit func(*Trial)) (*Trial, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t, err := r.Trial(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	t.TrialSpec = spec
+	if err := t.Finish(cfg.GenTolerance); err != nil {
+		return nil, err
+	}
+	t.Phase = phase
+	emit(&t)
+	return &t, nil
+}
+
 // latencyPhase runs one full trial at each of cfg.LatencyLoads of the PDR
 // and records its latency in sr (valid or not: the trial says why not).
 func latencyPhase(ctx context.Context, cfg Config, r Runner, sr *SizeResult, emit func(*Trial)) error {
@@ -124,17 +196,10 @@ func latencyPhase(ctx context.Context, cfg Config, r Runner, sr *SizeResult, emi
 		return nil
 	}
 	for _, f := range cfg.LatencyLoads {
-		spec := TrialSpec{FrameSize: sr.FrameSize, RatePPS: f * sr.PDR.PPS, Duration: cfg.TrialDuration}
-		t, err := r.Trial(ctx, spec)
+		t, err := phaseTrial(ctx, cfg, r, TrialSpec{FrameSize: sr.FrameSize, RatePPS: f * sr.PDR.PPS, Duration: cfg.TrialDuration}, PhaseLatency, emit)
 		if err != nil {
 			return fmt.Errorf("ndr: latency trial at %.0f %% of the PDR: %w", 100*f, err)
 		}
-		t.TrialSpec = spec
-		if err := t.Finish(cfg.GenTolerance); err != nil {
-			return err
-		}
-		t.Phase = PhaseLatency
-		emit(&t)
 		sr.Latency = append(sr.Latency, LatencyPoint{Load: f, RatePPS: t.EffectiveRate(), Trial: t.Index, Latency: t.Latency, Lost: t.LossRatio})
 	}
 	return nil

@@ -16,6 +16,8 @@ var ErrNoConvergence = errors.New("search did not converge")
 const (
 	PhaseShort = "short"
 	PhaseFull  = "full"
+	// PhaseConfirm trials repeat the NDR's trial after the search.
+	PhaseConfirm = "confirm"
 	// PhaseLatency trials run after the search at fractions of the PDR.
 	PhaseLatency = "latency"
 )
@@ -59,6 +61,9 @@ type SizeResult struct {
 	// trial just above the NDR ("unaccounted": loss no layer explains;
 	// "": no loss seen).
 	LimitingLayer string `json:"limiting_layer"`
+	// Confirm is the NDR's repeat at full duration (nil: Config.Confirm
+	// 0, or no NDR found).
+	Confirm *Confirmation `json:"confirm,omitempty"`
 	// Latency is the one-way latency at Config.LatencyLoads of the PDR
 	// (empty without them, or when no PDR was found).
 	Latency     []LatencyPoint `json:"latency,omitempty"`

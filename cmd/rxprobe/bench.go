@@ -38,6 +38,7 @@ type benchNDRFlags struct {
 	config, frameSizes, out, search, precision, pdrLoss, sim, hostRoot string
 	scenario, maxRate                                                  string
 	trial, short                                                       time.Duration
+	confirm                                                            int
 	dryRun                                                             bool
 	// changed reports whether a flag was given (cobra's Changed).
 	changed func(name string) bool
@@ -63,7 +64,7 @@ func (f *benchNDRFlags) settings(cfg *config.Config) (ndr.Config, error) {
 	if !(c.PDRLoss > 0 && c.PDRLoss < 1) {
 		return c, fmt.Errorf("--pdr-loss %s: want above 0 and below 100%% (e.g. 0.5%%)", f.pdrLoss)
 	}
-	c.Algorithm, c.TrialDuration, c.ShortDuration = f.search, f.trial, f.short
+	c.Algorithm, c.TrialDuration, c.ShortDuration, c.Confirm = f.search, f.trial, f.short, f.confirm
 	if cfg != nil && len(cfg.Ports) > 0 {
 		c.LineRateGbps = cfg.Ports[0].LineRateGbps
 	}
@@ -80,7 +81,7 @@ func (f *benchNDRFlags) settings(cfg *config.Config) (ndr.Config, error) {
 func newBenchNDRCmd() *cobra.Command {
 	var f benchNDRFlags
 	cmd := &cobra.Command{
-		Use:   "ndr (--scenario FILE | --config FILE) --out DIR [--frame-sizes LIST] [--search mlr|binary] [--trial D] [--short D] [--precision P] [--pdr-loss P] [--max-rate R] [--sim knee:RATE] [--dry-run]",
+		Use:   "ndr (--scenario FILE | --config FILE) --out DIR [--frame-sizes LIST] [--search mlr|binary] [--trial D] [--short D] [--precision P] [--pdr-loss P] [--confirm N] [--max-rate R] [--sim knee:RATE] [--dry-run]",
 		Short: "Find the zero-loss (NDR) and partial-drop (PDR) throughput per frame size, RFC 2544 style",
 		Args:  cobra.NoArgs,
 	}
@@ -96,6 +97,7 @@ func newBenchNDRCmd() *cobra.Command {
 	fl.DurationVar(&f.short, "short", ndr.DefaultShort, "short trial duration (mlr)")
 	fl.StringVar(&f.precision, "precision", "0.5%", "interval width to reach: relative (0.5%) or absolute (1000pps)")
 	fl.StringVar(&f.pdrLoss, "pdr-loss", "0.5%", "loss the PDR allows")
+	fl.IntVar(&f.confirm, "confirm", 0, "repeat each frame size's NDR trial N times at full duration after the search (0: not repeated)")
 	fl.StringVar(&f.sim, "sim", "", "run against a simulated DUT: knee:RATE, noisy:RATE[:SEED] or gen:GENRATE:RATE")
 	fl.StringVar(&f.hostRoot, "host-root", "/", "read /proc and /sys under this root")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {

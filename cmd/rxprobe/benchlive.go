@@ -56,6 +56,9 @@ func (f *benchNDRFlags) liveScenario() (*live.Scenario, error) {
 			*o.dst = o.val
 		}
 	}
+	if f.changed("confirm") || f.scenario == "" {
+		sc.Confirm = f.confirm
+	}
 	if f.changed("trial") || f.scenario == "" {
 		sc.Trial = f.trial
 	}

@@ -72,6 +72,7 @@ run:
 		{"devargs without iface", strings.Replace(base, "dut.yaml", noIface, 1), "no iface= item"},
 		{"bad precision", base + "precision: fine\n", "precision"},
 		{"bad drain", base + "drain: 3s\nmax_drain: 1s\n", "want 0 ≤ drain ≤ max_drain"},
+		{"bad confirm", base + "confirm: -1\n", "confirm -1: want 0 to 100"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := runRxprobe(t, "bench", "ndr", "--scenario", writeScenario(t, tc.body), "--out", out)

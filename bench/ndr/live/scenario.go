@@ -74,6 +74,9 @@ type Scenario struct {
 	// MaxRepeats is how often a disturbed trial is repeated (absent: the
 	// default, 2; 0: never).
 	MaxRepeats *int `yaml:"max_repeats"`
+	// Confirm repeats each frame size's NDR trial that often at full
+	// duration after the search (0: not repeated).
+	Confirm int `yaml:"confirm"`
 	// Drain and MaxDrain bound the wait for the rings to drain after the
 	// generator stopped (defaults 200ms and 2s).
 	Drain    time.Duration `yaml:"drain"`
@@ -200,6 +203,7 @@ func (s *Scenario) Settings(cfg *config.Config) (ndr.Config, error) {
 			c.MaxRepeats = ndr.NoRepeats
 		}
 	}
+	c.Confirm = s.Confirm
 	if len(cfg.Ports) > 0 {
 		c.LineRateGbps = cfg.Ports[0].LineRateGbps
 	}
