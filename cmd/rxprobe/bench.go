@@ -64,6 +64,11 @@ func (f *benchNDRFlags) settings(cfg *config.Config) (ndr.Config, error) {
 	if !(c.PDRLoss > 0 && c.PDRLoss < 1) {
 		return c, fmt.Errorf("--pdr-loss %s: want above 0 and below 100%% (e.g. 0.5%%)", f.pdrLoss)
 	}
+	if f.maxRate != "" {
+		if c.MaxRatePPS, err = ndr.ParseRate(f.maxRate); err != nil {
+			return c, fmt.Errorf("--max-rate: %w", err)
+		}
+	}
 	c.Algorithm, c.TrialDuration, c.ShortDuration, c.Confirm = f.search, f.trial, f.short, f.confirm
 	if cfg != nil && len(cfg.Ports) > 0 {
 		c.LineRateGbps = cfg.Ports[0].LineRateGbps
@@ -71,7 +76,7 @@ func (f *benchNDRFlags) settings(cfg *config.Config) (ndr.Config, error) {
 	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		if c.LineRateGbps == 0 && c.MaxRatePPS == 0 {
-			return c, fmt.Errorf("config %s: ports[0].line_rate_gbps is 0: set the DUT port's link speed so the search has a maximum", f.config)
+			return c, fmt.Errorf("config %s: ports[0].line_rate_gbps is 0: set the DUT port's link speed or --max-rate so the search has a maximum", f.config)
 		}
 		return c, err
 	}

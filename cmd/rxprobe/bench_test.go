@@ -47,6 +47,8 @@ func TestBenchNDRFlagErrors(t *testing.T) {
 		{"bad sim", []string{"--sim", "cliff:1Mpps"}, `--sim "cliff:1Mpps"`},
 		{"no line rate", []string{"--config", noRate, "--sim", "knee:1Mpps"}, "ports[0].line_rate_gbps is 0"},
 		{"missing out", []string{"--out", ""}, "--out is missing"},
+		{"bad max rate", []string{"--max-rate", "fast", "--sim", "knee:1Mpps"}, "--max-rate"},
+		{"confirm too many", []string{"--confirm", "101", "--sim", "knee:1Mpps"}, "confirm 101: want 0 to 100"},
 		{"veth without a generator", nil, "has no generator section"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,13 +63,18 @@ func TestBenchNDRFlagErrors(t *testing.T) {
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("a rejected command wrote %d files to --out", len(entries))
 	}
+	// --max-rate stands in for a missing line rate
+	res := runRxprobe(t, "bench", "ndr", "--config", noRate, "--out", out, "--frame-sizes", "64", "--sim", "knee:1Mpps", "--max-rate", "2Mpps", "--trial", "10s")
+	if r, err := ndr.ReadJSON(filepath.Join(out, ndr.ResultsFile)); res.code != 0 || err != nil || r.Settings.MaxRatePPS != 2e6 {
+		t.Errorf("--max-rate without a line rate: exit %d, %v: %s", res.code, err, res.stderr)
+	}
 }
 
 func TestBenchNDRSimAndCompare(t *testing.T) {
 	cfg := benchConfig(t, "    line_rate_gbps: 10\n")
 	a, b := t.TempDir(), t.TempDir()
 	for dir, knee := range map[string]string{a: "knee:1.2Mpps", b: "gen:0.5Mpps:1.2Mpps"} {
-		res := runRxprobe(t, "bench", "ndr", "--config", cfg, "--out", dir, "--frame-sizes", "64,imix", "--sim", knee, "--search", "binary", "--trial", "10s")
+		res := runRxprobe(t, "bench", "ndr", "--config", cfg, "--out", dir, "--frame-sizes", "64,imix", "--sim", knee, "--search", "binary", "--trial", "10s", "--confirm", "2")
 		if res.code != 0 {
 			t.Fatalf("%s: exit %d: %s", knee, res.code, res.stderr)
 		}
@@ -80,6 +87,9 @@ func TestBenchNDRSimAndCompare(t *testing.T) {
 		}
 		if !r.Complete || len(r.Sizes) != 2 || r.Settings.Algorithm != ndr.Binary || r.Simulated != knee || !strings.Contains(r.ConfigText, "line_rate_gbps: 10") {
 			t.Errorf("%s: results %+v", knee, r.Sizes)
+		}
+		if c := r.Sizes[0].Confirm; !c.Held() || len(c.Trials) != 2 {
+			t.Errorf("%s: --confirm 2: %+v", knee, c)
 		}
 		for _, f := range []string{ndr.ReportFile, ndr.IndexFile, "loss-64.svg", "drops-imix.svg", "latency-64.svg"} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
