@@ -98,9 +98,9 @@ func (f *benchNDRFlags) runLive(ctx context.Context, out, errw io.Writer) error 
 		for i, s := range settings.FrameSizes {
 			names[i] = s.String()
 		}
-		fmt.Fprintf(out, "scenario valid (CPUs not checked against this host): DUT %s (%s), setup %s, generator %s, frame sizes %s, %s search, trials %v (short %v), precision %s, PDR loss %s\n",
+		fmt.Fprintf(out, "scenario valid (CPUs not checked against this host): DUT %s (%s), setup %s, generator %s, frame sizes %s, %s search, trials %v (short %v), precision %s, PDR loss %s, NDR repeated %d times\n",
 			cfg.Ports[0].Name, cfg.Ports[0].Device, sc.Setup, sc.Generator, strings.Join(names, ","), settings.Algorithm,
-			settings.TrialDuration, settings.ShortDuration, sc.Precision, sc.PDRLoss)
+			settings.TrialDuration, settings.ShortDuration, sc.Precision, sc.PDRLoss, settings.Confirm)
 		return nil
 	}
 	if os.Geteuid() != 0 {
