@@ -39,7 +39,7 @@ type benchNDRFlags struct {
 	scenario, maxRate                                                  string
 	trial, short                                                       time.Duration
 	confirm                                                            int
-	dryRun                                                             bool
+	dryRun, latency                                                    bool
 	// changed reports whether a flag was given (cobra's Changed).
 	changed func(name string) bool
 }
@@ -86,7 +86,7 @@ func (f *benchNDRFlags) settings(cfg *config.Config) (ndr.Config, error) {
 func newBenchNDRCmd() *cobra.Command {
 	var f benchNDRFlags
 	cmd := &cobra.Command{
-		Use:   "ndr (--scenario FILE | --config FILE) --out DIR [--frame-sizes LIST] [--search mlr|binary] [--trial D] [--short D] [--precision P] [--pdr-loss P] [--confirm N] [--max-rate R] [--sim knee:RATE] [--dry-run]",
+		Use:   "ndr (--scenario FILE | --config FILE) --out DIR [--frame-sizes LIST] [--search mlr|binary] [--trial D] [--short D] [--precision P] [--pdr-loss P] [--confirm N] [--latency] [--max-rate R] [--sim knee:RATE] [--dry-run]",
 		Short: "Find the zero-loss (NDR) and partial-drop (PDR) throughput per frame size, RFC 2544 style",
 		Args:  cobra.NoArgs,
 	}
@@ -102,6 +102,7 @@ func newBenchNDRCmd() *cobra.Command {
 	fl.DurationVar(&f.short, "short", ndr.DefaultShort, "short trial duration (mlr)")
 	fl.StringVar(&f.precision, "precision", "0.5%", "interval width to reach: relative (0.5%) or absolute (1000pps)")
 	fl.StringVar(&f.pdrLoss, "pdr-loss", "0.5%", "loss the PDR allows")
+	fl.BoolVar(&f.latency, "latency", false, "latency trials (scenario latency: true): the DUT runs with --latency, rxprobe gen stamps its frames, and each size's search is followed by trials at 10/50/90 % of the PDR")
 	fl.IntVar(&f.confirm, "confirm", 0, "repeat each frame size's NDR trial N times at full duration after the search (0: not repeated)")
 	fl.StringVar(&f.sim, "sim", "", "run against a simulated DUT: knee:RATE, noisy:RATE[:SEED] or gen:GENRATE:RATE")
 	fl.StringVar(&f.hostRoot, "host-root", "/", "read /proc and /sys under this root")

@@ -56,6 +56,9 @@ func (f *benchNDRFlags) liveScenario() (*live.Scenario, error) {
 			*o.dst = o.val
 		}
 	}
+	if f.changed("latency") || f.scenario == "" {
+		sc.Latency = f.latency
+	}
 	if f.changed("confirm") || f.scenario == "" {
 		sc.Confirm = f.confirm
 	}

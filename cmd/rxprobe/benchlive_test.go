@@ -162,6 +162,18 @@ func TestIntegrationBenchVethQuick(t *testing.T) {
 	r := checkBenchOut(t, out, 2)
 	for _, s := range r.Sizes {
 		t.Logf("%s: NDR %.4f Mpps, PDR %.4f Mpps", s.FrameSize, s.NDR.PPS/1e6, s.PDR.PPS/1e6)
+		// the scenario's confirm: 5, at the NDR and full duration
+		c := s.Confirm
+		if c == nil || len(c.Trials) != 5 {
+			t.Errorf("%s: NDR repeats %+v, want 5", s.FrameSize, c)
+			continue
+		}
+		for _, i := range c.Trials {
+			if tr := r.Trials[i]; tr.Phase != ndr.PhaseConfirm || tr.RatePPS != s.NDR.PPS || tr.Duration != r.Settings.TrialDuration {
+				t.Errorf("%s: repeat %d: phase %s at %.0f pps for %v", s.FrameSize, i, tr.Phase, tr.RatePPS, tr.Duration)
+			}
+		}
+		t.Logf("%s: NDR repeats: %d of 5 lost packets", s.FrameSize, c.Lossy)
 	}
 	if left, _ := filepath.Glob("/run/netns/rxbench-*"); len(left) != 0 {
 		t.Errorf("namespaces left behind: %v", left)
@@ -314,6 +326,7 @@ func TestIntegrationBenchVethLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := strings.Replace(string(b), `frame_sizes: "64,1518"`, `frame_sizes: "64"`, 1) + "latency: true\n"
+	body = strings.Replace(body, "confirm: 5", "confirm: 0", 1)
 	if err := os.WriteFile(sc, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -330,6 +343,10 @@ func TestIntegrationBenchVethLatency(t *testing.T) {
 		}
 		if l.P50Ns == 0 || l.P50Ns > l.P99Ns || l.P99Ns > l.MaxNs || l.MaxNs > uint64(time.Second) {
 			t.Errorf("trial %d: p50 %d, p99 %d, max %d ns", tr.Index, l.P50Ns, l.P99Ns, l.MaxNs)
+		}
+		// one queue, one generator: nothing arrives out of order
+		if l.Reordered != 0 {
+			t.Errorf("trial %d: %d reordered on a single veth queue", tr.Index, l.Reordered)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "latency-64.svg")); err != nil {
