@@ -21,10 +21,12 @@ import (
 	"github.com/rxprobe/rxprobe/stats/dropclass"
 )
 
-// seriesColors are plot.go's palette, in the order the plots use it: trial
-// points (short, full), latency percentiles (p50, p90, p99, p99.9) and
-// ledger layers (port_buffer, host_too_slow, …).
+// seriesColors are plot.go's palette: trial points (short, full), NDR,
+// PDR, and the ledger layers in order (port_buffer, host_too_slow, …).
 var seriesColors = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"}
+
+// latencyColors are the latency percentiles' (p50, p90, p99, p99.9).
+var latencyColors = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd"}
 
 // shotBox is one image of the page as bench/shot/shot.js --boxes reports it.
 type shotBox struct {
@@ -162,7 +164,7 @@ func wantColors(t *testing.T, res *ndr.Results, p ndr.Plot) []string {
 		}
 		return []string{seriesColors[layer%len(seriesColors)]}
 	case strings.HasPrefix(p.File, "latency-"):
-		return seriesColors[:4]
+		return latencyColors
 	}
 	t.Fatalf("unknown plot %s", p.File)
 	return nil
