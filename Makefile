@@ -91,13 +91,15 @@ bench-capture: build
 	bin/benchcapture -rxprobe $(BIN) $(BENCH_ARGS)
 
 # A headless-Chromium screenshot of a `rxprobe bench ndr` report: DIR/index.png
-# from DIR/index.html, failing if a plot does not render. Installs the npm
-# packages of bench/shot (Chromium from npm, puppeteer-core) into
-# ~/.cache/rxprobe-shot the first time (needs node and npm, not root).
+# from DIR/index.html, SHOT_WIDTH CSS pixels wide (1600: two plots a row),
+# failing if a plot does not render. Installs the npm packages of bench/shot
+# (Chromium from npm, puppeteer-core) into ~/.cache/rxprobe-shot the first
+# time (needs node and npm, not root).
 DIR ?= bench/ndr/testdata/example
+SHOT_WIDTH ?= 1600
 bench-report-shot:
 	@bash bench/shot/install.sh
-	node bench/shot/shot.js $(DIR)/index.html $(DIR)/index.png
+	node bench/shot/shot.js $(DIR)/index.html $(DIR)/index.png $(SHOT_WIDTH)
 
 clean:
 	rm -rf bin

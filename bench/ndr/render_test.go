@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,10 @@ var seriesColors = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd
 
 // latencyColors are the latency percentiles' (p50, p90, p99, p99.9).
 var latencyColors = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd"}
+
+// shotWidth is the page width of the screenshot: make bench-report-shot's,
+// where two plots share a row.
+const shotWidth = 1600
 
 // shotBox is one image of the page as bench/shot/shot.js --boxes reports it.
 type shotBox struct {
@@ -70,7 +75,7 @@ func shot(t *testing.T, node, script, dir string) (image.Image, []shotBox, strin
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a hung browser, not a speed target
 	defer cancel()
 	boxesFile := filepath.Join(dir, "boxes.json")
-	cmd := exec.CommandContext(ctx, node, script, "--boxes", boxesFile, filepath.Join(dir, ndr.IndexFile), filepath.Join(dir, "index.png"), "1280")
+	cmd := exec.CommandContext(ctx, node, script, "--boxes", boxesFile, filepath.Join(dir, ndr.IndexFile), filepath.Join(dir, "index.png"), strconv.Itoa(shotWidth))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -173,6 +178,7 @@ func wantColors(t *testing.T, res *ndr.Results, p ndr.Plot) []string {
 // TestIndexRendersInChromium takes a headless-Chromium screenshot of the
 // index.html of a simulated run (bench/shot/shot.js) and looks at it: the
 // PNG decodes at the asked width, every plot is on it at its SVG's size,
+// two a row and none over another,
 // and inside each plot's frame there are pixels of the series it draws, so
 // an SVG that parses but draws nothing fails. A broken SVG fails shot.js
 // itself, naming the file.
@@ -190,8 +196,20 @@ func TestIndexRendersInChromium(t *testing.T) {
 		t.Fatalf("%v: %s", err, stderr)
 	}
 	plots := ndr.Plots(res)
-	if b := img.Bounds(); b.Dx() != 1280 || len(boxes) != len(plots) {
-		t.Fatalf("index.png is %dx%d with %d images, want 1280 wide with %d plots", b.Dx(), b.Dy(), len(boxes), len(plots))
+	if b := img.Bounds(); b.Dx() != shotWidth || len(boxes) != len(plots) {
+		t.Fatalf("index.png is %dx%d with %d images, want %d wide with %d plots", b.Dx(), b.Dy(), len(boxes), shotWidth, len(plots))
+	}
+	rects := make([]image.Rectangle, len(boxes))
+	for i, bx := range boxes {
+		rects[i] = image.Rect(bx.X, bx.Y, bx.X+bx.Width, bx.Y+bx.Height)
+		for j := range i {
+			if rects[i].Overlaps(rects[j]) {
+				t.Errorf("%s at %v overlaps %s at %v", bx.Src, rects[i], boxes[j].Src, rects[j])
+			}
+		}
+	}
+	if rects[0].Min.Y != rects[1].Min.Y {
+		t.Errorf("%s and %s not side by side on a %d px page: at %v and %v", boxes[0].Src, boxes[1].Src, shotWidth, rects[0], rects[1])
 	}
 	top := img.Bounds().Dy()
 	for i, p := range plots {
@@ -208,7 +226,7 @@ func TestIndexRendersInChromium(t *testing.T) {
 			t.Errorf("image %d: %+v, want %s drawn at its size %dx%d", i, bx, p.File, svgSize.Width, svgSize.Height)
 			continue
 		}
-		at := image.Rect(bx.X, bx.Y, bx.X+bx.Width, bx.Y+bx.Height)
+		at := rects[i]
 		if !at.In(img.Bounds()) {
 			t.Errorf("%s at %v, outside the %v screenshot", p.File, at, img.Bounds())
 			continue
