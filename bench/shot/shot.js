@@ -37,18 +37,13 @@ function cacheDir() {
   return path.join(base, 'rxprobe-shot');
 }
 
-// pkgVersion reads a package's version from its package.json, which the
-// package's exports do not expose.
-function pkgVersion(req, name) {
-  let dir = path.dirname(req.resolve(name));
-  while (!fs.existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'cjs') dir = path.dirname(dir);
-  return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
-}
-
 function load(cache) {
   const req = createRequire(path.join(cache, 'package.json'));
   try {
-    return { chromium: req('@sparticuz/chromium'), puppeteer: req('puppeteer-core'), version: pkgVersion(req, '@sparticuz/chromium') };
+    return {
+      chromium: req('@sparticuz/chromium'), puppeteer: req('puppeteer-core'),
+      version: JSON.parse(fs.readFileSync(path.join(cache, 'node_modules', '@sparticuz', 'chromium', 'package.json'), 'utf8')).version,
+    };
   } catch (e) {
     die(2, `npm packages missing in ${cache} (${e.code || e.message}): run make bench-report-shot once`);
   }
