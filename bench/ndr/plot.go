@@ -179,17 +179,17 @@ func (c *chart) svg() []byte { return []byte(c.b.String() + c.over.String() + "<
 
 func esc(s string) string { return html.EscapeString(s) }
 
-// num is a tick label: a round value without trailing zeros, 10000 and
-// above with a k, M or G suffix (30M, not 30000000).
+// num is a tick label: a round value without trailing zeros, from 10000
+// on with a k, M or G suffix (30M, not 30000000; 4M, not 4000k).
 func num(v float64) string {
 	if v == 0 {
 		return "0"
 	}
 	for _, u := range []struct {
-		div    float64
-		suffix string
-	}{{1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
-		if math.Abs(v) >= 10*u.div {
+		from, div float64
+		suffix    string
+	}{{1e9, 1e9, "G"}, {1e6, 1e6, "M"}, {1e4, 1e3, "k"}} {
+		if math.Abs(v) >= u.from {
 			return num(v/u.div) + u.suffix
 		}
 	}
