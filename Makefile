@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     := bin/rxprobe
 
-.PHONY: all build demo test setup lint gotest deploy-check fuzz bench-rx bench-jitter bench-observer bench-capture clean
+.PHONY: all build demo test setup lint gotest deploy-check fuzz bench-rx bench-jitter bench-observer bench-capture bench-report-shot clean
 
 all: build
 
@@ -31,7 +31,7 @@ test: setup
 
 # Idempotent, one line per thing it does; nothing without root.
 setup:
-	@if [ "$$(id -u)" -eq 0 ]; then bash .ci/setup --packages --hugepages; \
+	@if [ "$$(id -u)" -eq 0 ]; then bash .ci/setup --packages --hugepages --shot; \
 	else echo "make test: not root: nothing installed, reserved or mounted; what needs root is skipped (listed at the end)"; fi
 
 lint:
@@ -89,6 +89,17 @@ bench-capture: build
 	.ci/setup --bench-packages
 	$(GO) build -o bin/benchcapture ./bench/cmd/benchcapture
 	bin/benchcapture -rxprobe $(BIN) $(BENCH_ARGS)
+
+# A headless-Chromium screenshot of a `rxprobe bench ndr` report: DIR/index.png
+# from DIR/index.html, SHOT_WIDTH CSS pixels wide (1600: two plots a row),
+# failing if a plot does not render. Installs the npm packages of bench/shot
+# (Chromium from npm, puppeteer-core) into ~/.cache/rxprobe-shot the first
+# time (needs node and npm, not root).
+DIR ?= bench/ndr/testdata/example
+SHOT_WIDTH ?= 1600
+bench-report-shot:
+	@bash bench/shot/install.sh
+	node bench/shot/shot.js $(DIR)/index.html $(DIR)/index.png $(SHOT_WIDTH)
 
 clean:
 	rm -rf bin

@@ -48,12 +48,15 @@ func Plots(r *Results) []Plot {
 // chart is a hand-written SVG chart with linear axes.
 type chart struct {
 	b              strings.Builder
+	over           strings.Builder // labels drawn on top of the data
 	w, h           float64
 	l, r, t, bot   float64
 	x0, x1, y0, y1 float64
 }
 
-func newChart(title, xlabel, ylabel string, x0, x1, y0, y1 float64) *chart {
+// newChart starts a chart; xstep and ystep are the smallest tick steps (1
+// for a count, 0 for any).
+func newChart(title, xlabel, ylabel string, x0, x1, y0, y1, xstep, ystep float64) *chart {
 	if !(x1 > x0) {
 		x0, x1 = x0-1, x0+1
 	}
@@ -65,11 +68,11 @@ func newChart(title, xlabel, ylabel string, x0, x1, y0, y1 float64) *chart {
 	fmt.Fprintf(&c.b, `<rect x="0" y="0" width="%g" height="%g" fill="white"/>`+"\n", c.w, c.h)
 	fmt.Fprintf(&c.b, `<text x="%g" y="22" font-size="15" text-anchor="middle">%s</text>`+"\n", c.l+(c.w-c.l-c.r)/2, esc(title))
 	px0, px1, py0, py1 := c.l, c.w-c.r, c.h-c.bot, c.t
-	for _, v := range ticks(x0, x1) {
+	for _, v := range ticks(x0, x1, xstep) {
 		x := c.X(v)
 		fmt.Fprintf(&c.b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ddd"/><text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x, py0, x, py1, x, py0+16, num(v))
 	}
-	for _, v := range ticks(y0, y1) {
+	for _, v := range ticks(y0, y1, ystep) {
 		y := c.Y(v)
 		fmt.Fprintf(&c.b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ddd"/><text x="%.1f" y="%.1f" text-anchor="end">%s</text>`+"\n", px0, y, px1, y, px0-6, y+4, num(v))
 	}
@@ -101,10 +104,24 @@ func (c *chart) line(xs, ys []float64, color string) {
 	fmt.Fprintf(&c.b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"/>`+"\n", strings.Join(pts, " "), color)
 }
 
+// textWidth is about how wide s is at font-size 12 (DejaVu Sans, the
+// widest common sans-serif: 7 px a character).
+func textWidth(s string) float64 { return 7 * float64(len([]rune(s))) }
+
+// vline marks x with a dashed line and a label in the row-th line from the
+// top. The label goes left of the line, where the zero-loss trials below
+// the mark leave the top of the plot empty, or right of it when there is
+// no room, and never past the frame; it is drawn on top of the data with
+// a white halo so that a point or grid line under it leaves it readable.
 func (c *chart) vline(x float64, color, label string, row int) {
 	px := c.X(x)
 	fmt.Fprintf(&c.b, `<line x1="%.1f" y1="%g" x2="%.1f" y2="%g" stroke="%s" stroke-dasharray="5,3"/>`+"\n", px, c.t, px, c.h-c.bot, color)
-	fmt.Fprintf(&c.b, `<text x="%.1f" y="%g" fill="%s">%s</text>`+"\n", px+4, c.t+14+14*float64(row), color, esc(label))
+	tw := textWidth(label)
+	lx := px - 4 - tw
+	if lx < c.l+2 {
+		lx = min(px+4, c.w-c.r-2-tw)
+	}
+	fmt.Fprintf(&c.over, `<text x="%.1f" y="%g" fill="%s" stroke="white" stroke-width="3" paint-order="stroke">%s</text>`+"\n", max(lx, c.l+2), c.t+14+14*float64(row), color, esc(label))
 }
 
 func (c *chart) rect(x0, y0, x1, y1 float64, color, tip string) {
@@ -112,11 +129,45 @@ func (c *chart) rect(x0, y0, x1, y1 float64, color, tip string) {
 		c.X(x0), c.Y(y1), c.X(x1)-c.X(x0), c.Y(y0)-c.Y(y1), color, esc(tip))
 }
 
-func (c *chart) legend(names, colors []string) {
+// swatch is how a legend entry is drawn: like the mark it names.
+type swatch int
+
+const (
+	swatchBar    swatch = iota // a filled square
+	swatchPoint                // a filled circle
+	swatchHollow               // a circle without fill
+	swatchDash                 // a dashed line
+	swatchLine                 // a line through a point
+)
+
+type legendEntry struct {
+	name, color string
+	kind        swatch
+}
+
+// legend draws the entries right of the plot, in a group of their own
+// (the plot's marks stay the SVG's top-level elements).
+func (c *chart) legend(entries []legendEntry) {
 	x := c.w - c.r + 12
-	for i, n := range names {
+	c.b.WriteString(`<g class="legend">` + "\n")
+	defer c.b.WriteString("</g>\n")
+	for i, e := range entries {
 		y := c.t + 10 + 18*float64(i)
-		fmt.Fprintf(&c.b, `<rect x="%g" y="%g" width="12" height="12" fill="%s"/><text x="%g" y="%g">%s</text>`+"\n", x, y, colors[i], x+16, y+10, esc(n))
+		switch e.kind {
+		case swatchBar:
+			fmt.Fprintf(&c.b, `<rect x="%g" y="%g" width="12" height="12" fill="%s"/>`, x, y, e.color)
+		case swatchPoint, swatchHollow:
+			fill := e.color
+			if e.kind == swatchHollow {
+				fill = "white"
+			}
+			fmt.Fprintf(&c.b, `<circle cx="%g" cy="%g" r="4" fill="%s" stroke="%s"/>`, x+6, y+6, fill, e.color)
+		case swatchDash:
+			fmt.Fprintf(&c.b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="%s" stroke-dasharray="5,3"/>`, x, y+6, x+13, y+6, e.color)
+		case swatchLine:
+			fmt.Fprintf(&c.b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="%s" stroke-width="1.5"/><circle cx="%g" cy="%g" r="3" fill="%s"/>`, x, y+6, x+12, y+6, e.color, x+6, y+6, e.color)
+		}
+		fmt.Fprintf(&c.b, `<text x="%g" y="%g">%s</text>`+"\n", x+16, y+10, esc(e.name))
 	}
 }
 
@@ -124,19 +175,29 @@ func (c *chart) note(s string) {
 	fmt.Fprintf(&c.b, `<text x="%g" y="%g" text-anchor="middle" fill="#666">%s</text>`+"\n", c.l+(c.w-c.l-c.r)/2, c.t+(c.h-c.t-c.bot)/2, esc(s))
 }
 
-func (c *chart) svg() []byte { return []byte(c.b.String() + "</svg>\n") }
+func (c *chart) svg() []byte { return []byte(c.b.String() + c.over.String() + "</svg>\n") }
 
 func esc(s string) string { return html.EscapeString(s) }
 
+// num is a tick label: a round value without trailing zeros, from 10000
+// on with a k, M or G suffix (30M, not 30000000; 4M, not 4000k).
 func num(v float64) string {
 	if v == 0 {
 		return "0"
 	}
+	for _, u := range []struct {
+		from, div float64
+		suffix    string
+	}{{1e9, 1e9, "G"}, {1e6, 1e6, "M"}, {1e4, 1e3, "k"}} {
+		if math.Abs(v) >= u.from {
+			return num(v/u.div) + u.suffix
+		}
+	}
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.6f", v), "0"), ".")
 }
 
-// ticks are about 5 round values from lo to hi.
-func ticks(lo, hi float64) []float64 {
+// ticks are about 5 round values from lo to hi, at least minStep apart.
+func ticks(lo, hi, minStep float64) []float64 {
 	span := hi - lo
 	if !(span > 0) || math.IsInf(span, 0) {
 		return []float64{lo}
@@ -148,6 +209,7 @@ func ticks(lo, hi float64) []float64 {
 			break
 		}
 	}
+	step = max(step, minStep)
 	var out []float64
 	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
 		out = append(out, math.Round(v/step)*step)
@@ -183,7 +245,7 @@ func lossPlot(name string, z SizeResult, ts []*Trial, zoom bool) Plot {
 			ymax = max(ymax, 100*t.LossRatio)
 		}
 	}
-	c := newChart(title, "offered load (Mpps)", "loss (%)", x0, x1, 0, max(ymax*1.1, 1e-3))
+	c := newChart(title, "offered load (Mpps)", "loss (%)", x0, x1, 0, max(ymax*1.1, 1e-3), 0, 0)
 	if z.NDR.Found {
 		c.vline(z.NDR.Mpps, palette[2], fmt.Sprintf("NDR %.4f Mpps", z.NDR.Mpps), 0)
 	}
@@ -201,7 +263,8 @@ func lossPlot(name string, z SizeResult, ts []*Trial, zoom bool) Plot {
 	if len(in) == 0 {
 		c.note("no trials")
 	}
-	c.legend([]string{"short trial", "full trial", "NDR", "PDR"}, []string{palette[0], palette[1], palette[2], palette[3]})
+	c.legend([]legendEntry{{"short trial", palette[0], swatchPoint}, {"full trial", palette[1], swatchPoint},
+		{"not decisive", "#777", swatchHollow}, {"NDR", palette[2], swatchDash}, {"PDR", palette[3], swatchDash}})
 	return Plot{File: file, Title: title, SVG: c.svg()}
 }
 
@@ -222,7 +285,7 @@ func dropsPlot(name string, z SizeResult, ts []*Trial) Plot {
 		}
 		ymax = max(ymax, float64(max(sum, uint64(max(t.Unaccounted, 0)))))
 	}
-	c := newChart(title, "trial", "drops (packets)", 0, float64(len(ts))+1, 0, max(ymax*1.1, 1))
+	c := newChart(title, "trial", "drops (packets)", 0, float64(len(ts))+1, 0, max(ymax*1.1, 1), 1, 1)
 	names := append(slices.Clone(dropclass.Names[:]), "unaccounted")
 	for i, t := range ts {
 		x := float64(i + 1)
@@ -239,14 +302,17 @@ func dropsPlot(name string, z SizeResult, ts []*Trial) Plot {
 			base += d
 		}
 	}
-	if len(ts) == 0 {
+	switch {
+	case len(ts) == 0:
 		c.note("no trials")
+	case ymax == 0:
+		c.note("no drops in any trial")
 	}
-	colors := make([]string, len(names))
-	for k := range names {
-		colors[k] = palette[k%len(palette)]
+	entries := make([]legendEntry, len(names))
+	for k, n := range names {
+		entries[k] = legendEntry{n, palette[k%len(palette)], swatchBar}
 	}
-	c.legend(names, colors)
+	c.legend(entries)
 	return Plot{File: "drops-" + name + ".svg", Title: title, SVG: c.svg()}
 }
 
@@ -267,8 +333,9 @@ func latencyPlot(name string, z SizeResult, ts []*Trial) (Plot, bool) {
 	for _, t := range lt {
 		ymax = max(ymax, float64(t.Latency.P999Ns)/1e3)
 	}
-	c := newChart(title, "offered load (Mpps)", "one-way latency (µs)", 0, x1, 0, ymax*1.1)
+	c := newChart(title, "offered load (Mpps)", "one-way latency (µs)", 0, x1, 0, ymax*1.1, 0, 0)
 	pct := []string{"p50", "p90", "p99", "p99.9"}
+	colors := []string{palette[0], palette[1], palette[2], palette[4]} // palette[3] is the PDR's
 	get := []func(*Latency) uint64{
 		func(l *Latency) uint64 { return l.P50Ns }, func(l *Latency) uint64 { return l.P90Ns },
 		func(l *Latency) uint64 { return l.P99Ns }, func(l *Latency) uint64 { return l.P999Ns },
@@ -277,14 +344,21 @@ func latencyPlot(name string, z SizeResult, ts []*Trial) (Plot, bool) {
 		xs, ys := make([]float64, len(lt)), make([]float64, len(lt))
 		for i, t := range lt {
 			xs[i], ys[i] = t.EffectiveRate()/1e6, float64(g(t.Latency))/1e3
-			c.point(xs[i], ys[i], palette[k], true, fmt.Sprintf("trial %d: %s %.1f µs at %.4f Mpps", t.Index+1, pct[k], ys[i], xs[i]))
+			c.point(xs[i], ys[i], colors[k], true, fmt.Sprintf("trial %d: %s %.1f µs at %.4f Mpps", t.Index+1, pct[k], ys[i], xs[i]))
 		}
-		c.line(xs, ys, palette[k])
+		c.line(xs, ys, colors[k])
 	}
 	if z.PDR.Found {
 		c.vline(z.PDR.Mpps, palette[3], "PDR", 0)
 	}
-	c.legend(pct, palette[:4])
+	var entries []legendEntry
+	for k, n := range pct {
+		entries = append(entries, legendEntry{n, colors[k], swatchLine})
+	}
+	if z.PDR.Found {
+		entries = append(entries, legendEntry{"PDR", palette[3], swatchDash})
+	}
+	c.legend(entries)
 	return Plot{File: "latency-" + name + ".svg", Title: title, SVG: c.svg()}, true
 }
 
