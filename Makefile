@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     := bin/rxprobe
 
-.PHONY: all build demo test setup lint gotest deploy-check fuzz bench-rx bench-jitter bench-observer bench-capture bench-report-shot clean
+.PHONY: all build demo test setup lint gotest deploy-check fuzz bench-rx bench-jitter bench-observer bench-capture bench-report-shot bench-ndr clean
 
 all: build
 
@@ -100,6 +100,14 @@ SHOT_WIDTH ?= 1600
 bench-report-shot:
 	@bash bench/shot/install.sh
 	node bench/shot/shot.js $(DIR)/index.html $(DIR)/index.png $(SHOT_WIDTH)
+
+# The NDR harness on bench/scenarios/veth-quick.yaml: 5 rounds x (an MLR
+# search with the latency phase + a binary search), order alternating
+# (~15 min): agreement of the NDRs, their 5 repeats, trials and time per
+# algorithm, latency at 10/50/90 % of the PDR.
+bench-ndr: build
+	$(GO) build -o bin/benchndr ./bench/cmd/benchndr
+	bin/benchndr -rxprobe $(BIN) $(BENCH_ARGS)
 
 clean:
 	rm -rf bin
