@@ -133,7 +133,8 @@ func (ss *Session) waitReady(ctx context.Context, ready string, api *API) error 
 		}
 		select {
 		case err := <-ss.runDone:
-			ss.runDone <- err
+			// reported here, once: Close has no run left to stop
+			ss.run = nil
 			return fmt.Errorf("live: rxprobe run exited during start-up (%v): see %s", err, ss.logs[0].Name())
 		case <-ctx.Done():
 			return fmt.Errorf("live: %w", ctx.Err())
