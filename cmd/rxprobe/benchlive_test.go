@@ -162,7 +162,7 @@ func TestIntegrationBenchVethQuick(t *testing.T) {
 	for _, s := range r.Sizes {
 		t.Logf("%s: NDR %.4f Mpps, PDR %.4f Mpps", s.FrameSize, s.NDR.PPS/1e6, s.PDR.PPS/1e6)
 	}
-	if left, _ := filepath.Glob("/run/netns/rxbench-*"); len(left) != 0 {
+	if left, _ := filepath.Glob("/run/netns/rxb-*"); len(left) != 0 {
 		t.Errorf("namespaces left behind: %v", left)
 	}
 }
@@ -283,7 +283,7 @@ func TestIntegrationBenchInterruptCleansUp(t *testing.T) {
 	if r.Complete || len(r.Trials) == 0 {
 		t.Errorf("complete %v with %d trials: want incomplete, the first trial kept", r.Complete, len(r.Trials))
 	}
-	if left, _ := filepath.Glob(fmt.Sprintf("/run/netns/rxbench-%d-*", cmd.Process.Pid%100000)); len(left) != 0 {
+	if left, _ := filepath.Glob(fmt.Sprintf("/run/netns/rxb-%d-*", cmd.Process.Pid)); len(left) != 0 {
 		t.Errorf("namespaces left behind: %v", left)
 	}
 	// The run stopped on SIGTERM and wrote its report.
