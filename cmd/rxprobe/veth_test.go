@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rxprobe/rxprobe/internal/run/report"
 	"github.com/rxprobe/rxprobe/internal/vethpair"
+	"github.com/rxprobe/rxprobe/internal/vethpair/vethpairtest"
 	"github.com/rxprobe/rxprobe/rx"
 )
 
@@ -33,20 +33,7 @@ func newVethPair(t *testing.T) vethPair { return newNamedVethPair(t, "rxpt") }
 // sequence number).
 func newNamedVethPair(t *testing.T, tag string) vethPair {
 	t.Helper()
-	p, err := vethpair.New(vethpair.Options{Netns: true, Prefix: tag})
-	switch {
-	case errors.Is(err, vethpair.ErrNoIP):
-		t.Skip("needs iproute2: `ip` not found")
-	case errors.Is(err, vethpair.ErrNotPermitted):
-		t.Skip("needs root")
-	case err != nil:
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	p := vethpairtest.New(t, vethpair.Options{Netns: true, Prefix: tag})
 	v := vethPair{ns: p.NS, a: p.A, b: p.B}
 	var st syscall.Statfs_t
 	if err := syscall.Statfs("/sys/fs/bpf", &st); err == nil && st.Type != 0xcafe4a11 {
