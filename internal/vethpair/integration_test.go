@@ -175,6 +175,22 @@ func TestIntegrationTakenNameLeavesNothing(t *testing.T) {
 	}
 }
 
+// Someone else deletes the namespace first: the kernel then removes the
+// pair asynchronously, and Close must neither fail on an A that vanishes
+// under it nor return while A is still there.
+func TestIntegrationCloseAfterNetnsDeleted(t *testing.T) {
+	p := vethpairtest.New(t, vethpair.Options{Netns: true, Prefix: "vpt"})
+	if out, err := exec.Command("ip", "netns", "del", p.NS).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns del %s: %v: %s", p.NS, err, out)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close after the namespace went: %v", err)
+	}
+	if hostLink(p.A) || netnsListed(t, p.NS) {
+		t.Errorf("after Close: link %s %v, netns %s listed %v (want neither)", p.A, hostLink(p.A), p.NS, netnsListed(t, p.NS))
+	}
+}
+
 // Replace takes over given names that an earlier, killed run left.
 func TestIntegrationReplaceStale(t *testing.T) {
 	stale := vethpairtest.New(t, vethpair.Options{Netns: true, Prefix: "vpt"})
