@@ -6,9 +6,10 @@
 // # Contract
 //
 //   - Names: generated ones are unique per process and across processes
-//     (Prefix, the pid and a per-process sequence number: links
-//     PREFIX<pid>-<n>a and PREFIX<pid>-<n>b, namespace PREFIX-<pid>-<n>),
-//     never longer than the kernel's 15 characters. Given names
+//     (Prefix, the pid and a per-process sequence number n in base 36,
+//     wrapping after 1296 pairs: links PREFIX<pid>-<n>a and
+//     PREFIX<pid>-<n>b, namespace PREFIX-<pid>-<n>), never longer than
+//     the kernel's 15 characters. Given names
 //     (Options.Names) are used as they are; Options.Replace first removes
 //     a namespace and links of those names left behind by an earlier run.
 //     A generated name that is taken is an error, never a removal.
@@ -31,6 +32,8 @@
 //     matches ErrNoIP, a lack of privilege (not root: CAP_NET_ADMIN and
 //     CAP_SYS_ADMIN are needed) matches ErrNotPermitted; each reads as one
 //     line with the remedy.
+//
+// Tests get a pair removed at their end from vethpairtest.New.
 //
 // The package works on the host it runs on (it creates devices; there is
 // no host root to inject). It is not for the RX process: `ip` runs as a

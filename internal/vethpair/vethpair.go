@@ -58,7 +58,7 @@ type Options struct {
 }
 
 // Pair is a veth pair New created. Its fields are for reading; Close
-// removes what it names.
+// removes what New created under those names (nothing for a zero Pair).
 type Pair struct {
 	Names
 
