@@ -175,7 +175,7 @@ func TestIntegrationBenchVethQuick(t *testing.T) {
 		}
 		t.Logf("%s: NDR repeats: %d of 5 lost packets", s.FrameSize, c.Lossy)
 	}
-	if left, _ := filepath.Glob("/run/netns/rxbench-*"); len(left) != 0 {
+	if left, _ := filepath.Glob("/run/netns/rxb-*"); len(left) != 0 {
 		t.Errorf("namespaces left behind: %v", left)
 	}
 }
@@ -296,7 +296,7 @@ func TestIntegrationBenchInterruptCleansUp(t *testing.T) {
 	if r.Complete || len(r.Trials) == 0 {
 		t.Errorf("complete %v with %d trials: want incomplete, the first trial kept", r.Complete, len(r.Trials))
 	}
-	if left, _ := filepath.Glob(fmt.Sprintf("/run/netns/rxbench-%d-*", cmd.Process.Pid%100000)); len(left) != 0 {
+	if left, _ := filepath.Glob(fmt.Sprintf("/run/netns/rxb-%d-*", cmd.Process.Pid)); len(left) != 0 {
 		t.Errorf("namespaces left behind: %v", left)
 	}
 	// The run stopped on SIGTERM and wrote its report.

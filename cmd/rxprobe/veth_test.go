@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/rxprobe/rxprobe/internal/run/report"
+	"github.com/rxprobe/rxprobe/internal/vethpair"
+	"github.com/rxprobe/rxprobe/internal/vethpair/vethpairtest"
 	"github.com/rxprobe/rxprobe/rx"
 )
 
@@ -27,40 +29,12 @@ func newVethPair(t *testing.T) vethPair { return newNamedVethPair(t, "rxpt") }
 
 // newNamedVethPair is newVethPair with names starting with tag (at most 4
 // characters), so that tests of other packages or helpers running at the
-// same time never meet the same names: TAG-<pid> (netns), TAG<pid>a/b.
+// same time never meet the same names (vethpair adds the pid and a
+// sequence number).
 func newNamedVethPair(t *testing.T, tag string) vethPair {
 	t.Helper()
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2: `ip` not found")
-	}
-	id := os.Getpid() % 100000
-	v := vethPair{ns: fmt.Sprintf("%s-%d", tag, id), a: fmt.Sprintf("%s%da", tag, id), b: fmt.Sprintf("%s%db", tag, id)}
-	if out, err := exec.Command("ip", "netns", "add", v.ns).CombinedOutput(); err != nil {
-		if strings.Contains(string(out), "ermission") || strings.Contains(string(out), "not permitted") {
-			t.Skipf("needs root: creating a network namespace: %s", strings.TrimSpace(string(out)))
-		}
-		t.Fatalf("ip netns add: %s", out)
-	}
-	t.Cleanup(func() {
-		_ = exec.Command("ip", "netns", "del", v.ns).Run()
-		_ = exec.Command("ip", "link", "del", v.a).Run()
-		if _, err := os.Stat("/run/netns/" + v.ns); err == nil {
-			t.Errorf("netns %s left behind", v.ns)
-		}
-	})
-	for _, args := range [][]string{
-		{"link", "add", v.a, "type", "veth", "peer", "name", v.b, "netns", v.ns},
-		{"link", "set", v.a, "up"},
-		{"netns", "exec", v.ns, "ip", "link", "set", v.b, "up"},
-		{"netns", "exec", v.ns, "sysctl", "-qw", "net.ipv6.conf." + v.b + ".disable_ipv6=1"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %s", args, out)
-		}
-	}
-	if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+v.a+"/disable_ipv6", []byte("1"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := vethpairtest.New(t, vethpair.Options{Netns: true, Prefix: tag})
+	v := vethPair{ns: p.NS, a: p.A, b: p.B}
 	var st syscall.Statfs_t
 	if err := syscall.Statfs("/sys/fs/bpf", &st); err == nil && st.Type != 0xcafe4a11 {
 		if err := syscall.Mount("bpf", "/sys/fs/bpf", "bpf", 0, ""); err == nil {

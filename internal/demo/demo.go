@@ -15,6 +15,7 @@ import (
 	"github.com/rxprobe/rxprobe/configs"
 	"github.com/rxprobe/rxprobe/hugepages"
 	"github.com/rxprobe/rxprobe/internal/hostfs"
+	"github.com/rxprobe/rxprobe/internal/vethpair"
 	"github.com/rxprobe/rxprobe/rx"
 	"github.com/rxprobe/rxprobe/rx/config"
 )
@@ -72,14 +73,6 @@ func (o *Options) Check() error {
 	return nil
 }
 
-func ipCmd(args ...string) error {
-	out, err := exec.Command("ip", args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("ip %s: %s", strings.Join(args, " "), strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
 // Run runs the demo and removes everything it set up, however it ends.
 func Run(o Options) error {
 	if err := o.Check(); err != nil {
@@ -94,22 +87,24 @@ func Run(o Options) error {
 	cleanup.add(func() { os.RemoveAll(tmp) })
 	defer cleanup.run()
 
-	// Privilege is probed by trying, not by looking at the uid.
-	if _, err := exec.LookPath("ip"); err != nil {
+	// Privilege is probed by trying, not by looking at the uid. Names are
+	// fixed: a pair and namespace a killed demo left are replaced.
+	pair, err := vethpair.New(vethpair.Options{Netns: true, Names: vethpair.Names{NS: NS, A: RXIf, B: TXIf}, Replace: true})
+	switch {
+	case errors.Is(err, vethpair.ErrNoIP):
 		say("`ip` (iproute2) not found: running net_null with --no-huge instead (install iproute2 for the veth demo)")
 		return runNull(o)
-	}
-	_ = exec.Command("ip", "netns", "del", NS).Run() // stale from a killed demo
-	_ = exec.Command("ip", "link", "del", RXIf).Run()
-	if err := ipCmd("netns", "add", NS); err != nil {
-		say(fmt.Sprintf("cannot create a network namespace (%v): not root? running net_null with --no-huge instead", err))
+	case errors.Is(err, vethpair.ErrNotPermitted):
+		say(fmt.Sprintf("no veth pair (%v): running net_null with --no-huge instead", err))
 		return runNull(o)
-	}
-	cleanup.add(func() { _ = exec.Command("ip", "netns", "del", NS).Run() })
-	cleanup.add(func() { _ = exec.Command("ip", "link", "del", RXIf).Run() })
-	if err := vethPair(); err != nil {
+	case err != nil:
 		return setupErr(err)
 	}
+	cleanup.add(func() {
+		if err := pair.Close(); err != nil {
+			say(err.Error())
+		}
+	})
 	if err := liveMounter.ensureKernelFS(say, &cleanup); err != nil {
 		return setupErr(err)
 	}
@@ -149,26 +144,6 @@ func Run(o Options) error {
 		say(fmt.Sprintf("%s did not start (%v); falling back to %s", drv, err, drivers[i+1]))
 	}
 	return fmt.Errorf("demo: %w", lastErr)
-}
-
-// vethPair creates the pair, one end in the namespace, both up, no IPv6.
-func vethPair() error {
-	steps := [][]string{
-		{"link", "add", RXIf, "type", "veth", "peer", "name", TXIf, "netns", NS},
-		{"link", "set", RXIf, "up"},
-		{"netns", "exec", NS, "ip", "link", "set", "lo", "up"},
-		{"netns", "exec", NS, "ip", "link", "set", TXIf, "up"},
-	}
-	for _, s := range steps {
-		if err := ipCmd(s...); err != nil {
-			return err
-		}
-	}
-	// No IPv6 on the pair: router and neighbour solicitations would be
-	// counted as traffic the generator did not send.
-	_ = os.WriteFile("/proc/sys/net/ipv6/conf/"+RXIf+"/disable_ipv6", []byte("1"), 0o644)
-	_ = exec.Command("ip", "netns", "exec", NS, "sysctl", "-qw", "net.ipv6.conf."+TXIf+".disable_ipv6=1").Run()
-	return nil
 }
 
 // reserveHugepages reserves what the run and the generator lack and

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/rxprobe/rxprobe/internal/vethpair"
 )
 
 // cleanup runs undo steps in reverse order, each once; it is safe to call
@@ -43,50 +45,15 @@ func command(name string, args ...string) (string, error) {
 // lives in namespace NS where the generator sends into it.
 type vethPair struct{ NS, A, B string }
 
-// newVeth creates the pair and namespace, named after the harness's pid
-// so that concurrent runs never meet the same names; c removes them.
+// newVeth creates the pair and namespace (vethpair, names bcap<pid>-<n>a/b
+// and bcap-<pid>-<n>, unique to this process); c removes them.
 func newVeth(c *cleanup) (vethPair, error) {
-	id := os.Getpid() % 100000
-	v := vethPair{NS: fmt.Sprintf("bcap-%d", id), A: fmt.Sprintf("bcap%da", id), B: fmt.Sprintf("bcap%db", id)}
-	if _, err := command("ip", "netns", "add", v.NS); err != nil {
-		return v, err
+	p, err := vethpair.New(vethpair.Options{Netns: true, Prefix: "bcap"})
+	if err != nil {
+		return vethPair{}, err
 	}
-	c.add(func() error {
-		// Deleting the namespace deletes the pair, asynchronously: A may
-		// still be listed for a moment, and then be gone before its own
-		// delete. Only an A that outlives its delete is an error.
-		_, e1 := command("ip", "netns", "del", v.NS)
-		if _, err := os.Stat("/sys/class/net/" + v.A); err == nil {
-			if _, e2 := command("ip", "link", "del", v.A); e2 != nil {
-				if _, err := os.Stat("/sys/class/net/" + v.A); err == nil {
-					return errors.Join(e1, e2)
-				}
-			}
-		}
-		return e1
-	})
-	for _, args := range [][]string{
-		{"link", "add", v.A, "type", "veth", "peer", "name", v.B, "netns", v.NS},
-		// No IPv6 on either end: nothing but the generator's frames
-		// crosses the pair, so offered counts every packet received.
-		{"link", "set", v.A, "up"},
-		{"netns", "exec", v.NS, "ip", "link", "set", v.B, "up"},
-	} {
-		if _, err := command("ip", args...); err != nil {
-			return v, err
-		}
-	}
-	for _, args := range [][]string{
-		{"-qw", "net.ipv6.conf." + v.A + ".disable_ipv6=1"},
-	} {
-		if _, err := command("sysctl", args...); err != nil {
-			return v, err
-		}
-	}
-	if _, err := command("ip", "netns", "exec", v.NS, "sysctl", "-qw", "net.ipv6.conf."+v.B+".disable_ipv6=1"); err != nil {
-		return v, err
-	}
-	return v, nil
+	c.add(p.Close)
+	return vethPair(p.Names), nil
 }
 
 // mountTmpfs mounts a tmpfs of sizeMB at a new directory under base; c
