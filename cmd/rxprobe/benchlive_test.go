@@ -357,3 +357,32 @@ func TestIntegrationBenchVethLatency(t *testing.T) {
 		t.Errorf("latency points %+v", pts)
 	}
 }
+
+// TestIntegrationBenchRunFailsAtStartup: a DUT config that passes
+// validation but that DPDK refuses (AF_XDP with a 256-descriptor ring) is
+// one line naming the run's log, exit 2, and no namespace or link left.
+func TestIntegrationBenchRunFailsAtStartup(t *testing.T) {
+	needRoot(t)
+	sc := writeScenarioFrom(t, "veth-quick.yaml")
+	dut := filepath.Join(filepath.Dir(sc), "dut.yaml")
+	b, err := os.ReadFile(dut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dut, []byte(strings.Replace(string(b), "rx_ring: 4096", "rx_ring: 256", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := filepath.Glob("/sys/class/net/rxb*")
+	out := t.TempDir()
+	res := runRxprobe(t, "bench", "ndr", "--scenario", sc, "--out", out)
+	msg := strings.TrimSpace(res.stderr)
+	if res.code != exitUsage || strings.Contains(msg, "\n") || !strings.Contains(msg, "rxprobe run exited during start-up") {
+		t.Errorf("exit %d, stderr %q: want exit 2 and one line", res.code, msg)
+	}
+	if log, err := os.ReadFile(filepath.Join(out, "run.log")); err != nil || !strings.Contains(string(log), "rx queue 0 setup (256 descriptors)") {
+		t.Errorf("run.log %q, %v: want DPDK's refusal", log, err)
+	}
+	if after, _ := filepath.Glob("/sys/class/net/rxb*"); len(after) > len(before) {
+		t.Errorf("links left behind: %v (before: %v)", after, before)
+	}
+}
