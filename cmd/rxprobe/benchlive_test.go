@@ -311,6 +311,57 @@ func TestIntegrationBenchInterruptCleansUp(t *testing.T) {
 	}
 }
 
+// TestIntegrationBenchKilledTakesItsChildren: a bench killed outright
+// (SIGKILL: no Close runs) takes its DUT run and generator with it —
+// before, the run stayed behind polling the RX CPU. (Its namespace is
+// left: only Close removes that.)
+func TestIntegrationBenchKilledTakesItsChildren(t *testing.T) {
+	needRoot(t)
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := rxprobeCmd(ctx, "bench", "ndr", "--scenario", writeScenarioFrom(t, "veth-quick.yaml"), "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	children := func() []string {
+		var found []string
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range procs {
+			if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), out) {
+				found = append(found, strings.ReplaceAll(string(b), "\x00", " "))
+			}
+		}
+		return found
+	}
+	if !bufio.NewScanner(stderr).Scan() { // the first trial: run and generator are up
+		t.Fatalf("no progress line: %v", cmd.Wait())
+	}
+	if n := len(children()); n < 2 {
+		t.Fatalf("%d processes with the bench's files: want the run and the generator (the detector sees nothing)", n)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(children()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, c := range children() {
+		t.Errorf("still running 30 s after the bench was killed: %q", c)
+	}
+	// what only Close would have removed
+	left, _ := filepath.Glob(fmt.Sprintf("/run/netns/rxb-%d-*", cmd.Process.Pid))
+	for _, ns := range left {
+		_ = exec.Command("ip", "netns", "del", filepath.Base(ns)).Run()
+	}
+}
+
 // TestIntegrationBenchVethLatency: with `latency: true` every trial is a
 // latency trial: the DUT runs --latency, the generator stamps its frames
 // and hands its clock to the trial API's stop, so each trial carries

@@ -92,6 +92,7 @@ func (g *ServeGen) start(ctx context.Context, size int) error {
 		args = append([]string{"ip", "netns", "exec", g.NetNS}, args...)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
+	cmd.SysProcAttr = childAttr()
 	cmd.Stderr = g.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -259,7 +260,8 @@ func (e *External) Send(ctx context.Context, s Send) (Sent, error) {
 	cmd.Env = os.Environ()
 	// The command and whatever it starts form a process group, killed
 	// whole when the trial is cancelled or overruns.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = childAttr()
+	cmd.SysProcAttr.Setpgid = true
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.Output()

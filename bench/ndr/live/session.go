@@ -88,6 +88,7 @@ func Open(ctx context.Context, s *Scenario, cfg *config.Config, exe, out string)
 		args = append(args, "--latency")
 	}
 	ss.run = exec.Command(exe, args...)
+	ss.run.SysProcAttr = childAttr()
 	ss.run.Stdout, ss.run.Stderr = runLog, runLog
 	if err := ss.run.Start(); err != nil {
 		return nil, fmt.Errorf("live: starting rxprobe run: %w", err)
@@ -214,4 +215,11 @@ func ReadRunFacts(path string) (RunFacts, error) {
 		return RunFacts{}, fmt.Errorf("live: %s has no ports: %w", path, io.ErrUnexpectedEOF)
 	}
 	return RunFacts{Device: r.Ports[0].Device, Driver: r.Ports[0].Driver}, nil
+}
+
+// childAttr makes a child of the bench die with it: a bench killed
+// outright (SIGKILL, a test's timeout) runs no Close, and a DUT run left
+// behind would poll its RX CPU until someone noticed.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }
