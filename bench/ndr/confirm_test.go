@@ -60,6 +60,29 @@ func TestConfirm(t *testing.T) {
 	if !strings.Contains(md.String(), "NDR **confirmed**: 5 repeats") {
 		t.Errorf("report.md does not say the NDR is confirmed:\n%s", md.String())
 	}
+	// a repeat stands on its own: never "superseded" like a disturbed
+	// search trial that was measured again
+	rows := 0
+	for line := range strings.SplitSeq(md.String(), "\n") {
+		if strings.Contains(line, "| confirm 30s |") {
+			rows++
+			if strings.Contains(line, "superseded") {
+				t.Errorf("repeat row %q", line)
+			}
+		}
+	}
+	if rows != 5 {
+		t.Errorf("%d repeat rows in report.md, want 5", rows)
+	}
+	legend := false
+	for _, p := range ndr.Plots(res) {
+		if strings.HasPrefix(p.File, "loss-64") && strings.Contains(string(p.SVG), "NDR repeat") {
+			legend = true
+		}
+	}
+	if !legend {
+		t.Error("no loss plot of 64B marks the NDR repeats")
+	}
 
 	// the same search, then a DUT that loses in every repeat
 	r := &lossyAfter{dut: sim.Knee(1.2e6), n: z.Trials}

@@ -252,19 +252,31 @@ func lossPlot(name string, z SizeResult, ts []*Trial, zoom bool) Plot {
 	if z.PDR.Found {
 		c.vline(z.PDR.Mpps, palette[3], fmt.Sprintf("PDR %.4f Mpps", z.PDR.Mpps), 1)
 	}
+	// the phases after the search get colours (and legend entries) of
+	// their own; each of their trials counts, none is superseded
+	phases := map[string]legendEntry{PhaseConfirm: {"NDR repeat", palette[4], swatchPoint}, PhaseLatency: {"latency trial", palette[5], swatchPoint}}
+	seen := map[string]bool{}
 	for _, t := range in {
 		color := palette[0]
 		if t.Phase == PhaseFull {
 			color = palette[1]
 		}
-		c.point(t.EffectiveRate()/1e6, 100*t.LossRatio, color, t.Decisive,
+		if e, ok := phases[t.Phase]; ok {
+			color, seen[t.Phase] = e.color, true
+		}
+		c.point(t.EffectiveRate()/1e6, 100*t.LossRatio, color, t.Decisive || t.afterSearch(),
 			fmt.Sprintf("trial %d (%s): %.4f Mpps, loss %.4f%%%s", t.Index+1, t.Phase, t.EffectiveRate()/1e6, 100*t.LossRatio, tipFlags(t)))
 	}
 	if len(in) == 0 {
 		c.note("no trials")
 	}
-	c.legend([]legendEntry{{"short trial", palette[0], swatchPoint}, {"full trial", palette[1], swatchPoint},
-		{"not decisive", "#777", swatchHollow}, {"NDR", palette[2], swatchDash}, {"PDR", palette[3], swatchDash}})
+	legend := []legendEntry{{"short trial", palette[0], swatchPoint}, {"full trial", palette[1], swatchPoint}}
+	for _, p := range []string{PhaseConfirm, PhaseLatency} {
+		if seen[p] {
+			legend = append(legend, phases[p])
+		}
+	}
+	c.legend(append(legend, legendEntry{"not decisive", "#777", swatchHollow}, legendEntry{"NDR", palette[2], swatchDash}, legendEntry{"PDR", palette[3], swatchDash}))
 	return Plot{File: file, Title: title, SVG: c.svg()}
 }
 

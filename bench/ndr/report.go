@@ -214,7 +214,7 @@ func flagsCell(t *Trial) string {
 	if t.Repeat > 0 {
 		f = append(f, fmt.Sprintf("repeat %d", t.Repeat))
 	}
-	if !t.Decisive {
+	if !t.Decisive && !t.afterSearch() {
 		f = append(f, "superseded")
 	}
 	return strings.Join(f, ", ")

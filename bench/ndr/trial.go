@@ -94,7 +94,8 @@ type Trial struct {
 	// Index numbers the trials of a benchmark in the order run.
 	Index int `json:"index"`
 	TrialSpec
-	// Phase is "short" (narrowing) or "full".
+	// Phase is "short" (narrowing) or "full" during the search, then
+	// "confirm" (the NDR repeated) or "latency" (at a fraction of the PDR).
 	Phase string `json:"phase"`
 	// Repeat is 0 for a first measurement, n for the n-th repeat of a
 	// disturbed one; Decisive marks the trial whose result the search used.
@@ -217,3 +218,8 @@ func (t *Trial) FirstLayer() string {
 	}
 	return ""
 }
+
+// afterSearch reports whether t belongs to a phase after the search
+// (confirm, latency): each such trial stands on its own, none is
+// superseded by a repeat.
+func (t *Trial) afterSearch() bool { return t.Phase == PhaseConfirm || t.Phase == PhaseLatency }
