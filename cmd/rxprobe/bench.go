@@ -29,7 +29,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Benchmarks: zero-loss throughput search (ndr) and the comparison of two results (compare)",
 	}
-	cmd.AddCommand(newBenchNDRCmd(), newBenchCompareCmd())
+	cmd.AddCommand(newBenchNDRCmd(), newBenchCompareCmd(), newBenchReportCmd())
 	return cmd
 }
 
@@ -193,10 +193,7 @@ func newBenchCompareCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rs [2]*ndr.Results
 			for i, p := range args {
-				if st, err := os.Stat(p); err == nil && st.IsDir() {
-					p = filepath.Join(p, ndr.ResultsFile)
-				}
-				r, err := ndr.ReadJSON(p)
+				r, err := readResults(p)
 				if err != nil {
 					return usageError(err)
 				}
@@ -206,4 +203,37 @@ func newBenchCompareCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// readResults reads a results.json, given as the file or its directory.
+func readResults(p string) (*ndr.Results, error) {
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		p = filepath.Join(p, ndr.ResultsFile)
+	}
+	return ndr.ReadJSON(p)
+}
+
+func newBenchReportCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "report RESULTS --out DIR",
+		Short: "Write report.md, the SVG plots and index.html again from a results.json (or its directory), e.g. with a newer rxprobe",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageError(errors.New("--out is missing: name the directory for report.md, the plots and index.html"))
+			}
+			r, err := readResults(args[0])
+			if err != nil {
+				return usageError(err)
+			}
+			if err := ndr.WriteAll(out, r); err != nil {
+				return failError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", filepath.Join(out, ndr.IndexFile))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "directory for results.json, report.md, the SVG plots and index.html")
+	return cmd
 }

@@ -102,6 +102,21 @@ func TestBenchNDRSimAndCompare(t *testing.T) {
 		!strings.Contains(res.stdout, "limiting layer:      host_too_slow → none") {
 		t.Errorf("compare: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+	// report writes the same files again from results.json alone
+	c := t.TempDir()
+	if res := runRxprobe(t, "bench", "report", a, "--out", c); res.code != 0 {
+		t.Fatalf("report: exit %d: %s", res.code, res.stderr)
+	}
+	for _, f := range []string{ndr.ReportFile, ndr.IndexFile, "loss-64.svg", "drops-imix.svg", "latency-64.svg"} {
+		want, _ := os.ReadFile(filepath.Join(a, f))
+		got, err := os.ReadFile(filepath.Join(c, f))
+		if err != nil || len(want) == 0 || !bytes.Equal(got, want) {
+			t.Errorf("report: %s differs from the bench's (%d vs %d bytes, %v)", f, len(got), len(want), err)
+		}
+	}
+	if res := runRxprobe(t, "bench", "report", filepath.Join(b, "nothing.json"), "--out", c); res.code != exitUsage || strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
+		t.Errorf("report of a missing file: exit %d, %q", res.code, res.stderr)
+	}
 	res = runRxprobe(t, "bench", "compare", a, filepath.Join(b, "nothing.json"))
 	if res.code != exitUsage || strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
 		t.Errorf("compare with a missing file: exit %d, %q", res.code, res.stderr)
