@@ -15,7 +15,7 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 {{if not .R.Complete}}<p class="warn">INCOMPLETE: {{.R.Error}}. The figures are what was measured until then.</p>{{end}}
 {{if .R.Simulated}}<p class="warn">SIMULATED DUT (--sim {{.R.Simulated}}): not a measurement of this host.</p>{{end}}
 <p>{{.R.Machine.Host}} · {{.R.Machine.CPUModel}} · kernel {{.R.Machine.Kernel}} · {{.DPDK}} · {{.R.Machine.NIC}} ({{.R.Machine.Driver}}) · {{.R.Machine.RxprobeVersion}}</p>
-<p>Search {{.R.Settings.Algorithm}}, full trial {{.Full}}, short trial {{.Short}}, precision {{.Precision}}, PDR loss ≤ {{.PDR}}, line rate {{.R.Settings.LineRateGbps}} Gbit/s. Units: {{.R.Units}}.</p>
+<p>Search {{.R.Settings.Algorithm}}, full trial {{.Full}}, short trial {{.Short}}, precision {{.Precision}}, PDR loss ≤ {{.PDR}}, {{.LineRate}}. Units: {{.R.Units}}.</p>
 <table><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
@@ -66,7 +66,7 @@ func WriteIndex(w io.Writer, r *Results, plots []Plot) error {
 	err := indexTmpl.Execute(w, map[string]any{
 		"R": r, "Header": summaryHeader, "Rows": rows, "Sections": sections(r, plots), "DPDK": dpdk,
 		"Full": s.TrialDuration.String(), "Short": s.ShortDuration.String(),
-		"Precision": strings.TrimSpace(fmt.Sprintf("%.3g %%", 100*s.Precision)), "PDR": fmt.Sprintf("%.3g %%", 100*s.PDRLoss),
+		"Precision": strings.TrimSpace(fmt.Sprintf("%.3g %%", 100*s.Precision)), "PDR": fmt.Sprintf("%.3g %%", 100*s.PDRLoss), "LineRate": s.lineRate(),
 	})
 	if err != nil {
 		return fmt.Errorf("ndr: index.html: %w", err)

@@ -96,12 +96,8 @@ func WriteMarkdown(w io.Writer, r *Results) {
 	if s.MaxRepeats == NoRepeats {
 		repeats = "not repeated"
 	}
-	lineRate := fmt.Sprintf("line rate %g Gbit/s", s.LineRateGbps)
-	if s.LineRateGbps == 0 {
-		lineRate = fmt.Sprintf("no line rate, maximum %.4g Mpps", s.MaxRatePPS/1e6)
-	}
 	fmt.Fprintf(w, "; PDR loss ≤ %.3g %%; %s; disturbed trials %s; generator tolerance %.3g %%.\n",
-		100*s.PDRLoss, lineRate, repeats, 100*s.GenTolerance)
+		100*s.PDRLoss, s.lineRate(), repeats, 100*s.GenTolerance)
 	fmt.Fprintf(w, "Units: %s.\n\n", r.Units)
 
 	fmt.Fprintf(w, "## Throughput\n\n")
@@ -113,9 +109,11 @@ func WriteMarkdown(w io.Writer, r *Results) {
 	for _, z := range r.Sizes {
 		switch {
 		case z.GeneratorLimitedPPS > 0 && z.NDR.AtLeast:
-			fmt.Fprintf(w, "- %s: **generator-limited at %.4f Mpps**: the generator could not offer more; the NDR is at least the figure above, never lower because of it.\n", z.FrameSize, z.GeneratorLimitedPPS/1e6)
+			fmt.Fprintf(w, "- %s: **generator-limited**: the generator fell short of its target (reaching %.4f Mpps in its weakest trial) and the DUT lost nothing up to the highest rate offered: the NDR is at least the figure above, never lower because of the generator.\n", z.FrameSize, z.GeneratorLimitedPPS/1e6)
+		case z.GeneratorLimitedPPS > 0 && z.NDR.UpperPPS > 0:
+			fmt.Fprintf(w, "- %s: the generator fell short of a target (reaching %.4f Mpps), but the DUT lost packets at %.4f Mpps: the shortfall did not limit the result.\n", z.FrameSize, z.GeneratorLimitedPPS/1e6, z.NDR.UpperPPS/1e6)
 		case z.GeneratorLimitedPPS > 0:
-			fmt.Fprintf(w, "- %s: the generator reached at most %.4f Mpps; the DUT lost packets below that, so the cap did not limit the result.\n", z.FrameSize, z.GeneratorLimitedPPS/1e6)
+			fmt.Fprintf(w, "- %s: the generator fell short of a target (reaching %.4f Mpps), but the DUT lost packets below it: the shortfall did not limit the result.\n", z.FrameSize, z.GeneratorLimitedPPS/1e6)
 		}
 		if z.NDR.Found && z.NDR.AtLeast && z.GeneratorLimitedPPS == 0 {
 			fmt.Fprintf(w, "- %s: no loss up to the maximum rate tried (%.4f Mpps).\n", z.FrameSize, z.MaxRatePPS/1e6)
@@ -180,8 +178,11 @@ func summaryRow(z SizeResult) []string {
 		layer = "none (no loss seen)"
 	}
 	name := z.FrameSize.String()
-	if z.GeneratorLimitedPPS > 0 {
-		name += fmt.Sprintf(" (generator-limited at %.4f Mpps)", z.GeneratorLimitedPPS/1e6)
+	switch {
+	case z.GeneratorLimitedPPS > 0 && z.NDR.AtLeast:
+		name += " (generator-limited)"
+	case z.GeneratorLimitedPPS > 0:
+		name += fmt.Sprintf(" (generator short at %.4f Mpps)", z.GeneratorLimitedPPS/1e6)
 	}
 	if !z.Complete {
 		name += " (incomplete)"
@@ -259,4 +260,13 @@ func writeLatency(w io.Writer, r *Results) {
 				us(l.P50Ns), us(l.P90Ns), us(l.P99Ns), us(l.P999Ns), us(l.MaxNs), l.SeqGaps, l.Reordered)
 		}
 	}
+}
+
+// lineRate says what bounds the search: the line rate, or without one the
+// maximum rate.
+func (c Config) lineRate() string {
+	if c.LineRateGbps == 0 {
+		return fmt.Sprintf("no line rate, maximum %.4g Mpps", c.MaxRatePPS/1e6)
+	}
+	return fmt.Sprintf("line rate %g Gbit/s", c.LineRateGbps)
 }

@@ -14,8 +14,10 @@ import (
 // TestIntegrationVethLatency: frames stamped by `gen --latency` over the
 // veth pair are all recorded by `run --latency` — count N, no gap, no
 // reorder, a positive p50 and a max below a second, a clock the
-// generator's report shares. A second generator run restarts the
-// sequence: the detector counts every one of its frames as reordered.
+// generator's report shares. A second generator run starts a new epoch
+// of the sequence: the detector restarts without counting a reorder or a
+// gap (the detector's own faults are planted in rx/internal/dpdk's
+// TestLatencyLoopOnLoopback).
 func TestIntegrationVethLatency(t *testing.T) {
 	const n = 5000
 	v := newNamedVethPair(t, "rxlt")
@@ -38,8 +40,8 @@ func TestIntegrationVethLatency(t *testing.T) {
 		t.Fatal("the report has no latency block")
 	}
 	t.Logf("latency over veth: p50 %d ns, p90 %d, p99 %d, p99.9 %d, max %d", l.P50Ns, l.P90Ns, l.P99Ns, l.P999Ns, l.MaxNs)
-	if l.Count != n+n/5 || l.Gaps != 0 || l.Reordered != n/5 || l.Unstamped != 0 {
-		t.Errorf("count %d gaps %d reordered %d unstamped %d; want %d 0 %d 0", l.Count, l.Gaps, l.Reordered, l.Unstamped, n+n/5, n/5)
+	if l.Count != n+n/5 || l.Gaps != 0 || l.Reordered != 0 || l.Unstamped != 0 {
+		t.Errorf("count %d gaps %d reordered %d unstamped %d; want %d 0 0 0", l.Count, l.Gaps, l.Reordered, l.Unstamped, n+n/5)
 	}
 	if l.P50Ns == 0 || l.MaxNs >= 1e9 || l.P50Ns > l.P99Ns || l.P99Ns > l.MaxNs {
 		t.Errorf("p50 %d ns, p99 %d, max %d: want 0 < p50 <= p99 <= max < 1 s", l.P50Ns, l.P99Ns, l.MaxNs)
