@@ -102,7 +102,7 @@ func Compare(w io.Writer, a, b *Results) {
 		count("  full trials", za.FullTrials, zb.FullTrials)
 		count("  disturbed", za.Disturbed, zb.Disturbed)
 		num("  trial time", za.TrialSeconds, zb.TrialSeconds, "s")
-		str("  NDR confirmed", confirmed(za.Confirm), confirmed(zb.Confirm))
+		str("  NDR repeats", za.Confirm.String(), zb.Confirm.String())
 		la, lb := a.LatencyAtNDR(n), b.LatencyAtNDR(n)
 		if la == nil && lb == nil {
 			fmt.Fprintf(w, "  latency at NDR:      not measured\n")
@@ -148,15 +148,4 @@ func layerName(l string) string {
 		return "none"
 	}
 	return l
-}
-
-// confirmed describes an NDR's repeat for Compare.
-func confirmed(c *Confirmation) string {
-	switch {
-	case c == nil || len(c.Trials) == 0:
-		return "not repeated"
-	case c.Held():
-		return fmt.Sprintf("yes, %d repeats lost nothing", len(c.Trials))
-	}
-	return fmt.Sprintf("no, %d of %d repeats lost packets", c.Lossy, len(c.Trials))
 }

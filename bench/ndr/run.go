@@ -142,6 +142,18 @@ type Confirmation struct {
 // Held reports whether every repeat lost nothing.
 func (c *Confirmation) Held() bool { return c != nil && len(c.Trials) > 0 && c.Lossy == 0 }
 
+// String says in a few words how the repeats went ("not repeated" for
+// none, also for a nil c).
+func (c *Confirmation) String() string {
+	switch {
+	case c == nil || len(c.Trials) == 0:
+		return "not repeated"
+	case c.Held():
+		return fmt.Sprintf("%d repeats lossless", len(c.Trials))
+	}
+	return fmt.Sprintf("%d of %d repeats lost", c.Lossy, len(c.Trials))
+}
+
 // confirmPhase repeats the NDR's trial cfg.Confirm times at full
 // duration and records the outcome in sr.Confirm.
 func confirmPhase(ctx context.Context, cfg Config, r Runner, sr *SizeResult, emit func(*Trial)) error {

@@ -265,26 +265,15 @@ func TestIntegrationBenchInterruptCleansUp(t *testing.T) {
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	cmd := rxprobeCmd(ctx, "bench", "ndr", "--scenario", writeScenarioFrom(t, "veth-quick.yaml"), "--out", out)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Ctrl-C after the first trial.
-	sc := bufio.NewScanner(stderr)
-	if !sc.Scan() {
-		t.Fatalf("no progress line: %v", cmd.Wait())
-	}
+	cmd, sc := startBench(ctx, t, out)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	for sc.Scan() {
 		t.Log(sc.Text())
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitFailure {
 		t.Errorf("exit %v: want 1 (interrupted, results written)", err)
@@ -303,12 +292,42 @@ func TestIntegrationBenchInterruptCleansUp(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "run.json")); err != nil {
 		t.Errorf("the run's report: %v", err)
 	}
+	for _, c := range processesWith(out) {
+		t.Errorf("a process still runs with the bench's files: %q", c)
+	}
+}
+
+// startBench starts `bench ndr` on the quick scenario, writing to out,
+// and returns it once its first progress line came (the first trial is
+// done: the run and the generator are up), with the rest of its stderr.
+func startBench(ctx context.Context, t *testing.T, out string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := rxprobeCmd(ctx, "bench", "ndr", "--scenario", writeScenarioFrom(t, "veth-quick.yaml"), "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	if !sc.Scan() {
+		t.Fatalf("no progress line: %v", cmd.Wait())
+	}
+	return cmd, sc
+}
+
+// processesWith lists the command lines that name path (a bench's
+// output directory: its run, generator and sender).
+func processesWith(path string) []string {
+	var found []string
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
-		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), out) {
-			t.Errorf("a process still runs with the bench's files: %s: %q", p, strings.ReplaceAll(string(b), "\x00", " "))
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), path) {
+			found = append(found, strings.ReplaceAll(string(b), "\x00", " "))
 		}
 	}
+	return found
 }
 
 // TestIntegrationBenchKilledTakesItsChildren: a bench killed outright
@@ -320,27 +339,8 @@ func TestIntegrationBenchKilledTakesItsChildren(t *testing.T) {
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	cmd := rxprobeCmd(ctx, "bench", "ndr", "--scenario", writeScenarioFrom(t, "veth-quick.yaml"), "--out", out)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	children := func() []string {
-		var found []string
-		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-		for _, p := range procs {
-			if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), out) {
-				found = append(found, strings.ReplaceAll(string(b), "\x00", " "))
-			}
-		}
-		return found
-	}
-	if !bufio.NewScanner(stderr).Scan() { // the first trial: run and generator are up
-		t.Fatalf("no progress line: %v", cmd.Wait())
-	}
+	cmd, _ := startBench(ctx, t, out)
+	children := func() []string { return processesWith(out) }
 	if n := len(children()); n < 2 {
 		t.Fatalf("%d processes with the bench's files: want the run and the generator (the detector sees nothing)", n)
 	}

@@ -143,7 +143,7 @@ func runSearch(ctx context.Context, s settings, i int, alg, dir string, g *bench
 func (r search) line() string {
 	var parts []string
 	for _, z := range r.Res.Sizes {
-		parts = append(parts, fmt.Sprintf("%s NDR %s%.4f Mpps in %d trials, %s", z.FrameSize, atLeast(z.NDR), z.NDR.Mpps, z.Trials, confirmWord(z.Confirm)))
+		parts = append(parts, fmt.Sprintf("%s NDR %s%.4f Mpps in %d trials, %s", z.FrameSize, atLeast(z.NDR), z.NDR.Mpps, z.Trials, z.Confirm.String()))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -153,14 +153,4 @@ func atLeast(r ndr.Rate) string {
 		return "≥ "
 	}
 	return ""
-}
-
-func confirmWord(c *ndr.Confirmation) string {
-	switch {
-	case c == nil || len(c.Trials) == 0:
-		return "not repeated"
-	case c.Held():
-		return fmt.Sprintf("%d repeats lossless", len(c.Trials))
-	}
-	return fmt.Sprintf("%d of %d repeats lost", c.Lossy, len(c.Trials))
 }

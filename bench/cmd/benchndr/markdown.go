@@ -162,7 +162,7 @@ func markdown(s settings, h benchkit.Host, g *benchkit.Gate, runs []search, st s
 			}
 			fmt.Fprintf(&b, "| %d | %s | %s | %s%.4f | %s%.4f | %s | %d (%d/%d) | %.1f | %s | %.1f | %.2f |\n", r.Round, r.Algorithm, z.FrameSize,
 				atLeast(z.NDR), z.NDR.Mpps, atLeast(z.PDR), z.PDR.Mpps, layer, z.Trials, z.ShortTrials, z.FullTrials, z.SearchSeconds,
-				confirmWord(z.Confirm), r.Wall.Seconds(), r.Load1)
+				z.Confirm.String(), r.Wall.Seconds(), r.Load1)
 		}
 	}
 	fmt.Fprintf(&b, "\n| search | frame | NDR Mpps, median (min–max) | spread | PDR Mpps | NDR lower bounds | trials | search s | trial s | NDR repeats held |\n")
