@@ -103,6 +103,7 @@ func Compare(w io.Writer, a, b *Results) {
 		count("  disturbed", za.Disturbed, zb.Disturbed)
 		num("  trial time", za.TrialSeconds, zb.TrialSeconds, "s")
 		str("  NDR repeats", za.Confirm.String(), zb.Confirm.String())
+		count("  rejected NDRs", len(za.Rejected), len(zb.Rejected))
 		la, lb := a.LatencyAtNDR(n), b.LatencyAtNDR(n)
 		if la == nil && lb == nil {
 			fmt.Fprintf(w, "  latency at NDR:      not measured\n")

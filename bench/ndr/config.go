@@ -58,8 +58,10 @@ type Config struct {
 	// (default 100).
 	MaxTrials int `json:"max_trials"`
 	// Confirm is how often the NDR's trial is repeated at full duration
-	// after the search (0: not repeated). Each repeat must lose nothing
-	// for the NDR to count as confirmed (SizeResult.Confirm).
+	// once the search converged (0: not repeated). A repeat that loses
+	// rejects that rate (SizeResult.Rejected) and the search goes on below
+	// it, so the NDR reported held every one of its repeats
+	// (SizeResult.Confirm).
 	Confirm int `json:"confirm,omitempty"`
 	// LatencyLoads, when set, runs one full-duration trial per fraction
 	// of the PDR after each frame size's search (CSIT: 0.1, 0.5, 0.9),

@@ -17,6 +17,10 @@
 //   - A trial with guard events (interrupts, IPIs, loop gaps) on an RX CPU
 //     is Disturbed and repeated up to Config.MaxRepeats times; every trial
 //     is kept, the last repeat decides.
+//   - With Config.Confirm, an NDR is only reported once its trial held
+//     that many repeats at full duration: a repeat that loses is a
+//     measurement like any other, rejects the rate, and the search goes
+//     on below it (SizeResult.Rejected keeps the rejected rates).
 //   - Frame sizes include the 4 B FCS (RFC 2544); on the wire each frame
 //     takes 20 B more (preamble, SFD, inter-frame gap): Gbit/s and % of
 //     line rate count them.

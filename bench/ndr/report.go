@@ -128,6 +128,10 @@ func WriteMarkdown(w io.Writer, r *Results) {
 			}
 			fmt.Fprintf(w, "- %s: limiting layer `%s`: %s.\n", z.FrameSize, z.LimitingLayer, why)
 		}
+		for _, c := range z.Rejected {
+			fmt.Fprintf(w, "- %s: %.4f Mpps was **not an NDR**: repeat %d of %d at full duration lost %.4f %% (%s); the search went on below it.\n",
+				z.FrameSize, c.RatePPS/1e6, len(c.Trials), r.Settings.Confirm, 100*c.MaxLossRatio, strings.Join(c.Layers, ", "))
+		}
 		if c := z.Confirm; c != nil {
 			flags := ""
 			if c.GeneratorLimited > 0 || c.Disturbed > 0 {

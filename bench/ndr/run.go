@@ -90,9 +90,6 @@ func Run(ctx context.Context, cfg Config, r Runner, o Options) (*Results, error)
 			p.trial(i, t)
 		}
 		if err == nil {
-			err = confirmPhase(ctx, cfg, r, &sr, record)
-		}
-		if err == nil {
 			err = latencyPhase(ctx, cfg, r, &sr, record)
 		}
 		res.Sizes = append(res.Sizes, sr)
@@ -121,15 +118,18 @@ type LatencyPoint struct {
 	Lost float64 `json:"loss_ratio"`
 }
 
-// Confirmation is the NDR's trial repeated at full duration after the
-// search: the NDR holds when none of the repeats lost a packet.
+// Confirmation is the NDR's trial repeated at full duration once the
+// search converged (Config.Confirm times): the NDR holds when none of the
+// repeats lost a packet. A repeat that loses stops the repeats: it is a
+// full-duration measurement with loss at that rate, so the rate is not
+// an NDR (SizeResult.Rejected) and the search goes on below it.
 type Confirmation struct {
 	RatePPS float64 `json:"rate_pps"`
 	// Trials are the repeats' indexes in Results.Trials.
 	Trials []int `json:"trials"`
-	// Lossy counts the repeats that lost packets; MaxLossRatio is the
-	// highest loss among them and Layers the first layer of each lossy
-	// repeat's loss.
+	// Lossy counts the repeats that lost packets (0 or, for a rejected
+	// rate, 1); MaxLossRatio is the highest loss among them and Layers
+	// the first layer of each lossy repeat's loss.
 	Lossy        int      `json:"lossy"`
 	MaxLossRatio float64  `json:"max_loss_ratio"`
 	Layers       []string `json:"layers,omitempty"`
@@ -137,6 +137,22 @@ type Confirmation struct {
 	// loss still counts: a repeat is not repeated again).
 	GeneratorLimited int `json:"generator_limited"`
 	Disturbed        int `json:"disturbed"`
+}
+
+// record adds a repeat to c.
+func (c *Confirmation) record(t *Trial) {
+	c.Trials = append(c.Trials, t.Index)
+	if t.Lost > 0 {
+		c.Lossy++
+		c.MaxLossRatio = max(c.MaxLossRatio, t.LossRatio)
+		c.Layers = append(c.Layers, orNone(t.FirstLayer()))
+	}
+	if t.GeneratorLimited {
+		c.GeneratorLimited++
+	}
+	if t.Disturbed {
+		c.Disturbed++
+	}
 }
 
 // Held reports whether every repeat lost nothing.
@@ -152,35 +168,6 @@ func (c *Confirmation) String() string {
 		return fmt.Sprintf("%d repeats lossless", len(c.Trials))
 	}
 	return fmt.Sprintf("%d of %d repeats lost", c.Lossy, len(c.Trials))
-}
-
-// confirmPhase repeats the NDR's trial cfg.Confirm times at full
-// duration and records the outcome in sr.Confirm.
-func confirmPhase(ctx context.Context, cfg Config, r Runner, sr *SizeResult, emit func(*Trial)) error {
-	if cfg.Confirm == 0 || !sr.NDR.Found || sr.NDR.PPS <= 0 {
-		return nil
-	}
-	c := &Confirmation{RatePPS: sr.NDR.PPS}
-	sr.Confirm = c
-	for i := range cfg.Confirm {
-		t, err := phaseTrial(ctx, cfg, r, TrialSpec{FrameSize: sr.FrameSize, RatePPS: sr.NDR.PPS, Duration: cfg.TrialDuration}, PhaseConfirm, emit)
-		if err != nil {
-			return fmt.Errorf("ndr: %s: NDR repeat %d of %d: %w", sr.FrameSize, i+1, cfg.Confirm, err)
-		}
-		c.Trials = append(c.Trials, t.Index)
-		if t.Lost > 0 {
-			c.Lossy++
-			c.MaxLossRatio = max(c.MaxLossRatio, t.LossRatio)
-			c.Layers = append(c.Layers, orNone(t.FirstLayer()))
-		}
-		if t.GeneratorLimited {
-			c.GeneratorLimited++
-		}
-		if t.Disturbed {
-			c.Disturbed++
-		}
-	}
-	return nil
 }
 
 // phaseTrial runs one trial of a phase after the search and emits it.

@@ -61,9 +61,13 @@ type SizeResult struct {
 	// trial just above the NDR ("unaccounted": loss no layer explains;
 	// "": no loss seen).
 	LimitingLayer string `json:"limiting_layer"`
-	// Confirm is the NDR's repeat at full duration (nil: Config.Confirm
-	// 0, or no NDR found).
-	Confirm *Confirmation `json:"confirm,omitempty"`
+	// Confirm is the final NDR's repeats at full duration (nil:
+	// Config.Confirm 0, or no NDR found); Rejected are the earlier NDRs
+	// whose repeats lost packets, in the order found.
+	Confirm  *Confirmation  `json:"confirm,omitempty"`
+	Rejected []Confirmation `json:"rejected,omitempty"`
+	// ConfirmTrials counts the repeats (not in Trials).
+	ConfirmTrials int `json:"confirm_trials,omitempty"`
 	// Latency is the one-way latency at Config.LatencyLoads of the PDR
 	// (empty without them, or when no PDR was found).
 	Latency     []LatencyPoint `json:"latency,omitempty"`
@@ -134,7 +138,10 @@ func (s *searcher) loop(ctx context.Context) error {
 			next, dur, done = s.step(1, s.cfg.PDRLoss)
 		}
 		if done {
-			return nil
+			if held, err := s.confirm(ctx); held || err != nil {
+				return err
+			}
+			continue // the rate lost in a repeat: search on below it
 		}
 		if s.res.Trials >= s.cfg.MaxTrials {
 			return fmt.Errorf("ndr: %s: %d trials: %w (raise the precision or the max trials)", s.size, s.res.Trials, ErrNoConvergence)
@@ -180,6 +187,44 @@ func (s *searcher) measure(ctx context.Context, rate float64, dur time.Duration)
 		s.ms = append(s.ms, meas{rate: t.EffectiveRate(), loss: t.LossRatio, full: phase == PhaseFull, trial: tp})
 		return nil
 	}
+}
+
+// confirm repeats the NDR's trial Config.Confirm times at full duration.
+// It reports whether the NDR held (true as well with no repeats asked or
+// no NDR found). The first repeat that loses stops them: it becomes a
+// full-duration measurement at that rate, the NDR found is recorded as
+// rejected, and the search must go on.
+func (s *searcher) confirm(ctx context.Context) (bool, error) {
+	lo, _ := s.bounds(0)
+	if s.cfg.Confirm == 0 || lo == nil {
+		return true, nil
+	}
+	c := &Confirmation{RatePPS: lo.rate}
+	s.res.Confirm = c
+	for i := range s.cfg.Confirm {
+		if n := s.res.Trials + s.res.ConfirmTrials; n >= s.cfg.MaxTrials {
+			return false, fmt.Errorf("ndr: %s: %d trials: %w (raise the precision or the max trials)", s.size, n, ErrNoConvergence)
+		}
+		spec := TrialSpec{FrameSize: s.size, RatePPS: lo.rate, Duration: s.cfg.TrialDuration}
+		t, err := phaseTrial(ctx, s.cfg, s.run, spec, PhaseConfirm, func(t *Trial) {
+			if s.emit != nil {
+				s.emit(t)
+			}
+		})
+		if err != nil {
+			return false, fmt.Errorf("ndr: %s: NDR repeat %d of %d at %.0f pps: %w", s.size, i+1, s.cfg.Confirm, lo.rate, err)
+		}
+		s.res.ConfirmTrials++
+		s.res.TrialSeconds += t.Duration.Seconds()
+		c.record(t)
+		if t.Lost > 0 {
+			s.res.Rejected = append(s.res.Rejected, *c)
+			s.res.Confirm = nil
+			s.ms = append(s.ms, meas{rate: t.EffectiveRate(), loss: t.LossRatio, full: true, trial: t})
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func (s *searcher) count(t *Trial) {
