@@ -18,8 +18,8 @@ type sizeStats struct {
 	Layers               []string  // limiting layers seen
 	Trials               []float64 // per search
 	SearchSecs, TrialSec []float64
-	Repeated, Held       int // searches whose NDR was repeated / held every repeat
-	LossyRepeats         int // repeats that lost (each rejected an NDR)
+	Repeated, Held       int       // searches whose NDR was repeated / held every repeat
+	LossyRepeats         int       // repeats that lost (each rejected an NDR)
 	Rejected             []float64 // per search: candidate NDRs rejected by a lossy repeat
 	// latency (MLR with -latency): per load fraction
 	Lat map[float64]*latStats
