@@ -191,7 +191,11 @@ func summaryRow(z SizeResult) []string {
 	if !z.Complete {
 		name += " (incomplete)"
 	}
-	return []string{name, nm, ng, np, pm, pg, pp, layer, fmt.Sprintf("%d (%d/%d)", z.Trials, z.ShortTrials, z.FullTrials),
+	trials := fmt.Sprintf("%d (%d/%d)", z.Trials, z.ShortTrials, z.FullTrials)
+	if z.ConfirmTrials > 0 {
+		trials += fmt.Sprintf(" + %d repeats", z.ConfirmTrials)
+	}
+	return []string{name, nm, ng, np, pm, pg, pp, layer, trials,
 		fmt.Sprintf("%d (%d)", z.Disturbed, z.Repeats), dur(z.TrialSeconds), dur(z.SearchSeconds)}
 }
 
