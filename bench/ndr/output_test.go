@@ -59,7 +59,7 @@ func TestBenchOutputParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Count(prog.String(), "\n"); got != len(res.Trials) || !strings.Contains(prog.String(), "ETA ~") {
+	if got := strings.Count(prog.String(), "\n"); got != len(res.Trials) || !strings.Contains(prog.String(), "ETA ~") || !strings.Contains(prog.String(), "] 100%") {
 		t.Errorf("progress: %d lines for %d trials, or no ETA:\n%s", got, len(res.Trials), prog.String())
 	}
 	dir, back := writeAndRead(t, res)

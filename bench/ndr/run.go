@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -228,10 +229,12 @@ func (p *progress) perSize() float64 {
 	}
 	steps := math.Ceil(math.Log2(1/(prec*DefaultMinFraction))) + 2
 	full, short := p.cfg.TrialDuration.Seconds(), p.cfg.ShortDuration.Seconds()
+	// after the search: the NDR's repeats and the latency trials
+	after := float64(p.cfg.Confirm+len(p.cfg.LatencyLoads)) * full
 	if p.cfg.Algorithm == Binary {
-		return steps * full
+		return steps*full + after
 	}
-	return steps/2*short + 2*full
+	return steps/2*short + 2*full + after
 }
 
 func (p *progress) trial(size int, t *Trial) {
@@ -247,8 +250,8 @@ func (p *progress) trial(size int, t *Trial) {
 	if t.Disturbed {
 		flags += fmt.Sprintf(" disturbed (%d guard events)", t.Guard.Total())
 	}
-	fmt.Fprintf(p.w, "[%s %d/%d] trial %d %s %v @ %.4f Mpps: loss %.4f%%%s | trial time %s, ETA ~%s\n",
-		t.FrameSize, size+1, len(p.cfg.FrameSizes), t.Index+1, t.Phase, t.Duration, t.RatePPS/1e6, 100*t.LossRatio, flags,
+	fmt.Fprintf(p.w, "[%s %d/%d] %s trial %d %s %v @ %.4f Mpps: loss %.4f%%%s | trial time %s, ETA ~%s\n",
+		t.FrameSize, size+1, len(p.cfg.FrameSizes), bar(p.doneSecs+p.cur, left), t.Index+1, t.Phase, t.Duration, t.RatePPS/1e6, 100*t.LossRatio, flags,
 		secs(p.doneSecs+p.cur), secs(left))
 }
 
@@ -256,6 +259,17 @@ func (p *progress) sizeDone(r SizeResult) {
 	p.done++
 	p.doneSecs += p.cur
 	p.cur = 0
+}
+
+// bar draws the share of the estimated trial time done, 20 cells wide
+// ("[#######.............]  35%").
+func bar(done, left float64) string {
+	f := 1.0
+	if done+left > 0 {
+		f = done / (done + left)
+	}
+	n := int(math.Round(20 * f))
+	return fmt.Sprintf("[%s%s] %3.0f%%", strings.Repeat("#", n), strings.Repeat(".", 20-n), 100*f)
 }
 
 func secs(s float64) string { return (time.Duration(s) * time.Second).String() }
