@@ -115,6 +115,27 @@ func TestConfirm(t *testing.T) {
 		t.Errorf("report.md does not tell the rejection and the confirmation:\n%s", md.String())
 	}
 
+	// interrupted during the repeats: not confirmed, and report.md says so
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	cfg.Confirm = 5
+	res, err = ndr.Run(ctx, cfg, sim.Knee(1.2e6), ndr.Options{Progress: writerFunc(func(p []byte) {
+		if n += strings.Count(string(p), "\n"); n == z.Trials+2 { // the search, then 2 repeats
+			cancel()
+		}
+	})})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted: %v", err)
+	}
+	if c := res.Sizes[0].Confirm; c == nil || c.Held() || len(c.Trials) != 2 || c.Asked != 5 || c.String() != "2 of 5 repeats run, lossless" {
+		t.Errorf("interrupted confirmation %+v (%s): want 2 of 5 run, not held", c, c)
+	}
+	md.Reset()
+	ndr.WriteMarkdown(&md, res)
+	if !strings.Contains(md.String(), "NDR **not confirmed**: stopped after 2 of 5 repeats") {
+		t.Errorf("report.md of an interrupted confirmation:\n%s", md.String())
+	}
+
 	// none asked: none run
 	cfg.Confirm = 0
 	if res, err = ndr.Run(context.Background(), cfg, sim.Knee(1.2e6), ndr.Options{}); err != nil || res.Sizes[0].Confirm != nil {
@@ -127,3 +148,8 @@ func TestConfirm(t *testing.T) {
 		}
 	}
 }
+
+// writerFunc is an io.Writer calling f.
+type writerFunc func(p []byte)
+
+func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }

@@ -137,9 +137,13 @@ func WriteMarkdown(w io.Writer, r *Results) {
 			if c.GeneratorLimited > 0 || c.Disturbed > 0 {
 				flags = fmt.Sprintf(" (%d generator-limited, %d disturbed)", c.GeneratorLimited, c.Disturbed)
 			}
-			if c.Held() {
+			switch {
+			case c.Held():
 				fmt.Fprintf(w, "- %s: NDR **confirmed**: %d repeats at %.4f Mpps, full duration, lost nothing%s.\n", z.FrameSize, len(c.Trials), c.RatePPS/1e6, flags)
-			} else {
+			case c.Lossy == 0:
+				fmt.Fprintf(w, "- %s: NDR **not confirmed**: stopped after %d of %d repeats at %.4f Mpps (none lost packets)%s.\n",
+					z.FrameSize, len(c.Trials), c.Asked, c.RatePPS/1e6, flags)
+			default:
 				fmt.Fprintf(w, "- %s: NDR **not confirmed**: %d of %d repeats at %.4f Mpps lost packets (at most %.4f %%, first layers: %s)%s.\n",
 					z.FrameSize, c.Lossy, len(c.Trials), c.RatePPS/1e6, 100*c.MaxLossRatio, strings.Join(c.Layers, ", "), flags)
 			}

@@ -126,6 +126,8 @@ type LatencyPoint struct {
 // an NDR (SizeResult.Rejected) and the search goes on below it.
 type Confirmation struct {
 	RatePPS float64 `json:"rate_pps"`
+	// Asked is the number of repeats asked for (Config.Confirm).
+	Asked int `json:"asked"`
 	// Trials are the repeats' indexes in Results.Trials.
 	Trials []int `json:"trials"`
 	// Lossy counts the repeats that lost packets (0 or, for a rejected
@@ -156,8 +158,11 @@ func (c *Confirmation) record(t *Trial) {
 	}
 }
 
-// Held reports whether every repeat lost nothing.
-func (c *Confirmation) Held() bool { return c != nil && len(c.Trials) > 0 && c.Lossy == 0 }
+// Held reports whether every repeat asked for ran and lost nothing (an
+// interrupted confirmation has not held).
+func (c *Confirmation) Held() bool {
+	return c != nil && len(c.Trials) > 0 && len(c.Trials) >= c.Asked && c.Lossy == 0
+}
 
 // String says in a few words how the repeats went ("not repeated" for
 // none, also for a nil c).
@@ -167,6 +172,8 @@ func (c *Confirmation) String() string {
 		return "not repeated"
 	case c.Held():
 		return fmt.Sprintf("%d repeats lossless", len(c.Trials))
+	case c.Lossy == 0:
+		return fmt.Sprintf("%d of %d repeats run, lossless", len(c.Trials), c.Asked)
 	}
 	return fmt.Sprintf("%d of %d repeats lost", c.Lossy, len(c.Trials))
 }

@@ -199,7 +199,7 @@ func (s *searcher) confirm(ctx context.Context) (bool, error) {
 	if s.cfg.Confirm == 0 || lo == nil {
 		return true, nil
 	}
-	c := &Confirmation{RatePPS: lo.rate}
+	c := &Confirmation{RatePPS: lo.rate, Asked: s.cfg.Confirm}
 	s.res.Confirm = c
 	for i := range s.cfg.Confirm {
 		if n := s.res.Trials + s.res.ConfirmTrials; n >= s.cfg.MaxTrials {
