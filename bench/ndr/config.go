@@ -198,6 +198,50 @@ func (c Config) Range(f FrameSize) (lo, hi float64) {
 	return lo, hi
 }
 
+// Text is the search settings as typed, as flags or in a scenario file.
+// An empty MaxRate, MinRate or GenTolerance leaves the Config's field
+// alone (Parse).
+type Text struct {
+	FrameSizes, Precision, PDRLoss, MaxRate, MinRate, GenTolerance string
+}
+
+// Parse parses t into c's fields. name turns a setting's key
+// (frame_sizes, precision, pdr_loss, max_rate, min_rate, gen_tolerance)
+// into the name an error gives it: the scenario's key, or its flag
+// ("--pdr-loss").
+func (t Text) Parse(c *Config, name func(key string) string) error {
+	var err error
+	if c.FrameSizes, err = ParseFrameSizes(t.FrameSizes); err != nil {
+		return fmt.Errorf("%s: %w", name("frame_sizes"), err)
+	}
+	if c.Precision, c.PrecisionPPS, err = ParsePrecision(t.Precision); err != nil {
+		return fmt.Errorf("%s: %w", name("precision"), err)
+	}
+	if !(c.Precision > 0 || c.PrecisionPPS > 0) {
+		return invalid("%s %s: want a width above 0 (0.5%% or 1000pps)", name("precision"), t.Precision)
+	}
+	if c.PDRLoss, err = ParseRatio(t.PDRLoss); err != nil {
+		return fmt.Errorf("%s: %w", name("pdr_loss"), err)
+	}
+	if !(c.PDRLoss > 0 && c.PDRLoss < 1) {
+		return invalid("%s %s: want above 0 and below 100%% (e.g. 0.5%%)", name("pdr_loss"), t.PDRLoss)
+	}
+	for _, r := range []struct {
+		key, text string
+		dst       *float64
+		parse     func(string) (float64, error)
+	}{{"max_rate", t.MaxRate, &c.MaxRatePPS, ParseRate}, {"min_rate", t.MinRate, &c.MinRatePPS, ParseRate},
+		{"gen_tolerance", t.GenTolerance, &c.GenTolerance, ParseRatio}} {
+		if r.text == "" {
+			continue
+		}
+		if *r.dst, err = r.parse(r.text); err != nil {
+			return fmt.Errorf("%s: %w", name(r.key), err)
+		}
+	}
+	return nil
+}
+
 // ParseRatio parses "0.5%" (a percentage) or "0.005" (a ratio).
 func ParseRatio(s string) (float64, error) {
 	t := strings.TrimSpace(s)

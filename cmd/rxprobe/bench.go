@@ -48,26 +48,9 @@ type benchNDRFlags struct {
 // the config's first port), or one line saying what is wrong.
 func (f *benchNDRFlags) settings(cfg *config.Config) (ndr.Config, error) {
 	var c ndr.Config
-	var err error
-	if c.FrameSizes, err = ndr.ParseFrameSizes(f.frameSizes); err != nil {
-		return c, fmt.Errorf("--frame-sizes: %w", err)
-	}
-	if c.Precision, c.PrecisionPPS, err = ndr.ParsePrecision(f.precision); err != nil {
-		return c, fmt.Errorf("--precision: %w", err)
-	}
-	if !(c.Precision > 0 || c.PrecisionPPS > 0) {
-		return c, fmt.Errorf("--precision %s: want a width above 0 (0.5%% or 1000pps)", f.precision)
-	}
-	if c.PDRLoss, err = ndr.ParseRatio(f.pdrLoss); err != nil {
-		return c, fmt.Errorf("--pdr-loss: %w", err)
-	}
-	if !(c.PDRLoss > 0 && c.PDRLoss < 1) {
-		return c, fmt.Errorf("--pdr-loss %s: want above 0 and below 100%% (e.g. 0.5%%)", f.pdrLoss)
-	}
-	if f.maxRate != "" {
-		if c.MaxRatePPS, err = ndr.ParseRate(f.maxRate); err != nil {
-			return c, fmt.Errorf("--max-rate: %w", err)
-		}
+	text := ndr.Text{FrameSizes: f.frameSizes, Precision: f.precision, PDRLoss: f.pdrLoss, MaxRate: f.maxRate}
+	if err := text.Parse(&c, func(key string) string { return "--" + strings.ReplaceAll(key, "_", "-") }); err != nil {
+		return c, err
 	}
 	c.Algorithm, c.TrialDuration, c.ShortDuration, c.Confirm = f.search, f.trial, f.short, f.confirm
 	if cfg != nil && len(cfg.Ports) > 0 {

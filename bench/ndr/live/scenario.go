@@ -169,30 +169,9 @@ func (s *Scenario) defaults() {
 // config cfg (line rate from ports[0]).
 func (s *Scenario) Settings(cfg *config.Config) (ndr.Config, error) {
 	var c ndr.Config
-	var err error
-	if c.FrameSizes, err = ndr.ParseFrameSizes(s.FrameSizes); err != nil {
-		return c, fmt.Errorf("frame_sizes: %w", err)
-	}
-	if c.Precision, c.PrecisionPPS, err = ndr.ParsePrecision(s.Precision); err != nil {
-		return c, fmt.Errorf("precision: %w", err)
-	}
-	if c.PDRLoss, err = ndr.ParseRatio(s.PDRLoss); err != nil {
-		return c, fmt.Errorf("pdr_loss: %w", err)
-	}
-	if s.MaxRate != "" {
-		if c.MaxRatePPS, err = ndr.ParseRate(s.MaxRate); err != nil {
-			return c, fmt.Errorf("max_rate: %w", err)
-		}
-	}
-	if s.MinRate != "" {
-		if c.MinRatePPS, err = ndr.ParseRate(s.MinRate); err != nil {
-			return c, fmt.Errorf("min_rate: %w", err)
-		}
-	}
-	if s.GenTolerance != "" {
-		if c.GenTolerance, err = ndr.ParseRatio(s.GenTolerance); err != nil {
-			return c, fmt.Errorf("gen_tolerance: %w", err)
-		}
+	text := ndr.Text{FrameSizes: s.FrameSizes, Precision: s.Precision, PDRLoss: s.PDRLoss, MaxRate: s.MaxRate, MinRate: s.MinRate, GenTolerance: s.GenTolerance}
+	if err := text.Parse(&c, func(key string) string { return key }); err != nil {
+		return c, err
 	}
 	c.Algorithm, c.TrialDuration, c.ShortDuration = s.Search, s.Trial, s.Short
 	if c.ShortDuration == 0 && c.TrialDuration > 0 {
