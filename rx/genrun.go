@@ -60,21 +60,30 @@ type genSource interface {
 // runGen is Run on any genSource, polling every poll and draining for
 // drain after the stop.
 func runGen(ctx context.Context, src genSource, g config.Generator, started time.Time, poll, drain time.Duration) (GenReport, error) {
+	r := GenReport{Device: g.Device, Size: g.Size, RatePPS: g.Rate, Count: g.Count}
+	finish(ctx, src, started, poll, drain, &r)
+	ps, _ := src.PortStats()
+	r.PortOPkts, r.PortOErrors = ps.OPackets, ps.OErrors
+	return r, src.Close()
+}
+
+// finish waits until src handled its count (or ctx is done), stops it and
+// fills r's sender figures, then gives the PMD drain to hand the last
+// frames on, so that port counters read after it are final.
+func finish(ctx context.Context, src interface {
+	Read(*GenCounters)
+	Stop()
+}, started time.Time, poll, drain time.Duration, r *GenReport) {
 	waitDone(ctx, src, poll)
 	src.Stop()
 	elapsed := time.Since(started)
 	var c GenCounters
 	src.Read(&c)
-	time.Sleep(drain)
-	ps, _ := src.PortStats()
-	closeErr := src.Close()
-	r := GenReport{Device: g.Device, Size: g.Size, RatePPS: g.Rate, Count: g.Count, Sent: c.Sent,
-		TXDropped: c.TXDropped, AllocFailed: c.AllocFailed, DurationS: elapsed.Seconds(),
-		PortOPkts: ps.OPackets, PortOErrors: ps.OErrors}
+	r.Sent, r.TXDropped, r.AllocFailed, r.DurationS = c.Sent, c.TXDropped, c.AllocFailed, elapsed.Seconds()
 	if r.DurationS > 0 {
 		r.AchievedPPS = float64(c.Sent) / r.DurationS
 	}
-	return r, closeErr
+	time.Sleep(drain)
 }
 
 // waitDone polls src every poll until it has handled its count or ctx is
@@ -136,20 +145,11 @@ func runTrial(ctx context.Context, src trialSource, g config.Generator, spec Tri
 	if err := src.relaunch(spec.RatePPS, spec.Count, spec.Latency); err != nil {
 		return r, err
 	}
-	waitDone(ctx, src, poll)
-	src.Stop()
-	elapsed := time.Since(started)
-	var c GenCounters
-	src.Read(&c)
-	time.Sleep(drain)
+	finish(ctx, src, started, poll, drain, &r)
 	after, err := src.PortStats()
 	if err != nil {
 		return r, fmt.Errorf("rx: generator trial: port counters: %w", err)
 	}
-	r.Sent, r.TXDropped, r.AllocFailed, r.DurationS = c.Sent, c.TXDropped, c.AllocFailed, elapsed.Seconds()
 	r.PortOPkts, r.PortOErrors = after.OPackets-before.OPackets, after.OErrors-before.OErrors
-	if r.DurationS > 0 {
-		r.AchievedPPS = float64(c.Sent) / r.DurationS
-	}
 	return r, nil
 }
